@@ -1,0 +1,41 @@
+"""aimem: a terminal-first personal memory for AI conversations.
+
+``import aimem`` stays light: the public API is loaded on first use (PEP 562).
+
+    import aimem
+    hits = aimem.search("deploy walrus", db="/path/aimem.db", limit=20, source=["chatgpt"])
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from aimem._version import __version__
+
+if TYPE_CHECKING:
+    from aimem.services import Memory
+
+
+def search(query: str, db: str | None = None, limit: int = 20, *,
+           source: list[str] | None = None, tag: list[str] | None = None,
+           since: str | None = None, until: str | None = None, role: list[str] | None = None,
+           conversation: str | None = None, kind: list[str] | None = None) -> list[dict[str, Any]]:
+    """Search in one call: the same hits, in the same shape, as ``aimem search --json``."""
+    from aimem.services import Memory
+    from aimem.services.filters import make_filters
+
+    with Memory.open(db, create=False) as mem:
+        filters = make_filters(mem, source=source, tag=tag, since=since, until=until, role=role,
+                               conversation=conversation)
+        return mem.search(query, filters, limit=limit, kinds=kind)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Memory":
+        from aimem.services import Memory
+
+        return Memory
+    raise AttributeError(f"module 'aimem' has no attribute {name!r}")
+
+
+__all__ = ["Memory", "__version__", "search"]

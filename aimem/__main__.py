@@ -1,0 +1,3 @@
+from aimem.cli import main
+
+main()

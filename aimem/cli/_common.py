@@ -1,0 +1,98 @@
+"""What every command shares: the database option, filter options, output helpers.
+
+stdout is data (``--json``, ``--jsonl``, exports) or output for people; messages,
+warnings and progress go to stderr. rich is imported only for output meant for people.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from aimem import jsonio
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from aimem.models import Filters
+    from aimem.services import Memory
+
+
+def open_memory(ctx: typer.Context, *, create: bool) -> Memory:
+    """The Memory for this invocation's --db (read-only commands pass ``create=False``)."""
+    from aimem.services import Memory
+
+    return Memory.open((ctx.find_root().obj or {}).get("db"), create=create)
+
+
+SourceOpt = Annotated[list[str] | None, typer.Option(
+    "--source", "-s", help="Only this source (chatgpt, claude, jsonl…); repeatable.",
+    show_default=False)]
+TagOpt = Annotated[list[str] | None, typer.Option(
+    "--tag", "-t", help="Only items with this tag; repeatable (any of them).", show_default=False)]
+SinceOpt = Annotated[str | None, typer.Option(
+    "--since", help="From this time: 2024-05-01, 7d, 2w, 3m, 1y, yesterday.", show_default=False)]
+UntilOpt = Annotated[str | None, typer.Option(
+    "--until", help="Up to this time (a bare date includes that whole day).",
+    show_default=False)]
+RoleOpt = Annotated[list[str] | None, typer.Option(
+    "--role", "-r", help="Only messages by this role: user, assistant, system, tool; repeatable.",
+    show_default=False)]
+ConversationOpt = Annotated[str | None, typer.Option(
+    "--conversation", "-c", help="Only this conversation (an id or a unique prefix).",
+    show_default=False)]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+def filters(mem: Memory, source: list[str] | None = None, tag: list[str] | None = None,
+            since: str | None = None, until: str | None = None, role: list[str] | None = None,
+            conversation: str | None = None) -> Filters | None:
+    from aimem.services.filters import make_filters
+
+    return make_filters(mem, source=source, tag=tag, since=since, until=until, role=role,
+                        conversation=conversation)
+
+
+def print_json(obj: Any) -> None:
+    sys.stdout.buffer.write(jsonio.dumps(obj, indent=True) + b"\n")
+    sys.stdout.flush()
+
+
+def print_jsonl(objs: list[Any]) -> None:
+    out = sys.stdout.buffer
+    for o in objs:
+        out.write(jsonio.dumps(o) + b"\n")
+    out.flush()
+
+
+def console() -> Console:
+    """Output for people on stdout; not wrapped when it goes to a pipe or a file."""
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=not sys.stdout.isatty())
+
+
+def err_console() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+def warn(message: str) -> None:
+    """One line to stderr for people."""
+    typer.echo(f"aimem: {message}", err=True)
+
+
+def stderr_is_tty() -> bool:
+    return sys.stderr.isatty() and os.environ.get("TERM") != "dumb"
+
+
+def short(id_: str | None) -> str:
+    return (id_ or "")[:10]
+
+
+def day(ts: str | None) -> str:
+    return (ts or "")[:10] or "—"

@@ -1,0 +1,56 @@
+"""aimem demo: load the bundled sample export into a demo database and try it."""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Annotated
+
+import typer
+
+from aimem.cli import app
+from aimem.cli._common import console
+from aimem.paths import home_dir
+
+EPILOG = """Examples:
+
+  aimem demo
+
+  aimem demo --reset"""
+
+QUERY = "sourdough starter"
+
+
+@app.command(epilog=EPILOG)
+def demo(
+    reset: Annotated[bool, typer.Option("--reset", help="Start from an empty demo database.")
+                     ] = False,
+) -> None:
+    """Import a small invented sample history into a demo database and search it.
+
+    The demo database is DATA_DIR/demo.db (or $AIMEM_HOME/demo.db): your own database
+    is not touched.
+    """
+    from aimem.cli.cmd_search import _print_hits
+    from aimem.services import Memory
+
+    db = home_dir() / "demo.db"
+    if reset:
+        for suffix in ("", "-wal", "-shm"):
+            db.with_name(db.name + suffix).unlink(missing_ok=True)
+    sample = resources.files("aimem") / "data" / "sample"
+    con = console()
+    with resources.as_file(sample) as folder, Memory.open(db) as mem:
+        report = mem.import_paths([str(folder)])
+        con.print(f"[bold]Demo database[/] {db}")
+        con.print(f"sample import: {report.conversations_added} conversations added, "
+                  f"{report.conversations_unchanged} already there, "
+                  f"{report.messages_added} messages added, {report.memories_added} memories")
+        con.print(f"\n[bold]$ aimem search {QUERY}[/]")
+        _print_hits(mem.search(QUERY, limit=5, kinds=("message", "memory")))
+    con.print("\n[bold]Try next[/]")
+    for cmd in (f'aimem --db {db} search "database is locked"',
+                f"aimem --db {db} search kyoto --source gemini",
+                f"aimem --db {db} list",
+                f"aimem --db {db} stats",
+                "aimem import ~/Downloads/<your ChatGPT export>.zip"):
+        con.print(f"  {cmd}", markup=False, soft_wrap=True)

@@ -1,0 +1,122 @@
+"""aimem import: files, zips, folders or standard input, in one transaction."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from aimem.cli import app
+from aimem.cli._common import (JsonOpt, console, err_console, open_memory, print_json,
+                               stderr_is_tty)
+from aimem.paths import db_path
+
+EPILOG = """Examples:
+
+  aimem import ~/Downloads/chatgpt-export.zip
+
+  aimem import conversations-000.json conversations-001.json --tag work
+
+  pbpaste | aimem import -
+
+  aimem import export.jsonl --dry-run --json"""
+
+
+class _ProgressBar:
+    """A progress bar on stderr, shown only on a terminal and only once work takes a moment."""
+
+    DELAY = 0.4
+
+    def __init__(self) -> None:
+        self.start = time.monotonic()
+        self.bar = None
+        self.task = None
+
+    def __call__(self, done: int, total: int, conversations: int) -> None:
+        if self.bar is None:
+            if not stderr_is_tty() or time.monotonic() - self.start < self.DELAY:
+                return
+            from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn,
+                                       TimeRemainingColumn)
+
+            self.bar = Progress(TextColumn("importing"), BarColumn(), DownloadColumn(),
+                                TextColumn("{task.fields[n]} conversations"),
+                                TimeRemainingColumn(), console=err_console(), transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("import", total=total or None, n=0)
+        self.bar.update(self.task, completed=done, n=conversations)  # type: ignore[arg-type]
+
+    def stop(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+@contextmanager
+def _dry_run_db(ctx: typer.Context) -> Iterator[None]:
+    """A dry run never creates a database: without one, it runs against a throwaway copy."""
+    obj = ctx.find_root().obj
+    if db_path(obj.get("db")).exists():
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="aimem-dry-run-") as tmp:
+        saved = obj["db"]
+        obj["db"] = str(Path(tmp) / "dry-run.db")
+        try:
+            yield
+        finally:
+            obj["db"] = saved
+
+
+@app.command("import", epilog=EPILOG)
+def import_(
+    ctx: typer.Context,
+    paths: Annotated[list[str], typer.Argument(
+        help="Export files, zips or folders; - reads standard input.", show_default=False)],
+    format: Annotated[str, typer.Option(
+        "--format", "-f", help="Force a format (auto detects by content).")] = "auto",
+    tag: Annotated[list[str] | None, typer.Option(
+        "--tag", "-t", help="Tag every imported conversation; repeatable.",
+        show_default=False)] = None,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Show what would be imported; write nothing.")] = False,
+    json: JsonOpt = False,
+) -> None:
+    """Import AI chat exports: ChatGPT (json, zip, split files) and aimem JSONL.
+
+    Re-importing the same or a newer export adds only what is new. Anything wrong
+    with an input rolls the whole import back: the database stays as it was.
+    """
+    bar = _ProgressBar()
+    with _dry_run_db(ctx) if dry_run else nullcontext(), open_memory(ctx, create=True) as mem:
+        try:
+            report = mem.import_paths(paths, fmt=format, tags=tag or [], dry_run=dry_run,
+                                      progress=bar)
+        finally:
+            bar.stop()
+    if json:
+        print_json(report.to_dict())
+        return
+    con = console()
+    verb = "Would import" if dry_run else "Imported"
+    for f in report.files:
+        what = f"{f.conversations} conversations" + (f", {f.memories} memories" if f.memories
+                                                     else "")
+        con.print(f"{verb} [bold]{f.path}[/] ({f.format}): {what}")
+    r = report
+    con.print(f"conversations: {r.conversations_added} added, {r.conversations_updated} updated, "
+              f"{r.conversations_unchanged} unchanged; messages added: {r.messages_added}"
+              + (f"; memories: {r.memories_added} added, {r.memories_unchanged} unchanged"
+                 if r.memories_added or r.memories_unchanged else ""))
+    if r.skipped:
+        con.print(f"skipped {len(r.skipped)}:")
+        for s in r.skipped[:20]:
+            con.print(f"  {s.where}: {s.reason}", markup=False)
+        if len(r.skipped) > 20:
+            con.print(f"  … and {len(r.skipped) - 20} more (see --json)")
+    if dry_run:
+        con.print("dry run: nothing was written")

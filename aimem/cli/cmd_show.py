@@ -1,0 +1,83 @@
+"""aimem show: one conversation with its messages, or one memory."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from aimem.cli import app
+from aimem.cli._common import JsonOpt, open_memory, print_json
+
+EPILOG = """Examples:
+
+  aimem show 3f9a2c
+
+  aimem show 3f9a2c --markdown > chat.md
+
+  aimem search kyoto --json | jq -r '.[0].id' | xargs aimem show"""
+
+
+def to_markdown(d: dict[str, Any]) -> str:
+    if d["type"] == "memory":
+        return f"> {d['text']}\n\n— {d['kind']} memory, {d['updated_at']}, id {d['id']}\n"
+    lines = [f"# {d['title'] or '(untitled)'}", "",
+             f"- source: {d['source']}", f"- created: {d['created_at']}", f"- id: {d['id']}"]
+    if d["tags"]:
+        lines.append(f"- tags: {', '.join(d['tags'])}")
+    if d["summary"]:
+        lines += ["", d["summary"]]
+    for m in d["messages"]:
+        who = m["author"] or m["role"]
+        lines += ["", f"## {who.capitalize()}" + (f" · {m['created_at']}" if m["created_at"]
+                                                   else ""), "", m["text"]]
+    return "\n".join(lines) + "\n"
+
+
+@app.command(epilog=EPILOG)
+def show(
+    ctx: typer.Context,
+    id: Annotated[str, typer.Argument(help="A conversation, message or memory id, or a unique "
+                                           "prefix of one.", show_default=False)],
+    json: JsonOpt = False,
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print it as Markdown.")] = False,
+) -> None:
+    """Show one conversation (all its messages) or one memory."""
+    with open_memory(ctx, create=False) as mem:
+        d = mem.show(id)
+    if json:
+        print_json(d)
+        return
+    if markdown:
+        typer.echo(to_markdown(d), nl=False)
+        return
+    _print(d)
+
+
+def _print(d: dict[str, Any]) -> None:
+    from rich.markdown import Markdown
+    from rich.rule import Rule
+    from rich.text import Text
+
+    from aimem.cli._common import console
+
+    con = console()
+    if d["type"] == "memory":
+        con.print(Text(d["text"]))
+        con.print(f"[dim]{d['kind']} memory · {d['source']} · {d['updated_at']} · {d['id']}"
+                  + (f" · tags: {', '.join(d['tags'])}" if d["tags"] else "") + "[/]")
+        return
+    con.print(Text(d["title"] or "(untitled)", style="bold"))
+    meta = [d["source"], d["created_at"] or "", d["id"]]
+    if d["model"]:
+        meta.insert(1, d["model"])
+    if d["tags"]:
+        meta.append("tags: " + ", ".join(d["tags"]))
+    con.print(Text(" · ".join(meta), style="dim"))
+    for m in d["messages"]:
+        style = {"user": "bold green", "assistant": "bold blue"}.get(m["role"], "bold")
+        label = m["author"] or m["role"]
+        mark = "  ◀ match" if d.get("focus") == m["id"] else ""
+        con.print(Rule(Text(f"{label} · {m['created_at'] or ''}{mark}", style=style),
+                       align="left"))
+        con.print(Markdown(m["text"]) if m["role"] == "assistant" else Text(m["text"]))

@@ -1,0 +1,208 @@
+"""ChatGPT data export: ``conversations.json`` and its ``conversations-NNN.json`` shards.
+
+See ``docs/formats.md`` §1. Each conversation is a tree of nodes (``mapping``); the
+transcript people saw is the path from the root to ``current_node``. We import that
+path only, with the messages the ChatGPT UI hides left out (§1.6). Files are parsed
+as a stream (``ijson``), so a 150 MB single-line export never sits in memory whole.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import ijson
+
+from aimem.importers.base import Input, Item
+from aimem.models import Conversation, Message, Skipped
+
+NAME = "chatgpt"
+SOURCE = "chatgpt"
+DESCRIPTION = "ChatGPT data export (conversations.json, conversations-NNN.json, the zip)"
+
+# Content types that are never part of the visible transcript (§1.4, §1.6).
+HIDDEN_TYPES = {"tether_browsing_display", "tether_quote", "thoughts", "reasoning_recap",
+                "sonic_webpage", "system_error", "user_editable_context",
+                "model_editable_context", "computer_output"}
+# Tool output that the UI does show.
+SHOWN_TOOL_TYPES = {"execution_output", "multimodal_text"}
+# 【12†source】 style markers and the private-use \ue200…\ue201 citation spans.
+CITATION = re.compile(r"【\d+(?:[:†][^】]*)?】|\ue200[^\ue201]*\ue201")
+_SNIFF = re.compile(r'"mapping"\s*:')
+
+
+def sniff(inp: Input) -> bool:
+    head = inp.text_head().lstrip()
+    if not (head.startswith("[") or head.startswith("{")):
+        return False
+    if head.startswith("{") and not re.match(r'\{\s*"conversations"\s*:\s*\[', head):
+        return False
+    if not _SNIFF.search(head):
+        return False
+    # DeepSeek shares "mapping" but has ISO "inserted_at" and message "fragments".
+    if '"inserted_at"' in head or '"fragments"' in head:
+        return False
+    return '"current_node"' in head or '"create_time"' in head
+
+
+def _prefix(inp: Input) -> str:
+    head = inp.text_head(4096).lstrip()
+    return "conversations.item" if head.startswith("{") else "item"
+
+
+def parse(inp: Input) -> Iterator[Item]:
+    with inp.open() as f:
+        items = ijson.items(f, _prefix(inp), use_float=True)
+        index = 0
+        try:
+            for index, conv in enumerate(items, 1):  # noqa: B007
+                yield from _conversation(conv, index, inp)
+        except ijson.JSONError as e:
+            raise inp.fail(f"truncated or malformed JSON near byte {inp.bytes_read} ({e})") \
+                from None
+        except (UnicodeDecodeError, ValueError) as e:
+            raise inp.fail(f"not a readable JSON file ({e})") from None
+        if index == 0 and inp.bytes_read == 0:
+            raise inp.fail("empty file")
+
+
+def _conversation(conv: Any, index: int, inp: Input) -> Iterator[Item]:
+    where = f"{inp.name}: conversation {index}"
+    if not isinstance(conv, dict):
+        yield Skipped(where, "not a conversation object")
+        return
+    cid = conv.get("conversation_id") or conv.get("id")
+    if cid:
+        where = f"{inp.name}: conversation {cid}"
+    mapping = conv.get("mapping")
+    if not isinstance(mapping, dict) or not mapping:
+        yield Skipped(where, "no messages (entry has no mapping)")
+        return
+    default_model = conv.get("default_model_slug")
+    messages = [m for node in visible_path(mapping, conv.get("current_node"))
+                if (m := _message(node, default_model)) is not None]
+    if not messages:
+        yield Skipped(where, "no visible messages")
+        return
+    title = conv.get("title")
+    if not isinstance(title, str) or not title.strip():
+        title = None  # the import service falls back to the first user text
+    project = conv.get("gizmo_id") if conv.get("gizmo_type") == "snorlax" else None
+    extra: dict[str, Any] = {}
+    if conv.get("gizmo_id") and not project:
+        extra["gizmo_id"] = conv["gizmo_id"]
+    if conv.get("is_archived"):
+        extra["archived"] = True
+    yield Conversation(
+        source=SOURCE, messages=messages, source_id=str(cid) if cid else None, title=title,
+        created_at=_num(conv.get("create_time")), updated_at=_num(conv.get("update_time")),
+        model=default_model if isinstance(default_model, str) else None, project=project,
+        extra=extra or None)
+
+
+def visible_path(mapping: dict[str, Any], current: Any) -> list[dict[str, Any]]:
+    """Nodes from the root to the visible leaf, in order (§1.5)."""
+    if not isinstance(current, str) or current not in mapping:
+        current = _newest_leaf(mapping)
+    path: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    node_id: Any = current
+    while isinstance(node_id, str) and node_id in mapping and node_id not in seen:
+        seen.add(node_id)
+        node = mapping[node_id]
+        if not isinstance(node, dict):
+            break
+        path.append(node)
+        node_id = node.get("parent")
+    path.reverse()
+    return path
+
+
+def _newest_leaf(mapping: dict[str, Any]) -> str | None:
+    best: str | None = None
+    best_time = float("-inf")
+    for node_id, node in mapping.items():
+        if not isinstance(node, dict) or node.get("children"):
+            continue
+        msg = node.get("message") if isinstance(node.get("message"), dict) else {}
+        t = _num(msg.get("create_time"))
+        t = float("-inf") if t is None else t
+        if t >= best_time:  # ties: the last in dict order
+            best, best_time = node_id, t
+    return best
+
+
+def _message(node: dict[str, Any], default_model: Any) -> Message | None:
+    msg = node.get("message")
+    if not isinstance(msg, dict):
+        return None
+    author = msg.get("author") if isinstance(msg.get("author"), dict) else {}
+    role = author.get("role")
+    meta = msg.get("metadata") if isinstance(msg.get("metadata"), dict) else {}
+    content = msg.get("content") if isinstance(msg.get("content"), dict) else {}
+    ctype = content.get("content_type")
+    if meta.get("is_visually_hidden_from_conversation") or meta.get("is_user_system_message"):
+        return None
+    if role == "system" or ctype in HIDDEN_TYPES:
+        return None
+    if msg.get("recipient") not in (None, "all"):
+        return None
+    if role == "tool" and ctype not in SHOWN_TOOL_TYPES:
+        return None
+    if role not in ("user", "assistant", "tool"):
+        return None
+    text = _text(content, ctype)
+    if text is None:
+        return None
+    text = CITATION.sub("", text).replace("\r\n", "\n").strip()
+    if not text:
+        return None
+    extra: dict[str, Any] = {}
+    model = meta.get("model_slug")
+    if role == "assistant" and isinstance(model, str) and model != default_model:
+        extra["model"] = model
+    if msg.get("status") == "in_progress":
+        extra["status"] = "in_progress"
+    name = author.get("name")
+    return Message(role=role, text=text, source_id=str(msg.get("id") or node.get("id") or "")
+                   or None, author=name if isinstance(name, str) else None,
+                   created_at=_num(msg.get("create_time")), extra=extra or None)
+
+
+def _text(content: dict[str, Any], ctype: Any) -> str | None:
+    if ctype in ("text", "multimodal_text", None):
+        parts = content.get("parts")
+        if not isinstance(parts, list):
+            return content.get("text") if isinstance(content.get("text"), str) else None
+        return "\n".join(t for p in parts if (t := _part(p)))
+    if ctype in ("code", "execution_output"):
+        text = content.get("text")
+        return text if isinstance(text, str) else None
+    return None  # unknown content types are skipped, never stringified
+
+
+def _part(part: Any) -> str:
+    if isinstance(part, str):
+        return part
+    if not isinstance(part, dict):
+        return ""
+    kind = part.get("content_type")
+    if kind == "audio_transcription":
+        return part.get("text") or ""
+    if kind == "image_asset_pointer":
+        meta = part.get("metadata") if isinstance(part.get("metadata"), dict) else {}
+        dalle = meta.get("dalle") if isinstance(meta.get("dalle"), dict) else {}
+        prompt = dalle.get("prompt")
+        return f"[image: {prompt}]" if prompt else "[image]"
+    if kind and "audio" in kind or "audio_asset_pointer" in part:
+        return "[audio]"
+    if kind and "video" in kind:
+        return "[video]"
+    return ""
+
+
+def _num(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)

@@ -1,0 +1,125 @@
+"""Plain data objects shared by importers, the store and the front ends.
+
+Importers yield these; the store persists them; services return them. Times
+are UTC epoch seconds (floats) everywhere inside aimem, ISO 8601 only at the
+edges (see :mod:`aimem.timeutil`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+ROLES = ("user", "assistant", "system", "tool")
+MEMORY_KINDS = ("fact", "preference", "instruction", "project", "person", "other")
+
+
+def make_id(*parts: str | None) -> str:
+    """A stable 16-hex-digit id derived from its parts (source + source id, or content)."""
+    joined = "\x1f".join("" if p is None else p for p in parts)
+    return hashlib.blake2b(joined.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+
+
+@dataclass(slots=True)
+class Message:
+    role: str
+    text: str
+    source_id: str | None = None
+    author: str | None = None
+    created_at: float | None = None
+    id: str | None = None
+    extra: dict[str, Any] | None = None
+
+
+@dataclass(slots=True)
+class Conversation:
+    source: str
+    messages: list[Message] = field(default_factory=list)
+    source_id: str | None = None
+    id: str | None = None
+    title: str | None = None
+    created_at: float | None = None
+    updated_at: float | None = None
+    model: str | None = None
+    project: str | None = None
+    tags: list[str] = field(default_factory=list)
+    summary: str | None = None
+    extra: dict[str, Any] | None = None
+
+
+@dataclass(slots=True)
+class MemoryItem:
+    text: str
+    kind: str = "fact"
+    id: str | None = None
+    tags: list[str] = field(default_factory=list)
+    created_at: float | None = None
+    updated_at: float | None = None
+    source: str = "manual"
+    pinned: bool = False
+    extra: dict[str, Any] | None = None
+
+
+@dataclass(slots=True)
+class Skipped:
+    """Something in an input that was deliberately not imported, and why."""
+
+    where: str
+    reason: str
+
+
+@dataclass(slots=True)
+class Filters:
+    """The filters every command accepts (interface.md), already parsed."""
+
+    sources: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    since: float | None = None
+    until: float | None = None
+    roles: list[str] = field(default_factory=list)
+    conversation: str | None = None  # a full conversation id
+
+    @property
+    def conversation_only(self) -> bool:
+        """True when a filter only makes sense for messages (memories drop out)."""
+        return bool(self.roles or self.conversation)
+
+
+@dataclass(slots=True)
+class FileReport:
+    path: str
+    format: str | None
+    conversations: int = 0
+    memories: int = 0
+    error: str | None = None
+
+
+@dataclass(slots=True)
+class ImportReport:
+    conversations_added: int = 0
+    conversations_updated: int = 0
+    conversations_unchanged: int = 0
+    messages_added: int = 0
+    memories_added: int = 0
+    memories_unchanged: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    files: list[FileReport] = field(default_factory=list)
+    dry_run: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "conversations_added": self.conversations_added,
+            "conversations_updated": self.conversations_updated,
+            "conversations_unchanged": self.conversations_unchanged,
+            "messages_added": self.messages_added,
+            "memories_added": self.memories_added,
+            "memories_unchanged": self.memories_unchanged,
+            "skipped": [{"where": s.where, "reason": s.reason} for s in self.skipped],
+            "files": [
+                {"path": f.path, "format": f.format, "conversations": f.conversations,
+                 "memories": f.memories, **({"error": f.error} if f.error else {})}
+                for f in self.files
+            ],
+            "dry_run": self.dry_run,
+        }

@@ -1,0 +1,430 @@
+"""The SQLite store: opening, transactions, and every read and write aimem makes.
+
+All SQL lives in ``aimem.store``. The FTS5 indexes use external content (views over
+the tables), so they are kept in step here, explicitly, on every insert and delete.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from aimem import jsonio
+from aimem.errors import AimemError, DatabaseMissing
+from aimem.models import Conversation, Filters, MemoryItem, Message
+from aimem.store import migrations
+
+BUSY_TIMEOUT_MS = 30_000
+
+
+def _extra_json(extra: dict[str, Any] | None) -> str | None:
+    return jsonio.dumps_str(extra) if extra else None
+
+
+def _extra_load(raw: str | None) -> dict[str, Any] | None:
+    return jsonio.loads(raw) if raw else None
+
+
+def filter_sql(f: Filters | None, conv: str = "c", msg: str | None = "m") -> tuple[str, list[Any]]:
+    """SQL conditions (joined with AND, or "1") and parameters for the common filters."""
+    if f is None:
+        return "1", []
+    where: list[str] = []
+    params: list[Any] = []
+    if f.sources:
+        where.append(f"{conv}.source IN ({','.join('?' * len(f.sources))})")
+        params += f.sources
+    if f.tags:
+        where.append(
+            f"{conv}.rowid IN (SELECT ct.conversation FROM conversation_tags ct "
+            f"JOIN tags t ON t.rowid = ct.tag WHERE t.name IN ({','.join('?' * len(f.tags))}))")
+        params += f.tags
+    time_col = f"coalesce({msg}.created_at, {conv}.created_at)" if msg else f"{conv}.created_at"
+    if f.since is not None:
+        where.append(f"{time_col} >= ?")
+        params.append(f.since)
+    if f.until is not None:
+        where.append(f"{time_col} < ?")
+        params.append(f.until)
+    if f.roles and msg:
+        where.append(f"{msg}.role IN ({','.join('?' * len(f.roles))})")
+        params += f.roles
+    if f.conversation:
+        where.append(f"{conv}.id = ?")
+        params.append(f.conversation)
+    return (" AND ".join(where) or "1"), params
+
+
+def memory_filter_sql(f: Filters | None, mem: str = "mm") -> tuple[str, list[Any]]:
+    """The filters as they apply to memories (source = who saved it, time = last update)."""
+    if f is None:
+        return "1", []
+    where: list[str] = []
+    params: list[Any] = []
+    if f.sources:
+        where.append(f"{mem}.source IN ({','.join('?' * len(f.sources))})")
+        params += f.sources
+    if f.tags:
+        where.append(
+            f"{mem}.rowid IN (SELECT mt.memory FROM memory_tags mt "
+            f"JOIN tags t ON t.rowid = mt.tag WHERE t.name IN ({','.join('?' * len(f.tags))}))")
+        params += f.tags
+    if f.since is not None:
+        where.append(f"{mem}.updated_at >= ?")
+        params.append(f.since)
+    if f.until is not None:
+        where.append(f"{mem}.updated_at < ?")
+        params.append(f.until)
+    return (" AND ".join(where) or "1"), params
+
+
+class Store:
+    """One open database. Not thread-safe: open one Store per thread."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path):
+        self.conn = conn
+        self.path = path
+
+    # -- opening -----------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], *, create: bool = True) -> Store:
+        """Open (and migrate) the database at ``path``.
+
+        With ``create=False`` a missing database is an error instead of a new file:
+        read-only commands never create one.
+        """
+        path = Path(path)
+        if not path.exists():
+            if not create:
+                raise DatabaseMissing(
+                    f"no database at {path}: import something first (aimem import FILE), "
+                    "or point --db at an existing one")
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        elif path.is_dir():
+            raise AimemError(f"{path} is a directory, not a database file")
+        try:
+            conn = sqlite3.connect(path, isolation_level=None)
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            migrations.apply(conn)
+        except sqlite3.DatabaseError as e:
+            raise AimemError(f"{path} is not a usable aimem database ({e})") from None
+        return cls(conn, path)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextmanager
+    def transaction(self, *, rollback: bool = False) -> Iterator[None]:
+        """One write transaction; rolled back on error (or always, with ``rollback``)."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("ROLLBACK" if rollback else "COMMIT")
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        return self.conn.execute(sql, params)
+
+    # -- conversations: writes ---------------------------------------------------------
+
+    def conversation_state(self, conv_id: str) -> tuple[int, str | None, float | None] | None:
+        """(rowid, content_hash, updated_at) of a stored conversation, or None."""
+        return self.conn.execute(
+            "SELECT rowid, content_hash, updated_at FROM conversations WHERE id = ?", (conv_id,)
+        ).fetchone()
+
+    def _conversation_row(self, c: Conversation, content_hash: str, now: float) -> tuple[Any, ...]:
+        return (c.source, c.source_id, c.title, c.created_at, c.updated_at, c.model, c.project,
+                content_hash, now, _extra_json(c.extra))
+
+    def insert_conversation(self, c: Conversation, content_hash: str, now: float) -> int:
+        cur = self.conn.execute(
+            "INSERT INTO conversations (id, source, source_id, title, created_at, updated_at, "
+            "model, project, content_hash, imported_at, extra) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (c.id, *self._conversation_row(c, content_hash, now)))
+        rowid = cur.lastrowid
+        assert rowid is not None
+        self._index_conversation(rowid)
+        return rowid
+
+    def update_conversation(self, rowid: int, c: Conversation, content_hash: str,
+                            now: float) -> None:
+        self._unindex_conversation(rowid)
+        self.conn.execute(
+            "UPDATE conversations SET source=?, source_id=?, title=?, created_at=?, "
+            "updated_at=?, model=?, project=?, content_hash=?, imported_at=?, extra=? "
+            "WHERE rowid = ?", (*self._conversation_row(c, content_hash, now), rowid))
+        self._index_conversation(rowid)
+
+    def _index_conversation(self, rowid: int) -> None:
+        self.conn.execute(
+            "INSERT INTO conversations_fts (rowid, title, summary) "
+            "SELECT cid, title, summary FROM conversations_fts_content WHERE cid = ?", (rowid,))
+
+    def _unindex_conversation(self, rowid: int) -> None:
+        self.conn.execute(
+            "INSERT INTO conversations_fts (conversations_fts, rowid, title, summary) "
+            "SELECT 'delete', cid, title, summary FROM conversations_fts_content WHERE cid = ?",
+            (rowid,))
+
+    def message_ids(self, conv_rowid: int) -> set[str]:
+        return {r[0] for r in self.conn.execute(
+            "SELECT id FROM messages WHERE conversation = ?", (conv_rowid,))}
+
+    def replace_messages(self, conv_rowid: int, messages: Sequence[Message]) -> None:
+        """Make ``messages`` the conversation's messages, index included."""
+        self.conn.execute(
+            "INSERT INTO messages_fts (messages_fts, rowid, text, author, context) "
+            "SELECT 'delete', mid, text, author, context FROM messages_fts_content "
+            "WHERE mid IN (SELECT rowid FROM messages WHERE conversation = ?)", (conv_rowid,))
+        self.conn.execute("DELETE FROM messages WHERE conversation = ?", (conv_rowid,))
+        self.insert_messages(conv_rowid, messages)
+
+    def insert_messages(self, conv_rowid: int, messages: Sequence[Message]) -> None:
+        try:
+            self.conn.executemany(
+                "INSERT INTO messages (id, conversation, position, source_id, role, author, "
+                "text, created_at, extra) VALUES (?,?,?,?,?,?,?,?,?)",
+                [(m.id, conv_rowid, i, m.source_id, m.role, m.author, m.text, m.created_at,
+                  _extra_json(m.extra)) for i, m in enumerate(messages)])
+        except sqlite3.IntegrityError:
+            dup = self._duplicate_message_id([m.id for m in messages if m.id])
+            raise AimemError(f"message id {dup} appears in two conversations") from None
+        self.conn.execute(
+            "INSERT INTO messages_fts (rowid, text, author, context) "
+            "SELECT mid, text, author, context FROM messages_fts_content "
+            "WHERE mid IN (SELECT rowid FROM messages WHERE conversation = ?)", (conv_rowid,))
+
+    def _duplicate_message_id(self, ids: list[str]) -> str:
+        for i in ids:
+            if self.conn.execute("SELECT 1 FROM messages WHERE id = ?", (i,)).fetchone():
+                return i
+        return "?"
+
+    def add_tags(self, table: str, rowid: int, names: Iterable[str], auto: bool = False) -> None:
+        """Attach tags to a conversation (``table="conversation"``) or a memory."""
+        link, col = {"conversation": ("conversation_tags", "conversation"),
+                     "memory": ("memory_tags", "memory")}[table]
+        for name in names:
+            name = name.strip()
+            if not name:
+                continue
+            self.conn.execute("INSERT OR IGNORE INTO tags (name) VALUES (?)", (name,))
+            self.conn.execute(
+                f"INSERT OR IGNORE INTO {link} ({col}, tag, auto) "
+                "SELECT ?, rowid, ? FROM tags WHERE name = ?", (rowid, int(auto), name))
+
+    def set_summary(self, conv_rowid: int, text: str | None, model: str | None = None,
+                    content_hash: str | None = None, now: float | None = None) -> None:
+        self._unindex_conversation(conv_rowid)
+        if text is None:
+            self.conn.execute("DELETE FROM summaries WHERE conversation = ?", (conv_rowid,))
+        else:
+            self.conn.execute(
+                "INSERT INTO summaries (conversation, text, model, created_at, content_hash) "
+                "VALUES (?,?,?,?,?) ON CONFLICT (conversation) DO UPDATE SET text = excluded.text, "
+                "model = excluded.model, created_at = excluded.created_at, "
+                "content_hash = excluded.content_hash",
+                (conv_rowid, text, model, time.time() if now is None else now, content_hash))
+        self._index_conversation(conv_rowid)
+
+    def summary_text(self, conv_rowid: int) -> str | None:
+        row = self.conn.execute("SELECT text FROM summaries WHERE conversation = ?",
+                                (conv_rowid,)).fetchone()
+        return row[0] if row else None
+
+    def log_import(self, started_at: float, path: str, fmt: str | None, size: int | None,
+                   mtime: float | None, sha256: str | None, report: dict[str, Any]) -> None:
+        self.conn.execute(
+            "INSERT INTO import_log (started_at, finished_at, path, format, size, mtime, sha256, "
+            "report) VALUES (?,?,?,?,?,?,?,?)",
+            (started_at, time.time(), path, fmt, size, mtime, sha256, jsonio.dumps_str(report)))
+
+    # -- memories: writes --------------------------------------------------------------
+
+    def memory_by_hash(self, text_hash: str) -> tuple[int, str] | None:
+        return self.conn.execute("SELECT rowid, id FROM memories WHERE text_hash = ?",
+                                 (text_hash,)).fetchone()
+
+    def insert_memory(self, m: MemoryItem, text_hash: str) -> int:
+        cur = self.conn.execute(
+            "INSERT INTO memories (id, text, kind, source, text_hash, pinned, created_at, "
+            "updated_at, extra) VALUES (?,?,?,?,?,?,?,?,?)",
+            (m.id, m.text, m.kind, m.source, text_hash, int(m.pinned), m.created_at,
+             m.updated_at, _extra_json(m.extra)))
+        rowid = cur.lastrowid
+        assert rowid is not None
+        self.conn.execute("INSERT INTO memories_fts (rowid, text) VALUES (?, ?)", (rowid, m.text))
+        return rowid
+
+    # -- reads -------------------------------------------------------------------------
+
+    def resolve(self, prefix: str) -> list[tuple[str, str]]:
+        """(kind, id) of everything whose id starts with ``prefix``: git-style prefixes."""
+        out: list[tuple[str, str]] = []
+        for kind, table in (("conversation", "conversations"), ("memory", "memories"),
+                            ("message", "messages")):
+            rows = self.conn.execute(
+                f"SELECT id FROM {table} WHERE id >= ? AND id < ? LIMIT 5",
+                (prefix, prefix + "\U0010ffff")).fetchall()
+            out += [(kind, r[0]) for r in rows]
+        return out
+
+    def conversation_for_message(self, message_id: str) -> str | None:
+        row = self.conn.execute(
+            "SELECT c.id FROM messages m JOIN conversations c ON c.rowid = m.conversation "
+            "WHERE m.id = ?", (message_id,)).fetchone()
+        return row[0] if row else None
+
+    def conversation_tags(self, rowids: Sequence[int]) -> dict[int, list[str]]:
+        out: dict[int, list[str]] = {r: [] for r in rowids}
+        if not rowids:
+            return out
+        for rowid, name in self.conn.execute(
+                "SELECT ct.conversation, t.name FROM conversation_tags ct JOIN tags t "
+                f"ON t.rowid = ct.tag WHERE ct.conversation IN ({','.join('?' * len(rowids))}) "
+                "ORDER BY t.name", list(rowids)):
+            out[rowid].append(name)
+        return out
+
+    def memory_tags(self, rowids: Sequence[int]) -> dict[int, list[str]]:
+        out: dict[int, list[str]] = {r: [] for r in rowids}
+        if not rowids:
+            return out
+        for rowid, name in self.conn.execute(
+                "SELECT mt.memory, t.name FROM memory_tags mt JOIN tags t ON t.rowid = mt.tag "
+                f"WHERE mt.memory IN ({','.join('?' * len(rowids))}) ORDER BY t.name",
+                list(rowids)):
+            out[rowid].append(name)
+        return out
+
+    _CONV_COLS = ("c.rowid, c.id, c.source, c.source_id, c.title, c.created_at, c.updated_at, "
+                  "c.model, c.project, c.extra, s.text")
+
+    def _conversation_from_row(self, row: tuple[Any, ...], with_messages: bool) -> Conversation:
+        rowid, cid, source, source_id, title, created, updated, model, project, extra, summ = row
+        conv = Conversation(source=source, source_id=source_id, id=cid, title=title,
+                            created_at=created, updated_at=updated, model=model, project=project,
+                            summary=summ, extra=_extra_load(extra))
+        if with_messages:
+            conv.messages = [
+                Message(id=r[0], source_id=r[1], role=r[2], author=r[3], text=r[4],
+                        created_at=r[5], extra=_extra_load(r[6]))
+                for r in self.conn.execute(
+                    "SELECT id, source_id, role, author, text, created_at, extra FROM messages "
+                    "WHERE conversation = ? ORDER BY position", (rowid,))]
+        return conv
+
+    def get_conversation(self, conv_id: str, with_messages: bool = True) -> Conversation | None:
+        row = self.conn.execute(
+            f"SELECT {self._CONV_COLS} FROM conversations c LEFT JOIN summaries s "
+            "ON s.conversation = c.rowid WHERE c.id = ?", (conv_id,)).fetchone()
+        if row is None:
+            return None
+        conv = self._conversation_from_row(row, with_messages)
+        conv.tags = self.conversation_tags([row[0]])[row[0]]
+        return conv
+
+    def iter_conversations(self, filters: Filters | None = None, *, limit: int | None = None,
+                           offset: int = 0, newest_first: bool = False,
+                           with_messages: bool = True) -> Iterator[Conversation]:
+        """Conversations matching the filters (a message-level filter matches if any does)."""
+        where, params = filter_sql(filters, "c", None)
+        if filters and filters.roles:
+            where += (f" AND c.rowid IN (SELECT conversation FROM messages WHERE role IN "
+                      f"({','.join('?' * len(filters.roles))}))")
+            params += filters.roles
+        order = ("c.updated_at DESC, c.id" if newest_first
+                 else "c.created_at IS NULL, c.created_at, c.id")
+        sql = (f"SELECT {self._CONV_COLS} FROM conversations c LEFT JOIN summaries s "
+               f"ON s.conversation = c.rowid WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?")
+        rows = self.conn.execute(sql, [*params, -1 if limit is None else limit, offset])
+        batch: list[tuple[Any, ...]] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= 200:
+                yield from self._finish(batch, with_messages)
+                batch = []
+        yield from self._finish(batch, with_messages)
+
+    def _finish(self, rows: list[tuple[Any, ...]], with_messages: bool) -> Iterator[Conversation]:
+        tags = self.conversation_tags([r[0] for r in rows])
+        for row in rows:
+            conv = self._conversation_from_row(row, with_messages)
+            conv.tags = tags[row[0]]
+            yield conv
+
+    def message_counts(self, conv_ids: Sequence[str]) -> dict[str, int]:
+        if not conv_ids:
+            return {}
+        return dict(self.conn.execute(
+            "SELECT c.id, (SELECT count(*) FROM messages m WHERE m.conversation = c.rowid) "
+            f"FROM conversations c WHERE c.id IN ({','.join('?' * len(conv_ids))})",
+            list(conv_ids)).fetchall())
+
+    def _memory_from_row(self, row: tuple[Any, ...]) -> MemoryItem:
+        return MemoryItem(id=row[1], text=row[2], kind=row[3], source=row[4], pinned=bool(row[5]),
+                          created_at=row[6], updated_at=row[7], extra=_extra_load(row[8]))
+
+    _MEM_COLS = "rowid, id, text, kind, source, pinned, created_at, updated_at, extra"
+
+    def get_memory(self, mem_id: str) -> MemoryItem | None:
+        row = self.conn.execute(f"SELECT {self._MEM_COLS} FROM memories WHERE id = ?",
+                                (mem_id,)).fetchone()
+        if row is None:
+            return None
+        mem = self._memory_from_row(row)
+        mem.tags = self.memory_tags([row[0]])[row[0]]
+        return mem
+
+    def iter_memories(self, filters: Filters | None = None) -> Iterator[MemoryItem]:
+        where, params = memory_filter_sql(filters, "mm")
+        rows = self.conn.execute(
+            f"SELECT {self._MEM_COLS.replace('rowid', 'mm.rowid', 1)} FROM memories mm "
+            f"WHERE {where} ORDER BY mm.created_at, mm.id", params).fetchall()
+        tags = self.memory_tags([r[0] for r in rows])
+        for row in rows:
+            mem = self._memory_from_row(row)
+            mem.tags = tags[row[0]]
+            yield mem
+
+    def stats(self) -> dict[str, Any]:
+        q = self.conn.execute
+        by_source = q("SELECT c.source, count(DISTINCT c.rowid), count(m.rowid) FROM conversations c "
+                      "LEFT JOIN messages m ON m.conversation = c.rowid GROUP BY c.source "
+                      "ORDER BY 2 DESC, 1").fetchall()
+        by_role = q("SELECT role, count(*) FROM messages GROUP BY role ORDER BY 2 DESC").fetchall()
+        by_month = q("SELECT strftime('%Y-%m', created_at, 'unixepoch') AS month, count(*) "
+                     "FROM conversations WHERE created_at IS NOT NULL GROUP BY month "
+                     "ORDER BY month").fetchall()
+        first_last = q("SELECT min(created_at), max(coalesce(updated_at, created_at)) "
+                       "FROM conversations").fetchone()
+        size = sum(p.stat().st_size for p in (self.path, Path(f"{self.path}-wal"))
+                   if p.exists())
+        return {
+            "conversations": q("SELECT count(*) FROM conversations").fetchone()[0],
+            "messages": q("SELECT count(*) FROM messages").fetchone()[0],
+            "memories": q("SELECT count(*) FROM memories").fetchone()[0],
+            "tags": q("SELECT count(*) FROM tags").fetchone()[0],
+            "summaries": q("SELECT count(*) FROM summaries").fetchone()[0],
+            "by_source": [{"source": s, "conversations": c, "messages": m} for s, c, m in by_source],
+            "by_role": [{"role": r, "messages": n} for r, n in by_role],
+            "by_month": [{"month": mo, "conversations": n} for mo, n in by_month],
+            "first": first_last[0], "last": first_last[1],
+            "imports": q("SELECT count(*) FROM import_log").fetchone()[0],
+            "schema_version": q("PRAGMA user_version").fetchone()[0],
+            "path": str(self.path), "size_bytes": size,
+        }

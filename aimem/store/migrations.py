@@ -1,0 +1,187 @@
+"""Numbered, append-only schema migrations.
+
+Each migration is a function ``mNNN_name(conn)`` appended to ``MIGRATIONS`` with the
+``@migration`` decorator. Never edit or reorder one that has shipped: add a new one.
+The number of applied migrations is kept in ``PRAGMA user_version`` (cheap to read on
+every open) and their names in ``_aimem_migrations``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+
+Migration = Callable[[sqlite3.Connection], None]
+MIGRATIONS: list[Migration] = []
+
+TOKENIZER = "porter unicode61 remove_diacritics 2"
+
+
+def run_script(conn: sqlite3.Connection, sql: str) -> None:
+    """Run several statements inside the caller's transaction.
+
+    (``Connection.executescript`` would COMMIT first, breaking the migration's atomicity.)
+    """
+    pending = ""
+    for line in sql.splitlines(keepends=True):
+        if line.lstrip().startswith("--"):
+            continue
+        pending += line
+        if sqlite3.complete_statement(pending):
+            conn.execute(pending)
+            pending = ""
+    if pending.strip():
+        raise ValueError(f"incomplete SQL statement: {pending[:60]!r}")
+
+
+def migration(fn: Migration) -> Migration:
+    MIGRATIONS.append(fn)
+    return fn
+
+
+@migration
+def m001_initial(conn: sqlite3.Connection) -> None:
+    run_script(conn, f"""
+    CREATE TABLE conversations (
+        rowid INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        source TEXT NOT NULL,
+        source_id TEXT,
+        title TEXT,
+        created_at REAL,
+        updated_at REAL,
+        model TEXT,
+        project TEXT,
+        content_hash TEXT,
+        imported_at REAL NOT NULL,
+        extra TEXT
+    );
+    CREATE INDEX conversations_created ON conversations(created_at);
+    CREATE INDEX conversations_source ON conversations(source, source_id);
+
+    CREATE TABLE messages (
+        rowid INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        conversation INTEGER NOT NULL REFERENCES conversations(rowid) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        source_id TEXT,
+        role TEXT NOT NULL,
+        author TEXT,
+        text TEXT NOT NULL,
+        created_at REAL,
+        extra TEXT
+    );
+    CREATE INDEX messages_conversation ON messages(conversation, position);
+
+    -- What the message index sees: the text, the speaker, and the message before it
+    -- (so a short reply is found by what it answers). External content: the index
+    -- stores no copy of the text.
+    CREATE VIEW messages_fts_content AS
+        SELECT m.rowid AS mid, m.text AS text, m.author AS author,
+               (SELECT substr(p.text, 1, 1000) FROM messages p
+                 WHERE p.conversation = m.conversation AND p.position = m.position - 1)
+               AS context
+        FROM messages m;
+    CREATE VIRTUAL TABLE messages_fts USING fts5(
+        text, author, context,
+        content='messages_fts_content', content_rowid='mid', tokenize='{TOKENIZER}');
+
+    CREATE TABLE summaries (
+        conversation INTEGER PRIMARY KEY REFERENCES conversations(rowid) ON DELETE CASCADE,
+        text TEXT NOT NULL,
+        model TEXT,
+        created_at REAL NOT NULL,
+        content_hash TEXT
+    );
+
+    CREATE VIEW conversations_fts_content AS
+        SELECT c.rowid AS cid, c.title AS title, s.text AS summary
+        FROM conversations c LEFT JOIN summaries s ON s.conversation = c.rowid;
+    CREATE VIRTUAL TABLE conversations_fts USING fts5(
+        title, summary,
+        content='conversations_fts_content', content_rowid='cid', tokenize='{TOKENIZER}');
+
+    CREATE TABLE memories (
+        rowid INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        text TEXT NOT NULL,
+        kind TEXT NOT NULL DEFAULT 'fact',
+        source TEXT NOT NULL DEFAULT 'manual',
+        conversation INTEGER REFERENCES conversations(rowid) ON DELETE SET NULL,
+        text_hash TEXT NOT NULL UNIQUE,
+        pinned INTEGER NOT NULL DEFAULT 0,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        access_count INTEGER NOT NULL DEFAULT 0,
+        last_accessed REAL,
+        extra TEXT
+    );
+    CREATE VIRTUAL TABLE memories_fts USING fts5(
+        text, content='memories', content_rowid='rowid', tokenize='{TOKENIZER}');
+
+    CREATE TABLE tags (
+        rowid INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE
+    );
+    CREATE TABLE conversation_tags (
+        conversation INTEGER NOT NULL REFERENCES conversations(rowid) ON DELETE CASCADE,
+        tag INTEGER NOT NULL REFERENCES tags(rowid) ON DELETE CASCADE,
+        auto INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (conversation, tag)
+    ) WITHOUT ROWID;
+    CREATE INDEX conversation_tags_tag ON conversation_tags(tag);
+    CREATE TABLE memory_tags (
+        memory INTEGER NOT NULL REFERENCES memories(rowid) ON DELETE CASCADE,
+        tag INTEGER NOT NULL REFERENCES tags(rowid) ON DELETE CASCADE,
+        auto INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (memory, tag)
+    ) WITHOUT ROWID;
+    CREATE INDEX memory_tags_tag ON memory_tags(tag);
+
+    CREATE TABLE import_log (
+        rowid INTEGER PRIMARY KEY,
+        started_at REAL NOT NULL,
+        finished_at REAL,
+        path TEXT,
+        format TEXT,
+        size INTEGER,
+        mtime REAL,
+        sha256 TEXT,
+        report TEXT
+    );
+    CREATE INDEX import_log_path ON import_log(path);
+    """)
+    # bm25 column weights: text, author (the speaker's name), context (the message before).
+    conn.execute("INSERT INTO messages_fts(messages_fts, rank) VALUES('rank', 'bm25(1.0, 1.0, 0.4)')")
+    conn.execute("INSERT INTO conversations_fts(conversations_fts, rank) VALUES('rank', 'bm25(1.0, 0.5)')")
+
+
+def apply(conn: sqlite3.Connection) -> int:
+    """Apply the migrations this database lacks; return how many ran."""
+    current = conn.execute("PRAGMA user_version").fetchone()[0]
+    if current > len(MIGRATIONS):
+        from aimem.errors import AimemError
+
+        raise AimemError(
+            f"this database was written by a newer aimem (schema {current}, this version knows "
+            f"{len(MIGRATIONS)}): upgrade aimem"
+        )
+    if current == len(MIGRATIONS):
+        return 0
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS _aimem_migrations "
+        "(id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)"
+    )
+    for number, fn in enumerate(MIGRATIONS[current:], current + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            fn(conn)
+            conn.execute("INSERT INTO _aimem_migrations VALUES (?, ?, ?)",
+                         (number, fn.__name__, time.time()))
+            conn.execute(f"PRAGMA user_version = {number}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return len(MIGRATIONS) - current

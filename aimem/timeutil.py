@@ -1,0 +1,80 @@
+"""Times: UTC epoch floats inside, ISO 8601 at the edges, relative forms in filters."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import UTC, datetime, timedelta
+
+_RELATIVE = re.compile(r"^\s*(\d+)\s*(h|d|w|m|y)\s*$", re.I)
+_UNITS_DAYS = {"d": 1, "w": 7, "m": 30, "y": 365}
+
+
+def to_epoch(value: object) -> float | None:
+    """Epoch seconds from None, a number (seconds, or milliseconds when huge), or an ISO string.
+
+    Returns None for values that carry no usable time (None, "", garbage).
+    """
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        v = float(value)
+        if v != v or v in (float("inf"), float("-inf")):
+            return None
+        return v / 1000.0 if abs(v) > 1e11 else v
+    if isinstance(value, str):
+        s = value.strip()
+        if not s:
+            return None
+        try:
+            return to_epoch(float(s))
+        except ValueError:
+            pass
+        try:
+            dt = datetime.fromisoformat(s.replace(" ", "T", 1) if "T" not in s else s)
+        except ValueError:
+            return None
+        if dt.tzinfo is None:
+            dt = dt.replace(tzinfo=UTC)
+        return dt.timestamp()
+    return None
+
+
+def iso(ts: float | None, precise: bool = False) -> str | None:
+    """ISO 8601 UTC with a Z: seconds for people, microseconds when ``precise`` and non-zero."""
+    if ts is None:
+        return None
+    dt = datetime.fromtimestamp(ts, UTC)
+    if precise and dt.microsecond:
+        return dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_when(text: str, *, end: bool = False, now: float | None = None) -> float:
+    """A filter time: ISO date/datetime, `7d`, `2w`, `3m`, `1y`, `12h`, `today`, `yesterday`.
+
+    With ``end`` a bare date means the end of that day (so ``--until 2024-05-01``
+    includes the whole day). Raises ValueError with a message for people.
+    """
+    now = time.time() if now is None else now
+    s = text.strip().lower()
+    today = datetime.fromtimestamp(now, UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    if s in ("today", "yesterday"):
+        day = today if s == "today" else today - timedelta(days=1)
+        return (day + timedelta(days=1) if end else day).timestamp()
+    if s == "now":
+        return now
+    m = _RELATIVE.match(s)
+    if m:
+        n, unit = int(m.group(1)), m.group(2).lower()
+        seconds = n * 3600 if unit == "h" else n * _UNITS_DAYS[unit] * 86400
+        return now - seconds
+    ts = to_epoch(text) if not re.fullmatch(r"\s*\d+(\.\d+)?\s*", text) else None
+    if ts is None:
+        raise ValueError(
+            f"cannot read {text!r} as a time: use an ISO date such as 2024-05-01, "
+            "or 7d, 2w, 3m, 1y, yesterday"
+        )
+    if end and re.fullmatch(r"\d{4}-\d{2}-\d{2}", s):
+        ts += 86400
+    return ts
