@@ -15,12 +15,30 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from aimem.errors import ImportFailed
-from aimem.importers import chatgpt, jsonl
+import importlib
+
 from aimem.importers.base import Importer, Input, Item
 
-# Order matters only for detection: the first importer whose sniff() says yes wins,
-# so put the strictest recognisers first.
-IMPORTERS: dict[str, Importer] = {m.NAME: m for m in (jsonl, chatgpt)}  # type: ignore[misc]
+# One module per format, in detection order: the first importer whose sniff() says
+# yes wins, so the strictest recognisers come first and the plain-text fallback last.
+MODULES = ("jsonl", "claude_code", "codex", "gemini_cli", "chatgpt", "deepseek", "claude",
+           "openwebui", "grok", "gemini_takeout", "llm_logs", "markdown")
+
+
+def _load() -> dict[str, Importer]:
+    table: dict[str, Importer] = {}
+    for name in MODULES:
+        try:
+            module = importlib.import_module(f"aimem.importers.{name}")
+        except ModuleNotFoundError as e:  # TODO(issue 3): remove once every module exists
+            if e.name == f"aimem.importers.{name}":
+                continue
+            raise
+        table[module.NAME] = module  # type: ignore[assignment]
+    return table
+
+
+IMPORTERS: dict[str, Importer] = _load()
 
 # Files inside an export that hold no conversations: skipped with this reason.
 ACCOUNT_FILES = {
