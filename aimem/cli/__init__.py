@@ -24,7 +24,7 @@ class AimemGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except AimemError as e:
-            typer.echo(f"aimem: error: {e}", err=True)
+            typer.echo("aimem: error: " + " ".join(str(e).split("\n")), err=True)
             raise typer.Exit(int(e.exit_code)) from None
         except KeyboardInterrupt:
             typer.echo("aimem: interrupted", err=True)

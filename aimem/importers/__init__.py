@@ -6,6 +6,7 @@ to ``IMPORTERS`` below; ``aimem import --format NAME`` and auto-detection pick i
 
 from __future__ import annotations
 
+import importlib
 import io
 import os
 import sys
@@ -15,8 +16,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from aimem.errors import ImportFailed
-import importlib
-
 from aimem.importers.base import Importer, Input, Item
 
 # One module per format, in detection order: the first importer whose sniff() says

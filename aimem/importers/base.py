@@ -65,13 +65,15 @@ class Input:
     mtime: float | None = None
     bytes_read: int = 0
     _head: bytes | None = field(default=None, repr=False)
+    _asked: int = field(default=0, repr=False)
     _sha: hashlib._Hash | None = field(default=None, repr=False)  # type: ignore[name-defined]
 
     def head(self, size: int = HEAD_SIZE) -> bytes:
         """The first bytes of the input, for sniffing (read once, cached)."""
-        if self._head is None or len(self._head) < size:
+        if self._head is None or (len(self._head) < size and len(self._head) == self._asked):
             with self.opener() as f:
                 self._head = f.read(size)
+            self._asked = size
         return self._head[:size]
 
     def text_head(self, size: int = HEAD_SIZE) -> str:

@@ -52,17 +52,18 @@ def _prefix(inp: Input) -> str:
 
 
 def parse(inp: Input) -> Iterator[Item]:
+    prefix = _prefix(inp)
     with inp.open() as f:
-        items = ijson.items(f, _prefix(inp), use_float=True)
+        items = ijson.items(f, prefix, use_float=True)
         index = 0
         try:
             for index, conv in enumerate(items, 1):  # noqa: B007
                 yield from _conversation(conv, index, inp)
         except ijson.JSONError as e:
-            raise inp.fail(f"truncated or malformed JSON near byte {inp.bytes_read} ({e})") \
-                from None
+            raise inp.fail(f"truncated or malformed JSON near byte {inp.bytes_read} "
+                           f"({_first_line(e)})") from None
         except (UnicodeDecodeError, ValueError) as e:
-            raise inp.fail(f"not a readable JSON file ({e})") from None
+            raise inp.fail(f"not a readable JSON file ({_first_line(e)})") from None
         if index == 0 and inp.bytes_read == 0:
             raise inp.fail("empty file")
 
@@ -79,9 +80,13 @@ def _conversation(conv: Any, index: int, inp: Input) -> Iterator[Item]:
     if not isinstance(mapping, dict) or not mapping:
         yield Skipped(where, "no messages (entry has no mapping)")
         return
+    path = visible_path(mapping, conv.get("current_node"))
     default_model = conv.get("default_model_slug")
-    messages = [m for node in visible_path(mapping, conv.get("current_node"))
-                if (m := _message(node, default_model)) is not None]
+    if not isinstance(default_model, str):  # older exports: the model is per message only
+        default_model = next((slug for node in path if isinstance(
+            slug := ((node.get("message") or {}).get("metadata") or {}).get("model_slug"), str)),
+            None)
+    messages = [m for node in path if (m := _message(node, default_model)) is not None]
     if not messages:
         yield Skipped(where, "no visible messages")
         return
@@ -97,7 +102,7 @@ def _conversation(conv: Any, index: int, inp: Input) -> Iterator[Item]:
     yield Conversation(
         source=SOURCE, messages=messages, source_id=str(cid) if cid else None, title=title,
         created_at=_num(conv.get("create_time")), updated_at=_num(conv.get("update_time")),
-        model=default_model if isinstance(default_model, str) else None, project=project,
+        model=default_model, project=project,
         extra=extra or None)
 
 
@@ -206,3 +211,8 @@ def _num(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return float(value)
+
+
+def _first_line(e: Exception) -> str:
+    """yajl's messages draw a caret picture over several lines; keep the first."""
+    return (str(e).strip().splitlines() or [type(e).__name__])[0].strip()
