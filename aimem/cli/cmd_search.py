@@ -7,8 +7,20 @@ from typing import Annotated
 import typer
 
 from aimem.cli import app
-from aimem.cli._common import (ConversationOpt, RoleOpt, SinceOpt, SourceOpt, TagOpt, UntilOpt,
-                               day, filters, open_memory, print_json, print_jsonl, short)
+from aimem.cli._common import (
+    ConversationOpt,
+    RoleOpt,
+    SinceOpt,
+    SourceOpt,
+    TagOpt,
+    UntilOpt,
+    day,
+    filters,
+    open_memory,
+    print_json,
+    print_jsonl,
+    short,
+)
 from aimem.errors import AimemError
 from aimem.store.search import MARK_CLOSE, MARK_OPEN
 
@@ -65,11 +77,11 @@ def search(
 def _print_hits(hits: list[dict]) -> None:  # type: ignore[type-arg]
     from rich.text import Text
 
-    from aimem.cli._common import console
+    from aimem.cli._common import console, err_console
 
     con = console()
     if not hits:
-        con.print("no matches", style="dim")
+        err_console().print("no matches", style="dim")
         return
     for i, h in enumerate(hits, 1):
         head = Text(f"{i:>2}. ")
