@@ -105,6 +105,7 @@ class ImportReport:
     memories_unchanged: int = 0
     skipped: list[Skipped] = field(default_factory=list)
     files: list[FileReport] = field(default_factory=list)
+    redactions: dict[str, int] = field(default_factory=dict)
     dry_run: bool = False
 
     def to_dict(self) -> dict[str, Any]:
@@ -121,5 +122,6 @@ class ImportReport:
                  "memories": f.memories, **({"error": f.error} if f.error else {})}
                 for f in self.files
             ],
+            "redactions": self.redactions,
             "dry_run": self.dry_run,
         }

@@ -12,8 +12,7 @@ from typing import Annotated
 import typer
 
 from aimem.cli import app
-from aimem.cli._common import (JsonOpt, console, err_console, open_memory, print_json,
-                               stderr_is_tty)
+from aimem.cli._common import JsonOpt, console, err_console, open_memory, print_json, stderr_is_tty
 from aimem.paths import db_path
 
 EPILOG = """Examples:
@@ -41,8 +40,13 @@ class _ProgressBar:
         if self.bar is None:
             if not stderr_is_tty() or time.monotonic() - self.start < self.DELAY:
                 return
-            from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn,
-                                       TimeRemainingColumn)
+            from rich.progress import (
+                BarColumn,
+                DownloadColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+            )
 
             self.bar = Progress(TextColumn("importing"), BarColumn(), DownloadColumn(),
                                 TextColumn("{task.fields[n]} conversations"),
@@ -84,6 +88,9 @@ def import_(
         show_default=False)] = None,
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="Show what would be imported; write nothing.")] = False,
+    no_redact: Annotated[bool, typer.Option(
+        "--no-redact", help="Keep secrets (API keys, tokens, passwords) instead of replacing "
+        "them with [REDACTED:kind].")] = False,
     json: JsonOpt = False,
 ) -> None:
     """Import AI chat exports: ChatGPT (json, zip, split files) and aimem JSONL.
@@ -95,7 +102,7 @@ def import_(
     with _dry_run_db(ctx) if dry_run else nullcontext(), open_memory(ctx, create=True) as mem:
         try:
             report = mem.import_paths(paths, fmt=format, tags=tag or [], dry_run=dry_run,
-                                      progress=bar)
+                                      redact=not no_redact, progress=bar)
         finally:
             bar.stop()
     if json:
@@ -112,6 +119,9 @@ def import_(
               f"{r.conversations_unchanged} unchanged; messages added: {r.messages_added}"
               + (f"; memories: {r.memories_added} added, {r.memories_unchanged} unchanged"
                  if r.memories_added or r.memories_unchanged else ""))
+    if r.redactions:
+        con.print("secrets redacted: " + ", ".join(f"{n} {k}" for k, n in r.redactions.items())
+                  + " (--no-redact keeps them)")
     if r.skipped:
         con.print(f"skipped {len(r.skipped)}:")
         for s in r.skipped[:20]:

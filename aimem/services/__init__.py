@@ -55,10 +55,10 @@ class Memory:
     # -- import / export ----------------------------------------------------------------
 
     def import_paths(self, paths: Sequence[str], *, fmt: str = "auto", tags: Sequence[str] = (),
-                     dry_run: bool = False,
+                     dry_run: bool = False, redact: bool = True,
                      progress: importing.Progress | None = None) -> ImportReport:
         return importing.import_paths(self.store, paths, fmt=fmt, tags=tags, dry_run=dry_run,
-                                      progress=progress)
+                                      redact=redact, progress=progress)
 
     def export_jsonl(self, filters: Filters | None = None) -> Iterator[bytes]:
         return exporting.jsonl_lines(self.store, filters)

@@ -14,7 +14,10 @@ import sqlite3
 import time
 from collections.abc import Callable, Sequence
 
+from collections import Counter
+
 from aimem import importers, jsonio
+from aimem.redact import redact as redact_text
 from aimem.errors import AimemError, ImportFailed
 from aimem.importers.base import Importer, Input
 from aimem.models import Conversation, FileReport, ImportReport, MemoryItem, Skipped, make_id
@@ -76,13 +79,26 @@ def normalise(c: Conversation) -> Conversation:
 
 
 class _Run:
-    def __init__(self, store: Store, report: ImportReport, tags: Sequence[str]):
+    def __init__(self, store: Store, report: ImportReport, tags: Sequence[str], redact: bool):
         self.store = store
         self.report = report
         self.tags = list(tags)
         self.now = time.time()
+        self.redactions: Counter[str] | None = Counter() if redact else None
+
+    def _redact(self, c: Conversation) -> None:
+        counts = self.redactions
+        if counts is None:
+            return
+        if c.title:
+            c.title = redact_text(c.title, counts)
+        if c.summary:
+            c.summary = redact_text(c.summary, counts)
+        for m in c.messages:
+            m.text = redact_text(m.text, counts)
 
     def conversation(self, c: Conversation, fr: FileReport) -> None:
+        self._redact(c)
         normalise(c)
         h = _content_hash(c)
         state = self.store.conversation_state(c.id)  # type: ignore[arg-type]
@@ -112,6 +128,8 @@ class _Run:
         fr.conversations += 1
 
     def memory(self, m: MemoryItem, fr: FileReport) -> None:
+        if self.redactions is not None:
+            m.text = redact_text(m.text, self.redactions)
         h = memory_hash(m.text)
         existing = self.store.memory_by_hash(h)
         if existing is None:
@@ -143,15 +161,19 @@ def _gather(paths: Sequence[str], report: ImportReport) -> list[tuple[Input, boo
 
 
 def import_paths(store: Store, paths: Sequence[str], *, fmt: str = "auto",
-                 tags: Sequence[str] = (), dry_run: bool = False,
+                 tags: Sequence[str] = (), dry_run: bool = False, redact: bool = True,
                  progress: Progress | None = None) -> ImportReport:
-    """Import files, zips, folders or "-" in one transaction; return what happened."""
+    """Import files, zips, folders or "-" in one transaction; return what happened.
+
+    Secrets are replaced by ``[REDACTED:kind]`` before anything is stored unless
+    ``redact`` is False (see :mod:`aimem.redact`).
+    """
     report = ImportReport(dry_run=dry_run)
     forced: Importer | None = None if fmt == "auto" else importers.get(fmt)
     inputs = _gather(paths, report)
     total = sum(i.size or 0 for i, _ in inputs)
     done_before = 0
-    run = _Run(store, report, tags)
+    run = _Run(store, report, tags, redact)
     try:
         with store.transaction(rollback=dry_run):
             for inp, direct in inputs:
@@ -190,4 +212,5 @@ def import_paths(store: Store, paths: Sequence[str], *, fmt: str = "auto",
                 raise ImportFailed(where, "no recognised export in it")
     except sqlite3.DatabaseError as e:
         raise AimemError(f"the import was rolled back, nothing was written: {e}") from None
+    report.redactions = dict(sorted((run.redactions or {}).items()))
     return report
