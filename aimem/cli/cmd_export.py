@@ -10,8 +10,17 @@ from typing import Annotated
 import typer
 
 from aimem.cli import app
-from aimem.cli._common import (ConversationOpt, RoleOpt, SinceOpt, SourceOpt, TagOpt, UntilOpt,
-                               filters, open_memory, warn)
+from aimem.cli._common import (
+    ConversationOpt,
+    RoleOpt,
+    SinceOpt,
+    SourceOpt,
+    TagOpt,
+    UntilOpt,
+    filters,
+    open_memory,
+    warn,
+)
 from aimem.errors import AimemError
 
 EPILOG = """Examples:

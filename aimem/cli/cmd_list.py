@@ -7,8 +7,19 @@ from typing import Annotated
 import typer
 
 from aimem.cli import app
-from aimem.cli._common import (JsonOpt, RoleOpt, SinceOpt, SourceOpt, TagOpt, UntilOpt, day,
-                               filters, open_memory, print_json, short)
+from aimem.cli._common import (
+    JsonOpt,
+    RoleOpt,
+    SinceOpt,
+    SourceOpt,
+    TagOpt,
+    UntilOpt,
+    day,
+    filters,
+    open_memory,
+    print_json,
+    short,
+)
 
 EPILOG = """Examples:
 

@@ -12,15 +12,14 @@ import hashlib
 import re
 import sqlite3
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 
-from collections import Counter
-
 from aimem import importers, jsonio
-from aimem.redact import redact as redact_text
 from aimem.errors import AimemError, ImportFailed
 from aimem.importers.base import Importer, Input
 from aimem.models import Conversation, FileReport, ImportReport, MemoryItem, Skipped, make_id
+from aimem.redact import redact as redact_text
 from aimem.store.db import Store
 
 # progress(bytes_done, bytes_total, conversations_done)
