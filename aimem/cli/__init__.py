@@ -7,6 +7,7 @@ and shell completion stay fast.
 
 from __future__ import annotations
 
+import importlib
 import sys
 from typing import Annotated, Any
 
@@ -63,18 +64,14 @@ def _root(
     ctx.obj = {"db": db}
 
 
-from aimem.cli import (  # noqa: E402  (commands register themselves on app)
-    cmd_demo,
-    cmd_export,
-    cmd_import,
-    cmd_list,
-    cmd_search,
-    cmd_show,
-    cmd_stats,
-)
+# Each command lives in its own module and registers itself on ``app`` when imported.
+# To add a command, write aimem/cli/cmd_NAME.py and add its module name here.
+COMMANDS = ("cmd_import", "cmd_search", "cmd_show", "cmd_list", "cmd_stats", "cmd_export",
+            "cmd_sync", "cmd_demo")
+for _name in COMMANDS:
+    importlib.import_module(f"aimem.cli.{_name}")
 
-__all__ = ["app", "cmd_demo", "cmd_export", "cmd_import", "cmd_list", "cmd_search", "cmd_show",
-           "cmd_stats", "main"]
+__all__ = ["COMMANDS", "app", "main"]
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ JSON-ready dicts (times as ISO 8601 strings), the shapes interface.md documents.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from aimem.errors import NotFound
 from aimem.models import Filters, ImportReport
 from aimem.paths import db_path
 from aimem.services import exporting, importing
+from aimem.services import sync as sync_
 from aimem.store import search as fts
 from aimem.store.db import Store
 from aimem.timeutil import iso
@@ -62,6 +63,22 @@ class Memory:
 
     def export_jsonl(self, filters: Filters | None = None) -> Iterator[bytes]:
         return exporting.jsonl_lines(self.store, filters)
+
+    # -- sync ---------------------------------------------------------------------------
+
+    def sync(self, *, redact: bool = True,
+             on_file: Callable[[str, int, int], None] | None = None) -> sync_.SyncReport:
+        """Import what changed in the known local sources and the added folders."""
+        return sync_.sync(self.store, redact=redact, on_file=on_file)
+
+    def sync_sources(self) -> list[dict[str, Any]]:
+        return [s.to_dict() for s in sync_.sources(self.store)]
+
+    def add_sync_source(self, path: str) -> str:
+        return sync_.add_source(self.store, path)
+
+    def remove_sync_source(self, path: str) -> str:
+        return sync_.remove_source(self.store, path)
 
     # -- finding ------------------------------------------------------------------------
 

@@ -253,6 +253,25 @@ class Store:
             "report) VALUES (?,?,?,?,?,?,?,?)",
             (started_at, time.time(), path, fmt, size, mtime, sha256, jsonio.dumps_str(report)))
 
+    def last_import(self, path: str) -> tuple[int | None, float | None, float | None] | None:
+        """(size, mtime, finished_at) recorded by the latest import of ``path``, if any."""
+        return self.conn.execute(
+            "SELECT size, mtime, finished_at FROM import_log WHERE path = ? ORDER BY rowid DESC "
+            "LIMIT 1", (path,)).fetchone()
+
+    # -- sync sources ------------------------------------------------------------------
+
+    def sync_sources(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT path FROM sync_sources ORDER BY path")]
+
+    def add_sync_source(self, path: str) -> bool:
+        cur = self.conn.execute("INSERT OR IGNORE INTO sync_sources (path, added_at) VALUES (?, ?)",
+                                (path, time.time()))
+        return cur.rowcount > 0
+
+    def remove_sync_source(self, path: str) -> bool:
+        return self.conn.execute("DELETE FROM sync_sources WHERE path = ?", (path,)).rowcount > 0
+
     # -- memories: writes --------------------------------------------------------------
 
     def memory_by_hash(self, text_hash: str) -> tuple[int, str] | None:

@@ -157,6 +157,17 @@ def m001_initial(conn: sqlite3.Connection) -> None:
     conn.execute("INSERT INTO conversations_fts(conversations_fts, rank) VALUES('rank', 'bm25(1.0, 0.5)')")
 
 
+
+@migration
+def m002_sync_sources(conn: sqlite3.Connection) -> None:
+    """Folders and files the user added to ``aimem sync`` (besides the known ones)."""
+    run_script(conn, """
+    CREATE TABLE sync_sources (
+        path TEXT PRIMARY KEY,
+        added_at REAL NOT NULL
+    );
+    """)
+
 def apply(conn: sqlite3.Connection) -> int:
     """Apply the migrations this database lacks; return how many ran."""
     current = conn.execute("PRAGMA user_version").fetchone()[0]

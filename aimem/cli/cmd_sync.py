@@ -1,0 +1,118 @@
+"""aimem sync: import what changed in the local AI tools' folders, once or continuously."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+import typer
+
+from aimem.cli import app
+from aimem.cli._common import JsonOpt, console, err_console, open_memory, print_json
+
+EPILOG = """Examples:
+
+  aimem sync                          # Claude Code, Codex, Gemini CLI, llm logs.db
+
+  aimem sync --add ~/Documents/ai-exports
+
+  aimem sync --list
+
+  aimem sync --watch --interval 60    # keep importing until Ctrl-C"""
+
+
+@app.command(epilog=EPILOG)
+def sync(
+    ctx: typer.Context,
+    add: Annotated[list[str] | None, typer.Option(
+        "--add", metavar="PATH", help="Also sync this folder or file from now on; repeatable.",
+        show_default=False)] = None,
+    remove: Annotated[list[str] | None, typer.Option(
+        "--remove", metavar="PATH", help="Stop syncing an added folder; repeatable.",
+        show_default=False)] = None,
+    list_: Annotated[bool, typer.Option(
+        "--list", help="Show the sources and how many files each has; import nothing.")] = False,
+    watch: Annotated[bool, typer.Option(
+        "--watch", help="Keep syncing every --interval seconds until interrupted.")] = False,
+    interval: Annotated[float, typer.Option(
+        "--interval", min=1.0, help="Seconds between two syncs with --watch.")] = 30.0,
+    no_redact: Annotated[bool, typer.Option(
+        "--no-redact", help="Keep secrets instead of replacing them with [REDACTED:kind].")
+    ] = False,
+    json: JsonOpt = False,
+) -> None:
+    """Import what changed in the AI tools' own folders on this machine.
+
+    Known sources: Claude Code (~/.claude/projects), Codex CLI (~/.codex/sessions),
+    Gemini CLI (~/.gemini/tmp) and llm's logs.db, plus folders added with --add. Only
+    files whose size or modification time changed since the last sync are read again.
+    """
+    with open_memory(ctx, create=True) as mem:
+        for path in add or []:
+            err_console().print(f"added {mem.add_sync_source(path)}", markup=False)
+        for path in remove or []:
+            err_console().print(f"removed {mem.remove_sync_source(path)}", markup=False)
+        if list_:
+            _list(mem, json)
+            return
+        while True:
+            report = mem.sync(redact=not no_redact, on_file=_progress())
+            _print(report, json, quiet_when_idle=watch)
+            if not watch:
+                return
+            try:
+                time.sleep(interval)
+            except KeyboardInterrupt:
+                err_console().print("stopped", style="dim")
+                return
+
+
+def _progress():  # type: ignore[no-untyped-def]
+    from aimem.cli._common import stderr_is_tty
+
+    if not stderr_is_tty():
+        return None
+    con = err_console()
+
+    def show(path: str, i: int, n: int) -> None:
+        con.print(f"[{i}/{n}] {path}", markup=False, highlight=False, end="\r")
+
+    return show
+
+
+def _list(mem, json: bool) -> None:  # type: ignore[no-untyped-def]
+    sources = mem.sync_sources()
+    if json:
+        print_json(sources)
+        return
+    from rich.table import Table
+
+    t = Table(box=None, pad_edge=False)
+    for col in ("source", "path", "status"):
+        t.add_column(col)
+    for s in sources:
+        t.add_row(s["name"], s["path"], "found" if s["exists"] else "not on this machine")
+    console().print(t)
+
+
+def _print(report, json: bool, *, quiet_when_idle: bool) -> None:  # type: ignore[no-untyped-def]
+    if json:
+        print_json(report.to_dict())
+        return
+    if quiet_when_idle and not report.files_changed:
+        return
+    con = console()
+    stamp = time.strftime("%H:%M:%S ") if quiet_when_idle else ""
+    r = report
+    found = [s for s in r.sources if s["exists"]]
+    con.print(f"{stamp}{r.files_seen} files in {len(found)} sources, {r.files_changed} changed: "
+              f"{r.conversations_added} conversations added, {r.conversations_updated} updated, "
+              f"{r.messages_added} messages added", markup=False, highlight=False)
+    for item in r.imported[:20]:
+        con.print(f"  {item['path']} ({item['source']}): +{item['added']} "
+                  f"~{item['updated']} conversations", markup=False, highlight=False)
+    if len(r.imported) > 20:
+        con.print(f"  … and {len(r.imported) - 20} more files", markup=False)
+    for e in r.errors:
+        err_console().print(f"aimem: warning: {e['path']}: {e['error']}", markup=False,
+                            highlight=False)
