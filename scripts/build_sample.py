@@ -12,12 +12,13 @@ It writes, under ``aimem/data/sample/``:
 * ``chatgpt/conversations.json``: a ChatGPT data export (docs/formats.md §1),
   including a regenerated answer and an edited user message;
 * ``others.jsonl``: Claude and Gemini conversations plus a few memories in
-  aimem's own JSONL exchange format (docs/interface.md, "aimem JSONL").
+  aimem's own JSONL exchange format (docs/interface.md, "aimem JSONL");
+* ``README.md``: what the sample is, how to rebuild it, its licence.
 
 Standard library only, and deterministic: ids and timestamps are derived from
 SHA-256 hashes of fixed keys, so running it twice gives byte-identical files.
 
-Usage: python3 scripts/build_sample.py
+Usage: python3 scripts/build_sample.py [--out DIR]   (default: aimem/data/sample/)
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "aimem" / "data" / "sample"
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 # --------------------------------------------------------------------------
 # deterministic helpers
@@ -79,7 +80,7 @@ def parse(body: str, where: str) -> list[tuple[str, str]]:
     if pieces[0].strip():
         raise SystemExit(f"{where}: text before the first @@ marker")
     turns = []
-    for kind, text in zip(pieces[1::2], pieces[2::2]):
+    for kind, text in zip(pieces[1::2], pieces[2::2], strict=True):
         text = text.strip("\n").rstrip()
         if not text:
             raise SystemExit(f"{where}: empty {kind} turn")
@@ -272,26 +273,26 @@ chatgpt("12-week half marathon plan", "2025-02-04 12:05", "gpt-4o", r'''
 @@ user
 I want to run a half marathon on May 4 and break 2 hours. I run about 20 km a week now, and my longest run is 10 km in 62 minutes. Can you make a 12-week plan?
 @@ assistant
-First, the numbers. Sub-2:00 needs an average of **5:41/km**. Riegel's formula (T2 = T1 × (D2/D1)^1.06) turns your 62-minute 10 km into about **2:17** for the half. That was a training run, not a race effort, so you're faster than that, but sub-2 in 12 weeks is ambitious. Train for it, and treat 2:05–2:10 as a solid result.
+Sub-2:00 needs an average of **5:41/km**. Riegel's formula (T2 = T1 × (D2/D1)^1.06) turns your 62-minute 10 km into **2:17**. That was a training run, so you're faster, but sub-2 in 12 weeks is ambitious: train for it, and treat 2:05–2:10 as a solid result.
 
-Four runs a week: easy, workout, easy, long. Add 4–6 × 20 s strides after one easy run.
+Four runs a week (easy, workout, easy, long), plus 4–6 × 20 s strides after one easy run.
 
 | Week | Weekly km | Long run | Workout |
 |---|---|---|---|
-| 1 | 22 | 11 km | 6 × 400 m at 5:15/km |
-| 2 | 25 | 12 km | 20 min at 5:55/km |
-| 3 | 27 | 13 km | 5 × 800 m at 5:20/km |
+| 1 | 22 | 11 km | 6 × 400 m, 5:15/km |
+| 2 | 25 | 12 km | 20 min, 5:55/km |
+| 3 | 27 | 13 km | 5 × 800 m, 5:20/km |
 | 4 | 22 | 10 km | easy week |
-| 5 | 30 | 14 km | 3 × 2 km at 5:45/km |
-| 6 | 32 | 15 km | 25 min at 5:40/km |
-| 7 | 34 | 16 km | 6 × 1 km at 5:25/km |
-| 8 | 28 | 12 km | easy week, 5 km time trial |
-| 9 | 36 | 17 km | 2 × 4 km at 5:40/km |
-| 10 | 38 | 19 km | 8 km at 5:41/km |
-| 11 | 28 | 13 km | 5 × 1 km at 5:35/km |
-| 12 | 18 | race | 3 × 1 km at 5:41/km on Tuesday |
+| 5 | 30 | 14 km | 3 × 2 km, 5:45/km |
+| 6 | 32 | 15 km | 25 min, 5:40/km |
+| 7 | 34 | 16 km | 6 × 1 km, 5:25/km |
+| 8 | 28 | 12 km | 5 km time trial |
+| 9 | 36 | 17 km | 2 × 4 km, 5:40/km |
+| 10 | 38 | 19 km | 8 km, 5:41/km |
+| 11 | 28 | 13 km | 5 × 1 km, 5:35/km |
+| 12 | 18 | race | 3 × 1 km, 5:41/km on Tuesday |
 
-Retest with the week-8 time trial: a 5 km under about 27:00 says sub-2 is realistic.
+Retest with the week-8 time trial: a 5 km under about 26:00 says sub-2 is realistic.
 @@ user
 What should my easy pace be? I've been running basically everything at about 6:10.
 @@ assistant
@@ -335,7 +336,7 @@ One of our pytest tests fails randomly in CI. How do I debug a flaky test?
 Flaky tests usually come from one of four things: shared state between tests, ordering, timing, or the environment. A systematic approach:
 
 1. **Reproduce:** run it many times alone with `pytest-repeat` (`pytest --count 50 tests/test_x.py::test_name`). If it never fails alone, it depends on other tests.
-2. **Order:** install `pytest-randomly`, which prints the seed it used; rerun a failing order with `pytest -p randomly -p "randomly_seed=1234"` and bisect the tests that ran before it.
+2. **Order:** install `pytest-randomly`, which prints the seed it used; rerun a failing order with `pytest --randomly-seed=1234` and bisect the tests that ran before it.
 3. **Timing:** look for `sleep`, real network calls, threads and timeouts.
 4. **Environment:** compare time zone, locale, Python version and environment variables between your machine and CI.
 
@@ -1086,7 +1087,7 @@ That's the classic sign of **underfermentation** (the big tunnel under the crust
 **Fixes:**
 
 - **Extend bulk** until you see about a 75% rise, a domed surface, bubbles on the sides and a dough that jiggles when you shake the container. At 24 °C that might be 6–7 hours instead of 5.
-- **Control dough temperature.** Aim for 25–26 °C right after mixing. A quick way to pick the water temperature: **water = (desired temperature × 3) − (room + flour + levain temperature)**. For 26 °C in a 22 °C kitchen with 22 °C flour and a 24 °C levain: 78 − 68 = 10, so water at about 10 °C above... rather, 78 − 68 is the number you want, so 10 °C *more* than you'd think: use about 30 °C water.
+- **Control dough temperature.** Aim for 25–26 °C right after mixing. A quick way to pick the water temperature: **water = (desired temperature × 4) − (room + flour + levain temperature)**. For 26 °C in a 22 °C kitchen with 22 °C flour and a 24 °C levain: 104 − 68 = 36, so use water at about 36 °C (a little cooler if a stand mixer warms the dough).
 - **Use the levain at its peak**, when it has just stopped rising, not after it has collapsed.
 - **Let it cool fully.** Cutting within 1–2 hours of baking makes any crumb gummy, which exaggerates the problem.
 @@ user
@@ -1106,3 +1107,1322 @@ Warmer doughs need less rise because they keep fermenting faster while you shape
 
 Finish by poking the dough itself. At the end of bulk it should feel airy and pillowy, and a floured finger dent should spring back slowly.
 ''')
+
+chatgpt("SQLite FTS5 search for a Markdown notes tool", "2025-10-21 18:40", "gpt-5", r'''
+@@ user
+I'm writing a small personal tool that indexes my Markdown notes (about 4,000 files) into SQLite so I can search them from the terminal. Is FTS5 the right choice, and how should I set up the tables?
+@@ assistant
+FTS5 is a good fit: it is compiled into the SQLite that Python's official builds and most Linux distributions ship, it handles millions of rows, and it gives you ranking (`bm25`) and highlighted snippets for free.
+
+Keep the notes in a normal table and make the index an **external-content** FTS5 table, so the text is stored only once:
+
+```sql
+CREATE TABLE note (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    title TEXT NOT NULL,
+    body TEXT NOT NULL,
+    mtime REAL NOT NULL
+);
+
+CREATE VIRTUAL TABLE note_fts USING fts5(
+    title, body,
+    content='note', content_rowid='id',
+    tokenize='porter unicode61 remove_diacritics 2'
+);
+
+CREATE TRIGGER note_ai AFTER INSERT ON note BEGIN
+    INSERT INTO note_fts(rowid, title, body) VALUES (new.id, new.title, new.body);
+END;
+CREATE TRIGGER note_ad AFTER DELETE ON note BEGIN
+    INSERT INTO note_fts(note_fts, rowid, title, body) VALUES ('delete', old.id, old.title, old.body);
+END;
+CREATE TRIGGER note_au AFTER UPDATE ON note BEGIN
+    INSERT INTO note_fts(note_fts, rowid, title, body) VALUES ('delete', old.id, old.title, old.body);
+    INSERT INTO note_fts(rowid, title, body) VALUES (new.id, new.title, new.body);
+END;
+```
+
+The `'delete'` command needs the *old* values, which is why the triggers pass them. `porter` reduces words to a stem, so "baking" matches "bake"; `remove_diacritics 2` makes "café" match "cafe".
+@@ user
+How do I query it and show the matching part of each note?
+@@ assistant
+Join back to the content table, order by `rank` (by default the same as `bm25()`, where lower is better) and let `snippet()` cut out the matching part:
+
+```python
+import sqlite3
+
+
+def search(conn: sqlite3.Connection, query: str, limit: int = 20) -> list[tuple[str, str]]:
+    return conn.execute(
+        """
+        SELECT note.path,
+               snippet(note_fts, 1, '[', ']', '…', 12) AS excerpt
+        FROM note_fts
+        JOIN note ON note.id = note_fts.rowid
+        WHERE note_fts MATCH ?
+        ORDER BY rank
+        LIMIT ?
+        """,
+        (query, limit),
+    ).fetchall()
+```
+
+The arguments of `snippet()` are the table, the column index (1 is `body`), the text to put before and after each match, the ellipsis, and the length of the excerpt in tokens (at most 64).
+
+Always pass the query as a parameter, never with string formatting. That protects the SQL, but not the FTS5 query language itself: the text still goes to the MATCH parser, which has its own syntax.
+@@ user
+Yes, searching for node.js fails with "fts5: syntax error near ".""! How do I make arbitrary input safe?
+@@ assistant
+Quote every word as an FTS5 string. Inside double quotes every character is literal, and a double quote is escaped by doubling it:
+
+```python
+import re
+
+
+def to_fts_query(text: str) -> str:
+    words = re.findall(r"\S+", text)
+    return " ".join('"' + w.replace('"', '""') + '"' for w in words)
+
+
+to_fts_query("node.js C++ don't")  # '"node.js" "C++" "don\'t"'
+```
+
+Quoted words still go through the tokenizer, so `"node.js"` becomes the phrase "node js", which is what people mean. Words separated by spaces are combined with an implicit AND, and a word made only of punctuation becomes an empty phrase that matches nothing instead of raising an error.
+
+If you want operators, parse a small syntax of your own and build the FTS5 query from it:
+
+- a trailing `*` for prefixes goes *outside* the quotes: `"deploy"*`;
+- `-word` must become `NOT`: FTS5 has no unary minus, and `a -b` fails with "no such column: b" because a minus starts a column filter;
+- `NOT` needs something on its left, so drop an exclusion when no positive word is left.
+
+That way a query can never crash the search, whatever someone types.
+@@ user
+Should I rebuild the index from scratch every time the tool runs?
+@@ assistant
+No, update it incrementally. Store each file's `mtime` (and, if you like, a content hash) in `note`, and on every run:
+
+1. Walk the folder. `INSERT` new files and `UPDATE` files whose mtime or hash changed; the triggers keep `note_fts` in sync.
+2. `DELETE` rows whose file no longer exists.
+3. Do it all in **one transaction**. Thousands of small writes take well under a second that way, against many seconds with a commit per row.
+
+Three maintenance commands are worth knowing:
+
+```sql
+-- rebuild the whole index from the note table
+INSERT INTO note_fts(note_fts) VALUES ('rebuild');
+-- merge index segments; makes queries a little faster
+INSERT INTO note_fts(note_fts) VALUES ('optimize');
+-- compare the index with the note table
+INSERT INTO note_fts(note_fts, rank) VALUES ('integrity-check', 1);
+```
+
+Run `rebuild` after changing the tokenizer, or if you ever edit `note` with the triggers missing. The integrity check fails with "database disk image is malformed" when the index and the table disagree, which sounds scarier than it is: a `rebuild` fixes it. At your size, `optimize` once in a while is plenty.
+''')
+
+chatgpt("Five days in Lisbon in late April", "2025-11-14 21:10", "gpt-5", r'''
+@@ user
+We're planning five days in Lisbon next spring, arriving Thursday April 23 and leaving on the 28th. It's our first time in Portugal. Is that a good time to go, and how would you split the days?
+@@ assistant
+Late April is one of the best times to go: typically 18–22 °C in the afternoon, long evenings, and far fewer crowds than in summer. Bring a light rain jacket; spring showers are common.
+
+One date to know: **April 25 is Freedom Day** (Dia da Liberdade), the national holiday for the 1974 Carnation Revolution. There's a big, cheerful parade down Avenida da Liberdade, red carnations everywhere, and some shops and museums close or keep holiday hours. It's worth planning around rather than avoiding.
+
+A split that fits the weekdays:
+
+- **Thu 23:** arrive, walk Baixa and Chiado, sunset at the Miradouro de São Pedro de Alcântara.
+- **Fri 24:** Sintra as a day trip; a weekday is much calmer than the weekend.
+- **Sat 25:** the parade in the morning, then Príncipe Real and its garden in the afternoon.
+- **Sun 26:** Belém: Jerónimos Monastery, the Tower, the riverside walk and the famous custard tarts.
+- **Mon 27:** Alfama and the castle early, fado in the evening.
+
+Jerónimos and many museums are closed on Mondays, which is why Belém sits on Sunday. Book Sintra's Pena Palace online with a timed slot; it sells out.
+@@ user
+Is fado worth it or a tourist trap? And how do we get from the airport to a hotel in Chiado?
+@@ assistant
+Fado is worth it if you pick the format:
+
+- **Casas de fado with dinner** (many in Alfama and Bairro Alto): professional singers, a set menu or a minimum spend, and silence during the songs. Quality varies; places where several fadistas sing short sets through the evening are usually the real thing. Book ahead.
+- **Fado vadio**: amateur nights in small taverns where anyone can sing. Cheap, unpredictable, often wonderful.
+- The **Museu do Fado** in Alfama is a good introduction before either.
+
+**Airport to Chiado:**
+
+1. **Metro:** the red line starts at the Aeroporto station. Change to the green line at Alameda and ride to Baixa-Chiado, about 30–35 minutes. At the machine, buy a reusable **navegante occasional** card (€0.50) and load single trips, pay-as-you-go "zapping" credit or a 24-hour Carris/Metro ticket.
+2. **Taxi or ride-hailing:** 20–30 minutes depending on traffic. Chiado's streets are steep and narrow, so with big suitcases this is the easier option.
+
+The 24-hour Carris/Metro ticket also covers trams, buses, the Glória and Bica funiculars and the Santa Justa lift, so it pays off on a hill-heavy day. Each person needs their own card.
+@@ user
+My partner really wants to ride tram 28. Any tips?
+@@ assistant
+Tram 28 is lovely and famously packed. Some tips:
+
+- **Board at the start of the line.** Martim Moniz is the usual starting point; go before 9:00 or in the evening to get a seat. In the middle of the day, stops along the route often watch full trams pass by.
+- **Pay with the card.** Buying a ticket from the driver costs much more than a trip on the navegante card, and the 24-hour ticket covers it.
+- **Watch your bags.** Crowded trams on line 28 are Lisbon's best-known spot for pickpockets; keep phones and wallets in front pockets.
+- **Ride it end to end once,** then use it as transport. It climbs through Graça and Alfama, passes the cathedral, drops into Baixa and continues through Chiado and Estrela to Campo de Ourique.
+
+For the same old wooden trams with a fraction of the crowd, try **tram 24** from Camões up to Campolide, or **tram 12**, a short loop between Praça da Figueira and Alfama. And within Alfama itself, walking is often faster than any tram.
+''')
+
+chatgpt("asyncio.gather vs TaskGroup in the ingest service", "2025-12-04 16:30", "gpt-5", r'''
+@@ user
+In the Python version of our ingest service we call three enrichment APIs per event with asyncio.gather. When one call fails, the others keep running and we sometimes see connections piling up. Should we switch to TaskGroup? We're on Python 3.11.
+@@ assistant
+Yes. The difference is what happens on failure:
+
+- **`asyncio.gather`** (without `return_exceptions=True`) raises the first exception to you, but the **other awaitables keep running** in the background. Their results and errors are silently discarded, and they hold connections until they finish.
+- **`asyncio.TaskGroup`** (3.11+) cancels the remaining tasks as soon as one fails, waits for them to finish, and then raises an `ExceptionGroup` with every error. No task outlives the `async with` block.
+
+```python
+import asyncio
+
+
+async def enrich(event: Event) -> Enriched:
+    async with asyncio.TaskGroup() as tg:
+        geo = tg.create_task(geo_api.lookup(event.address))
+        carrier = tg.create_task(carrier_api.details(event.carrier_code))
+        customer = tg.create_task(crm.customer(event.customer_id))
+    return Enriched(event, geo.result(), carrier.result(), customer.result())
+```
+
+After the block all three tasks are done, so `.result()` never waits. Keep `gather(..., return_exceptions=True)` for the cases where you really want every call to run to the end and inspect each outcome yourself.
+@@ user
+How do we handle the ExceptionGroup? Today the caller has except httpx.HTTPError around the call.
+@@ assistant
+That `except` will silently stop matching: an `ExceptionGroup` is not an `httpx.HTTPError`, so the error flies past it. Use `except*`, which matches the exceptions *inside* the group:
+
+```python
+try:
+    enriched = await enrich(event)
+except* httpx.TimeoutException:
+    raise RetryLater(event.id) from None
+except* httpx.HTTPStatusError as group:
+    for exc in group.exceptions:
+        log.warning("enrichment failed", status=exc.response.status_code)
+    raise RetryLater(event.id) from None
+```
+
+How it behaves:
+
+- Each `except*` clause receives the part of the group that matches its type, as a smaller `ExceptionGroup`; iterate over `group.exceptions` for the individual errors.
+- More than one clause can run for the same group, for example when one call timed out and another got a 500.
+- Anything no clause matches is re-raised as an `ExceptionGroup` of the rest.
+- A new exception raised inside a clause, like `RetryLater` here, propagates normally.
+
+Add a test that makes two enrichment calls fail at once; that's the case a plain `except` handles wrongly.
+@@ user
+We also need an overall deadline of 2 seconds per event and at most 50 events in flight. What's the idiomatic way?
+@@ assistant
+`asyncio.timeout()` (also new in 3.11) for the deadline and a `Semaphore` for the concurrency limit:
+
+```python
+import asyncio
+
+LIMIT = asyncio.Semaphore(50)
+
+
+async def handle(event: Event) -> Enriched:
+    async with LIMIT:
+        async with asyncio.timeout(2.0):
+            return await enrich(event)
+```
+
+When the deadline passes, the timeout cancels the task; the TaskGroup inside `enrich` cancels its children and waits for them, and you get a plain `TimeoutError` (in 3.11 `asyncio.TimeoutError` is the same class). Handle it next to the `except*` clauses, or let it count as a retry.
+
+Two details:
+
+- Put the semaphore **outside** the timeout, so waiting for a free slot doesn't eat into the 2 seconds.
+- Keep per-request timeouts on the HTTP client as well (`httpx.AsyncClient(timeout=1.5)`), so a single hung connection fails on its own instead of always waiting for the overall deadline.
+
+This mirrors what you're doing in the Rust service with `tokio::time::timeout` and a bounded channel.
+''')
+
+
+# --------------------------------------------------------------------------
+# Claude and Gemini conversations (aimem JSONL). They pick up the same threads
+# later on: the Rust port, the notes tool's FTS5 search, the trips, the garden.
+# Same body format, without branches (the JSONL format has no message tree).
+
+OTHERS: list[dict] = []
+
+
+def claude(title: str, start: str, model: str, body: str) -> None:
+    OTHERS.append({"source": "claude", "title": title, "start": start, "model": model, "body": body})
+
+
+def gemini(title: str, start: str, model: str, body: str) -> None:
+    OTHERS.append({"source": "gemini", "title": title, "start": start, "model": model, "body": body})
+
+
+gemini("Half marathon race week", "2025-04-27 09:10", "gemini-2.0-flash", r'''
+@@ user
+My half marathon is next Sunday (May 4). Training went OK: my week-8 5K time trial was 26:40, and last week I ran 8 km at 5:38/km. What should race week look like, and what pace should I start at?
+@@ assistant
+Nice work getting through the block. Your numbers point to a finish **around 2:00–2:03**: a 26:40 5K predicts roughly 2:02, but your 8 km at goal pace is a good sign. Sub-2 is possible on a good day, so pace it so that you can still finish strongly if it isn't.
+
+**Race week**
+
+- **Mon:** rest.
+- **Tue:** easy 5 km with 3 × 1 km at 5:41/km, as in your plan.
+- **Wed:** easy 5–6 km.
+- **Thu:** rest or 20 minutes very easy.
+- **Fri:** rest.
+- **Sat:** 15–20 minute shakeout with 3–4 short strides.
+
+Cutting the volume by about half keeps you sharp while your legs recover. Sleep matters most on Thursday and Friday night; race-eve nerves are normal.
+
+**Pacing**
+
+- **km 1–5:** 5:45–5:50/km. It will feel too easy; that's the point.
+- **km 5–16:** settle at 5:40–5:42/km if your breathing is controlled.
+- **km 16 to the finish:** speed up only if you feel good.
+
+Starting 10 seconds per km too fast costs far more in the last 5 km than it saves at the start.
+@@ user
+I've never used gels in training. Is it risky to try them on race day?
+@@ assistant
+It can be. "Nothing new on race day" exists because gels upset some stomachs, especially at effort. You have a few options:
+
+- **Test this week.** Take one gel with water before Tuesday's workout and one during Saturday's shakeout. It won't train your gut, but it tells you whether that product sits well.
+- **Use what the race hands out.** Check the race website for the brand and flavour at the aid stations and test exactly that one.
+- **Skip gels altogether.** For a race of about two hours, a good carbohydrate breakfast and topped-up glycogen stores are usually enough. Gels help in the last third, but they aren't essential, and sports drink from the aid stations is a gentler alternative.
+
+If you do take gels, the usual pattern is one at around 40–45 minutes and another at 80–90 minutes, always with a few sips of water. About 30–60 g of carbohydrate per hour is the common target for races of this length.
+@@ user
+What should I eat on the morning of the race? The start is at 7:30.
+@@ assistant
+Eat **2.5–3 hours before the start**, so around 4:30–5:00. Set an alarm and go back to bed afterwards if you like.
+
+**What:** mostly carbohydrate, low in fat and fibre, and familiar. About 1–2 g of carbohydrate per kg of body weight; for someone weighing 70 kg that's 70–140 g. For example:
+
+- a bagel or two slices of white toast with jam or honey, and a banana;
+- or a bowl of oatmeal with honey and a banana, if oats agree with you before runs.
+
+**Drinks:** coffee if you normally have it, since it helps many runners. Drink 400–600 ml of water with breakfast, then sip; stop drinking large amounts about 45 minutes before the start to avoid a portable toilet queue mid-race.
+
+**Optional:** a small snack 30–45 minutes before the start, such as half a banana or a few sweets, if you tend to get hungry.
+
+Use Saturday's shakeout to rehearse the breakfast. And lay out your kit the night before: bib pinned, shoes you've run in, nothing new.
+''')
+
+claude("sqlx PoolTimedOut under load in the Rust ingest service", "2025-06-10 14:20", "claude-sonnet-4", r'''
+@@ user
+Load testing the Rust ingest service at 1,500 requests per second: after about a minute sqlx starts returning PoolTimedOut and latency jumps to 30 seconds. The pool is PgPoolOptions::new().max_connections(10). Postgres itself looks idle. What's going on?
+@@ assistant
+An idle database together with `PoolTimedOut` almost always means connections are checked out but not *used*: something holds them across a slow `.await`.
+
+The arithmetic: with 10 connections, if each request holds one for 7 ms you can serve about 1,400 requests per second. Hold it for 100 ms and the ceiling drops to 100 per second, and everything else queues in `acquire()`. The 30 seconds is sqlx's default `acquire_timeout`.
+
+Typical causes:
+
+- a transaction (`pool.begin()`) kept open while calling Kafka, an HTTP API or another service;
+- `let mut conn = pool.acquire().await?` at the top of a handler, released only when the handler returns;
+- streaming rows with `fetch()` while doing slow work for each row.
+
+See what the connections are doing:
+
+```sql
+SELECT state, wait_event, now() - xact_start AS xact_age, left(query, 60)
+FROM pg_stat_activity
+WHERE application_name = 'ingest-api';
+```
+
+Lots of `idle in transaction` rows confirm it. Set `application_name` in your connect options so the service is easy to find, and lower `acquire_timeout` to 2–3 seconds so overload fails fast with a 503 instead of piling up.
+@@ user
+Found it. The handler opens a transaction, inserts the event, then calls the carrier API to fetch shipment details, then inserts the outbox row and commits.
+@@ assistant
+That's it: every request holds a connection and an open transaction for the whole round trip to the carrier. Keep only database work inside the transaction:
+
+```rust
+async fn ingest(
+    State(s): State<AppState>,
+    Path(carrier): Path<String>,
+    body: Bytes,
+) -> Result<StatusCode, ApiError> {
+    let event: WebhookEvent = serde_json::from_slice(&body)?;
+    let details = s.carriers.shipment_details(&carrier, &event.tracking_id).await?;
+
+    let mut tx = s.db.begin().await?;
+    sqlx::query!(
+        "INSERT INTO event (id, carrier, raw) VALUES ($1, $2, $3)",
+        event.id, carrier, &body[..]
+    )
+    .execute(&mut *tx)
+    .await?;
+    outbox::push(&mut tx, &event, &details).await?;
+    tx.commit().await?;
+    Ok(StatusCode::ACCEPTED)
+}
+```
+
+Better still, take the carrier API out of the request path entirely: store the raw event, return 202, and let a background worker fetch the details. The webhook then depends only on Postgres, and a slow carrier API can no longer take ingestion down with it.
+@@ user
+We run 6 pods with max_connections(10) and plan to scale to 20 pods. The RDS instance allows 400 connections. Should we put PgBouncer in front?
+@@ assistant
+Do the sum first: 20 pods × 10 = 200 connections, plus the Python service, the outbox relay, migrations and admin tools. That still fits under 400, and now that a request holds a connection for a few milliseconds, 10 per pod is probably more than you need. Size pools by throughput rather than pod count: connections ≈ requests per second × seconds each request holds one, plus headroom.
+
+PgBouncer pays off once you scale much further or run many short-lived jobs. If you add it, two things matter for sqlx:
+
+- **Prepared statements.** sqlx prepares and caches statements per connection. In transaction pooling a later query can land on a server connection that never saw the statement. PgBouncer 1.21 and later handles protocol-level prepared statements in transaction mode when `max_prepared_statements` is set (for example to 200); with older versions use session pooling.
+- **Session state.** A `SET` outside a transaction, session advisory locks and `LISTEN` don't survive transaction pooling. Use `SET LOCAL` inside transactions.
+
+On AWS, RDS Proxy is the managed alternative; read its rules on connection pinning before relying on it.
+''')
+
+claude("Outbox relay with FOR UPDATE SKIP LOCKED", "2025-07-02 19:05", "claude-sonnet-4", r'''
+@@ user
+Next piece of the Rust port: the outbox relay. Several replicas will run it. How do I make sure two relays don't publish the same rows, and what should the loop look like?
+@@ assistant
+Let Postgres hand out the rows with `FOR UPDATE SKIP LOCKED`: each relay locks a batch, and the others skip locked rows instead of waiting for them.
+
+```sql
+CREATE TABLE outbox (
+    id         BIGSERIAL PRIMARY KEY,
+    topic      TEXT NOT NULL,
+    key        TEXT NOT NULL,
+    payload    BYTEA NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    sent_at    TIMESTAMPTZ
+);
+CREATE INDEX outbox_unsent_idx ON outbox (id) WHERE sent_at IS NULL;
+```
+
+One transaction per batch:
+
+1. `SELECT id, topic, key, payload FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT 500 FOR UPDATE SKIP LOCKED`
+2. Publish every row to Kafka and wait for all the acknowledgements.
+3. `UPDATE outbox SET sent_at = now() WHERE id = ANY($1)`, then commit.
+
+Unlike the request path, this transaction does wait on Kafka, so keep batches modest and the producer timeout short. If a relay dies between steps 2 and 3, its transaction rolls back and another replica publishes the batch again: delivery is **at least once**, so consumers must deduplicate, for example on an event id in a message header.
+
+When a batch comes back empty, sleep 100–200 ms. Delete or partition sent rows regularly; an outbox that only grows makes every scan slower.
+@@ user
+Doesn't SKIP LOCKED break ordering? Events for the same shipment must arrive in order.
+@@ assistant
+It can. Relay A locks rows 1–500, relay B locks 501–1000, and B may publish first. If shipment 42 has events in both batches, they reach Kafka out of order.
+
+Options, simplest first:
+
+1. **One active relay.** Elect a leader with a session advisory lock, `SELECT pg_try_advisory_lock(…)`, held on a dedicated connection (the lock belongs to that connection). The other replicas retry every few seconds. One relay publishing 500-row batches handles thousands of events per second, which is likely enough for you.
+2. **Partition the outbox.** Store `partition = hash(shipment_id) % N` and let each relay own a set of partitions, ordering by id within each.
+3. **Make ordering a consumer concern.** Put a per-shipment sequence number, or the carrier's event time, in each message and let consumers ignore anything older than what they've applied.
+
+Kafka keeps order only within a partition, so use the shipment id as the message key. Set `enable.idempotence=true` on the producer; it stops internal retries from duplicating or reordering messages within a partition.
+
+I'd start with option 1 and keep option 3 anyway, since carriers themselves send events out of order.
+@@ user
+How do I wait for the acknowledgements efficiently with rdkafka?
+@@ assistant
+With a `FutureProducer`, each `send` returns a future that resolves when the broker acknowledges the message. Start them all, then await them together:
+
+```rust
+use futures::future::try_join_all;
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use std::time::Duration;
+
+async fn publish(producer: &FutureProducer, rows: &[OutboxRow]) -> anyhow::Result<()> {
+    let sends = rows.iter().map(|row| {
+        let record = FutureRecord::to(&row.topic).key(&row.key).payload(&row.payload);
+        producer.send(record, Duration::from_secs(5))
+    });
+    try_join_all(sends)
+        .await
+        .map_err(|(err, _msg)| anyhow::anyhow!("kafka delivery failed: {err}"))?;
+    Ok(())
+}
+```
+
+librdkafka batches the messages itself (see `linger.ms`), so this costs a few round trips, not 500.
+
+The `Duration` passed to `send` is only how long to wait when librdkafka's local queue is full. The delivery deadline is the producer setting `message.timeout.ms`; lower it from the default of five minutes to something like 30 seconds so a stuck batch fails and is retried instead of holding its transaction open.
+
+If any message fails, return the error and let the transaction roll back: the whole batch goes out again, which is the at-least-once trade-off your consumers already handle.
+''')
+
+gemini("Tomato leaves yellow with target spots", "2025-07-08 07:45", "gemini-2.5-flash", r'''
+@@ user
+My tomato plants in the raised bed have yellow lower leaves with brown spots that have rings in them, like a target. It's moving up the plant. What is it and can I save them?
+@@ assistant
+Brown spots with concentric rings, often with a yellow halo, on the oldest leaves first: that's the classic picture of **early blight**, a fungal disease (*Alternaria*). It's very common in warm, humid summers, and the spores splash up from the soil onto the lowest leaves.
+
+You can usually keep the plants productive:
+
+1. **Remove affected leaves** now. Put them in the trash, not the compost, and wipe your pruners between plants.
+2. **Clear the bottom 30 cm (12 in)** of the stems so no leaves touch the soil or get splashed.
+3. **Mulch** the soil with straw so rain and watering don't splash spores upward.
+4. **Water at the base in the morning** and keep the leaves dry; drip lines are ideal.
+5. **Improve airflow**: prune crowded suckers and keep the cages or stakes tidy.
+
+Protective fungicides labelled for tomatoes, such as copper or chlorothalonil products, can slow the spread on healthy leaves; they don't cure leaves that are already infected, and you must follow the label's waiting times before harvest.
+
+If the spots are small, without rings, and have tiny black dots in pale centres, it's more likely *Septoria* leaf spot; the care is largely the same.
+@@ user
+Are the tomatoes safe to eat? And will it come back next year?
+@@ assistant
+**Eating:** yes. Early blight doesn't make fruit unsafe. Sometimes it causes dark, leathery, sunken spots near the stem end; cut those parts off or compost those fruits, and the rest is fine.
+
+**Next year:** it can come back, because the fungus survives the winter on plant debris and in the soil. To lower the odds:
+
+- **Clean up in autumn.** Remove all tomato plants, fallen leaves and fruit; don't compost them unless your pile gets really hot.
+- **Rotate.** Your plan already moves the tomatoes to bed 3 next year. Keep tomatoes, potatoes, peppers and eggplants out of this bed for two or three years if you can, since they share diseases.
+- **Choose tolerant varieties.** Look for early blight tolerance in the seed description; 'Mountain Merit', 'Defiant PhR' and 'Iron Lady' are often recommended.
+- **Mulch from the start** and remove the lowest leaves as the plants grow.
+- **Space the plants** for air circulation.
+
+In a humid climate you may still see some blight each summer, but these steps usually keep it in the lower leaves until late in the season.
+@@ user
+Should I spray baking soda? I saw that recommended online.
+@@ assistant
+I wouldn't rely on it. Homemade baking soda (sodium bicarbonate) sprays have mixed results in trials and work best against powdery mildew, not early blight. They also have downsides:
+
+- They can **burn leaves**, especially in hot sun or at strong concentrations.
+- In a raised bed, repeated spraying adds **sodium** to a small volume of soil.
+- Recipes online vary widely, so it's hard to know what dose you're applying.
+
+If you want a bicarbonate product, **potassium bicarbonate** fungicides are sold ready to use with label directions and have more evidence behind them, though they still only protect new growth.
+
+What works best against early blight is what you're already doing: removing infected leaves, mulching, watering at the soil, and good airflow, with a labelled protective fungicide if the weather stays humid. Whatever you spray, test it on a few leaves first and apply in the evening or on an overcast day.
+''')
+
+claude("Graceful shutdown for axum on Kubernetes", "2025-08-20 10:15", "claude-opus-4-1", r'''
+@@ user
+We hit the same rollout 502s in the Rust ingest service that we fixed for the Django app. How do I do a graceful shutdown in axum, and what about the outbox relay task that runs in the same process?
+@@ assistant
+axum supports it directly: `with_graceful_shutdown` stops accepting connections when the given future completes, then waits for in-flight requests. Combine it with the same idea as before: on SIGTERM, fail readiness first and keep serving for a few seconds.
+
+```rust
+use tokio::signal::unix::{signal, SignalKind};
+use tokio_util::sync::CancellationToken;
+
+async fn shutdown_signal(ready: Arc<AtomicBool>, token: CancellationToken) {
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    term.recv().await;
+    ready.store(false, Ordering::SeqCst); // /healthz/ready now answers 503
+    tokio::time::sleep(Duration::from_secs(10)).await; // let endpoints update
+    token.cancel(); // tell background tasks to stop
+}
+
+let token = CancellationToken::new();
+let relay = tokio::spawn(outbox::run(state.clone(), token.child_token()));
+
+axum::serve(listener, app)
+    .with_graceful_shutdown(shutdown_signal(ready.clone(), token.clone()))
+    .await?;
+relay.await??;
+```
+
+Because the process does the waiting itself, you don't need a `preStop` hook, which is convenient with your distroless image. Set `terminationGracePeriodSeconds` above 10 seconds plus your longest request plus the relay's drain time.
+@@ user
+What should the relay do with the cancellation token?
+@@ assistant
+Check it between batches, never in the middle of one, so every batch either commits or rolls back cleanly:
+
+```rust
+pub async fn run(state: AppState, token: CancellationToken) -> anyhow::Result<()> {
+    while !token.is_cancelled() {
+        match publish_batch(&state).await {
+            Ok(0) => {
+                tokio::select! {
+                    _ = token.cancelled() => {}
+                    _ = tokio::time::sleep(Duration::from_millis(200)) => {}
+                }
+            }
+            Ok(_) => {}
+            Err(err) => {
+                tracing::warn!(error = %err, "outbox batch failed; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
+    tracing::info!("outbox relay stopped");
+    Ok(())
+}
+```
+
+Only the idle sleep races against the token. If you put `publish_batch` itself inside the `select!`, cancellation would drop the future halfway through: the transaction rolls back, so nothing is lost, but the messages already sent to Kafka go out a second time. Finishing the batch avoids those duplicates, and a batch takes well under a second.
+
+Note that errors are logged and retried rather than returned, so one failed batch doesn't end the relay while the web server keeps running.
+@@ user
+And if a request is still running when the grace period ends?
+@@ assistant
+Then Kubernetes sends SIGKILL and whatever was in flight is cut off: the client sees a connection reset, and Postgres rolls back any open transaction when the connection drops. For webhooks that's survivable, since carriers retry and your insert is idempotent on the event id, but it should be rare and visible.
+
+Two ways to make it deterministic:
+
+- **A request timeout** on the router with tower-http's `TimeoutLayer` (for example 10 seconds), so no request can outlive the drain window.
+- **A drain deadline** in the process, so the pod exits with a log line instead of being killed silently:
+
+```rust
+tokio::spawn({
+    let token = token.clone();
+    async move {
+        token.cancelled().await;
+        tokio::time::sleep(Duration::from_secs(25)).await;
+        tracing::warn!("drain deadline reached; exiting with requests in flight");
+        std::process::exit(1);
+    }
+});
+```
+
+With a 10-second readiness delay and a 25-second drain deadline, set `terminationGracePeriodSeconds: 45`, so the process always finishes before the kubelet resorts to SIGKILL. Count the `drain deadline reached` lines in your logs after each rollout; they should be zero.
+''')
+
+claude("System design interview: carrier event ingestion", "2025-09-18 21:00", "claude-opus-4-1", r'''
+@@ user
+I have the system design round at Northwind Freight next week, for the senior backend role. The prompt will probably be something like "design a system that ingests tracking events from hundreds of carriers". How should I use the 45 minutes?
+@@ assistant
+A structure that works well for 45 minutes:
+
+1. **Requirements (5–7 min).** Ask rather than assume: number of carriers, events per second on average and at peak, push (webhooks) versus pull (polling carrier APIs), how fresh the data must be downstream, ordering per shipment, retention, and who consumes the events.
+2. **Estimates (2–3 min).** For example, 1,500 events per second on average at 2 KB each is 3 MB/s, roughly 260 GB of raw data a day before compression. Numbers like that justify a durable log and cheap raw storage.
+3. **High-level design (10 min).** Ingestion endpoints per carrier format, a normalizer, a durable log (Kafka), consumers that update the shipment state store, object storage for raw payloads, and a fleet of pollers for carriers without webhooks.
+4. **Deep dives (15–20 min).** Pick two where you have real experience: idempotency and deduplication, the outbox between Postgres and Kafka, out-of-order events, backpressure and retries, and isolating carriers so one noisy carrier can't starve the rest.
+5. **Operations (5 min).** Lag per carrier, replay from raw storage, schema changes, deploys without dropped requests.
+
+Steer the deep dives towards your migration work; that's where a senior candidate stands out.
+@@ user
+They'll probably push on exactly-once delivery. What's a good answer?
+@@ assistant
+Say early that exactly-once *delivery* across systems you don't control isn't achievable, and that what you build is **at-least-once delivery with idempotent processing**, which gives exactly-once *effects*. Then walk through the layers:
+
+- **From carriers:** they retry, so duplicates are normal. Use the carrier's event id as an idempotency key, or a hash of carrier, tracking number, event type and event time when there is none. A unique constraint plus `INSERT ... ON CONFLICT DO NOTHING` makes ingestion idempotent.
+- **Postgres to Kafka:** the transactional outbox, at least once.
+- **Within Kafka:** idempotent producers prevent duplicates from producer retries, and Kafka transactions give exactly-once for read-process-write pipelines *inside* Kafka (Kafka Streams' `exactly_once_v2`), but not for side effects outside it.
+- **Consumers:** store the last applied event id or a per-shipment version in the same transaction as the state change, and skip anything already applied.
+
+A good interviewer then asks about cost: the deduplication keys grow without bound. Keep them for a fixed window longer than any carrier's retry period, for example 7 days, in a table partitioned by day so old keys are dropped cheaply.
+@@ user
+Any tips for the behavioural round? They mentioned "a time you disagreed with your team".
+@@ assistant
+Use STAR (situation, task, action, result), but spend most of the time on the action and what you learned. Good answers to this question show that you disagreed about substance, listened, used evidence, and committed to the outcome even if it wasn't your idea.
+
+You have a natural story: convincing the team that a tokio rewrite wouldn't be harder to debug than the asyncio code.
+
+- **Situation:** the Rust rewrite was approved, but several engineers worried about debugging and the learning curve.
+- **Action:** instead of arguing, you proposed a one-week spike on one carrier with tracing, tokio-console and a load test, and agreed the success criteria with the sceptics before starting.
+- **Result:** concrete numbers (latency, CPU, memory), and what changed in the plan because of their concerns, such as the per-carrier rollout and the rollback path.
+- **Reflection:** what you would do differently next time.
+
+Prepare two or three more: an incident you led (the rolling-deploy 502s), a time you pushed back on scope, and a mistake you made and fixed. Keep each to about two minutes, and never criticise former colleagues.
+''')
+
+claude("Ranking SQLite FTS5 results", "2025-10-28 20:45", "claude-sonnet-4-5", r'''
+@@ user
+Follow-up on my notes search tool: SQLite FTS5, an external content table with title and body columns, ordered by rank. A note titled "Kubernetes deploys" ranks below notes that just mention kubernetes a lot in the body. How do I give the title more weight?
+@@ assistant
+Give `bm25()` column weights: it takes one weight per column, in declaration order, and every column defaults to 1.0.
+
+```sql
+SELECT note.path, bm25(note_fts, 10.0, 1.0) AS score
+FROM note_fts
+JOIN note ON note.id = note_fts.rowid
+WHERE note_fts MATCH :query
+ORDER BY score
+LIMIT 20;
+```
+
+Mind the sign: FTS5's `bm25()` returns **more negative numbers for better matches**, so sort ascending.
+
+To avoid repeating the weights in every query, make them the table's default ranking once. The setting is stored in the database:
+
+```sql
+INSERT INTO note_fts(note_fts, rank) VALUES ('rank', 'bm25(10.0, 1.0)');
+```
+
+After that, `ORDER BY rank` applies the weights everywhere.
+
+A title weight of 5–10 is a common starting point. Write down five or six searches you actually run, with the note you expect first, and check them whenever you change a weight; ranking tweaks are easy to overfit to the last query you tried. If you later index tags, give them their own column and weight rather than appending them to the body.
+@@ user
+Can I boost recent notes too? A note from last week should beat an equally good one from 2019.
+@@ assistant
+Yes, combine the text score with a recency factor. Because better bm25 scores are more negative, multiply by a factor between 0 and 1 that shrinks with age, which moves old notes towards zero:
+
+```sql
+SELECT note.path,
+       bm25(note_fts, 10.0, 1.0)
+         / (1.0 + (:now - note.mtime) / (2 * 365 * 86400.0)) AS score
+FROM note_fts
+JOIN note ON note.id = note_fts.rowid
+WHERE note_fts MATCH :query
+ORDER BY score
+LIMIT 20;
+```
+
+With this factor a two-year-old note keeps half its score and a six-year-old one a quarter. Pass `now` from Python (`time.time()`): it keeps the query testable, and `unixepoch()` needs SQLite 3.38, which some older distributions don't have.
+
+The time constant is the knob. A mild boost usually works better than a strong one; otherwise this week's half-relevant note beats the perfect old one. Check it against your list of test searches.
+
+Because the score is now an expression, SQLite computes it for every matching row and sorts them. With 4,000 notes that's instant.
+@@ user
+Odd thing: searching "deploy" doesn't find my note that says "deployment", and deploy* doesn't either. I'm using the porter tokenizer, so I thought that would match.
+@@ assistant
+You've hit a quirk of the Porter stemmer: it doesn't map those two words to the same stem. It turns a final "y" after a consonant into "i", so **"deploy" becomes "deploi"**, while **"deployment" loses its "-ment" and becomes "deploy"**. Different tokens, no match.
+
+The prefix query fails for the same reason: FTS5 passes the prefix through the tokenizer too, so `deploy*` is really `deploi*`, and the stored token "deploy" doesn't start with that.
+
+Options:
+
+1. **Drop porter** and use prefix matching instead: `tokenize='unicode61 remove_diacritics 2'`, and let your query builder add `*` to each word (`"deploy"*`). That matches deploy, deploys, deployed and deployment, at the cost of some noise ("deployable", "deploy-bot").
+2. **Keep porter and add a second FTS table** with plain `unicode61` over the same content, then query both and merge. More moving parts.
+3. **Search both forms**: expand known pairs (`deploy OR deployment`) yourself, which doesn't scale.
+
+I'd pick the first. Changing the tokenizer means dropping and recreating `note_fts`, then running `INSERT INTO note_fts(note_fts) VALUES ('rebuild')`.
+''')
+
+gemini("Kyoto on a rainy day", "2025-10-30 22:15", "gemini-2.5-pro", r'''
+@@ user
+We're in Kyoto in two weeks, staying near Gion, and the long-range forecast shows rain on one of our days. What are good indoor or rain-friendly things to do?
+@@ assistant
+Kyoto is surprisingly good in the rain: gardens look their best, and the crowds thin out.
+
+**Indoors**
+
+- **Sanjūsangen-dō:** a long wooden hall with 1,001 statues of Kannon, a short bus or taxi ride south of Gion. The **Kyoto National Museum** is right across the street.
+- **Nishiki Market** and the neighbouring **Teramachi** and **Shinkyogoku** shopping streets are covered arcades, so you can spend hours there dry.
+- **Kyoto International Manga Museum**, in a former elementary school.
+- **Kyoto Railway Museum** near Umekoji, easily half a day if you like trains.
+- A **tea ceremony** or a **wagashi** (sweets) making class; many take bookings in English.
+
+**Rain-friendly outdoors**
+
+- Temple halls and verandas: you can sit and look at the garden under the roof.
+- **Tōfuku-ji**: the Tsūtenkyō bridge is a covered wooden walkway over a valley of maples, perfect for mid-November.
+- Moss gardens, which are at their greenest when wet.
+
+**Practical:** convenience stores sell umbrellas for a few hundred yen; temples and shops have umbrella stands or plastic sleeves at the entrance. You take your shoes off in many temples, so wear waterproof shoes that slip on and off easily.
+@@ user
+We wanted to do Fushimi Inari that day. Is it miserable in the rain?
+@@ assistant
+Not at all; many people prefer it. The crowds shrink, and the torii gates look wonderful in mist. Just be realistic about the hike:
+
+- The **torii corridors don't keep you dry**; the gates are spaced apart.
+- The **stone steps get slippery**, so shoes with good grip matter more than an umbrella.
+- Go up to the **Yotsutsuji intersection**, about 30–45 minutes from the main gate, where there's a view over the city. The full loop to the summit takes 2–3 hours and is less rewarding in low cloud.
+
+**Getting there from Gion:** take the **Keihan line** from Gion-Shijō station to Fushimi-Inari station, about 10 minutes, then walk 5 minutes to the gate. The JR Nara Line's Inari Station is even closer to the entrance, but from Gion the Keihan line is the direct option.
+
+Skip the mountain if there's a heavy-rain warning; typhoons are rare in November, but the paths can turn into streams. A good rainy-day plan is Fushimi Inari early, then Tōfuku-ji one stop away, then lunch and the afternoon under cover in Nishiki Market.
+@@ user
+What food should we try in Kyoto specifically? I'm allergic to shellfish.
+@@ assistant
+Kyoto has its own cuisine, lighter and more vegetable-based than Tokyo's. Dishes to look for:
+
+- **Yudōfu:** simmered tofu, a speciality around Nanzen-ji, lovely on a cold November day.
+- **Yuba:** delicate tofu skin, served fresh with soy sauce or in soups.
+- **Obanzai:** Kyoto home-style small dishes of seasonal vegetables, often served as a lunch set.
+- **Kaiseki:** the multi-course seasonal meal. An expensive dinner, but many restaurants offer a cheaper lunch version.
+- **Saba-zushi:** pressed mackerel sushi, a traditional Kyoto dish.
+- **Matcha sweets** and **wagashi**, especially near Uji and in Gion's tea houses.
+
+**With a shellfish allergy:**
+
+- When you book a kaiseki meal, **state the allergy in the booking**. Chefs plan each course in advance and can usually adapt, but they need notice.
+- Show your written allergy card when ordering elsewhere; say *kōkakurui arerugī ga arimasu*.
+- Watch out for **dashi** (normally kelp and bonito, so usually fine, but ask), shared tempura oil, and shrimp-flavoured rice crackers.
+
+Most obanzai and yudōfu places are naturally low-risk, but ask each time.
+''')
+
+claude("database is locked in my notes indexer", "2025-11-05 08:30", "claude-sonnet-4-5", r'''
+@@ user
+My notes tool has an indexer that a file watcher starts on every change, and a search command I run in another terminal. Sometimes the indexer dies with sqlite3.OperationalError: database is locked. I set PRAGMA journal_mode=WAL and timeout=10. The odd part: it fails instantly, not after 10 seconds. The indexer does BEGIN, selects the existing mtimes, then inserts and updates. How can this happen in WAL mode?
+@@ assistant
+The instant failure is the clue. In WAL mode readers never block the writer, so your search command isn't the problem. What you're seeing is a **stale read snapshot**:
+
+1. Indexer run A executes `BEGIN` (deferred) and `SELECT`s the mtimes. It now reads from a snapshot of the database.
+2. The watcher fires again and starts run B, which writes and commits.
+3. Run A tries its first `INSERT`. Its snapshot is older than B's commit, so it can't become the writer without ignoring B's changes. SQLite returns `SQLITE_BUSY_SNAPSHOT` **immediately**, because waiting can't fix it; the busy timeout isn't used. Python reports it as "database is locked".
+
+The fix is to take the write lock *before* reading:
+
+```python
+conn = sqlite3.connect(path, timeout=10, isolation_level=None)  # we manage transactions
+conn.execute("PRAGMA journal_mode=WAL")
+
+
+def index(conn: sqlite3.Connection, files: list[Path]) -> None:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        known = dict(conn.execute("SELECT path, mtime FROM note"))
+        apply_changes(conn, files, known)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+```
+
+With `BEGIN IMMEDIATE`, run B simply waits (using the 10-second timeout) until run A commits, and then reads fresh data.
+@@ user
+That was it: the watcher fires three or four events per save. Should I also stop overlapping runs entirely? And should the search command open the database read-only?
+@@ assistant
+Yes to both, for different reasons.
+
+**Stop overlapping runs.** `BEGIN IMMEDIATE` makes them safe, but running the indexer four times per save is wasted work. Two cheap measures:
+
+- **Debounce** the watcher: collect events for about half a second and start one run for the batch.
+- **Single instance:** take an exclusive lock on a lock file and skip the run if it's held, since the running indexer will see the change anyway if it rescans at the end:
+
+```python
+import fcntl
+
+with open(lock_path, "w") as lock:
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return  # another indexer is running
+    run_index()
+```
+
+**Read-only search.** The simplest robust option is `PRAGMA query_only = ON` right after connecting: any write from that connection fails, which protects you from an accidental write path. Opening with `file:notes.db?mode=ro` also works, but read-only connections to WAL databases have extra conditions around the `-shm` file, so `query_only` is less surprising.
+
+Also keep the search command's read transactions short. A search that leaves a cursor open holds its snapshot, and that is the next problem you'd meet.
+@@ user
+Funny you say that. I left the TUI version of the search open over the weekend and the -wal file grew to 300 MB.
+@@ assistant
+That's **checkpoint starvation**. In WAL mode changes are appended to the `-wal` file, and a checkpoint copies them back into the main database. SQLite runs one automatically when the WAL passes 1,000 pages (`wal_autocheckpoint`, about 4 MB with 4 KB pages), but a checkpoint can't copy or reset past the oldest snapshot still in use. A TUI that keeps a read transaction open pins that snapshot, so every indexer run since then has made the file longer.
+
+Fixes:
+
+- **In the TUI, don't hold a transaction between searches.** Fetch the results with `fetchall()` (or close the cursor) and let the transaction end. With `isolation_level=None`, plain `SELECT`s run in autocommit mode and release their snapshot as soon as the statement finishes.
+- **Shrink the file** once nothing holds a snapshot: `PRAGMA wal_checkpoint(TRUNCATE);`.
+- **Cap its size on disk** with `PRAGMA journal_size_limit = 67108864;` (64 MB), which truncates the WAL after successful checkpoints.
+
+To confirm, `PRAGMA wal_checkpoint(PASSIVE)` returns three numbers: a busy flag, the WAL size in pages, and how many of those pages were checkpointed. If the last is stuck well below the second while the TUI is open, a reader is pinning the WAL.
+''')
+
+gemini("Lisbon: what to eat", "2025-11-20 12:30", "gemini-2.5-pro", r'''
+@@ user
+We're going to Lisbon at the end of April, staying in Chiado. What should we eat there? I'm allergic to shellfish, which I gather is a big deal in Portuguese food.
+@@ assistant
+It is a seafood city, but there's plenty to eat safely.
+
+**Classics to try**
+
+- **Pastel de nata:** the custard tart. Try one warm, with cinnamon, in Belém and at a bakery in town, and compare.
+- **Bifana:** a thin pork steak marinated in garlic and wine, in a bread roll. Cheap, fast, excellent.
+- **Bacalhau:** salt cod, in countless forms. *Bacalhau à Brás* (shredded with eggs, onion and straw potatoes) is a good start, and *pastéis de bacalhau* are cod fritters.
+- **Polvo à lagareiro:** roasted octopus with olive oil and potatoes.
+- **Caldo verde:** kale and potato soup with a slice of chouriço.
+- **Ginjinha:** a sour-cherry liqueur served in tiny bars near Rossio.
+
+**With a shellfish allergy**
+
+Octopus and squid are molluscs; whether you can eat them depends on your allergy, so check with your doctor. Avoid *marisqueiras* (seafood restaurants) for full meals, and skip the clams (*amêijoas à Bulhão Pato*), *arroz de marisco* and anything *com camarão*. Say: ***Tenho alergia a marisco*** ("I'm allergic to shellfish"); Portuguese *marisco* covers crustaceans and shellfish. A written card in Portuguese helps in busy places.
+@@ user
+Any etiquette things to know? Tipping, meal times, that kind of thing.
+@@ assistant
+A few things that surprise first-time visitors:
+
+- **The couvert.** Bread, olives, butter or cheese often arrive on the table before you order. They aren't free: you pay for what you eat. If you don't want them, just say *não, obrigado* (or *obrigada* if you're a woman) and they'll be taken away.
+- **Meal times.** Lunch is from about 12:30 to 14:30, and dinner from 19:30, with locals often eating at 20:30 or later. Many kitchens close in the late afternoon.
+- **Tipping.** Not obligatory. Rounding up or leaving 5–10% for good table service is appreciated; at a counter, leaving the coins is enough.
+- **Coffee.** *Um café* is an espresso, drunk standing at the counter; *uma bica* means the same in Lisbon. A *galão* is a milky coffee in a glass.
+- **Asking for the bill.** Waiters won't bring it until you ask: *a conta, por favor*.
+- **Water.** Tap water is safe; restaurants often bring bottled water and charge for it, so ask for tap water if you prefer.
+
+One more: reserve dinner for Friday and Saturday nights, especially on the April 25 holiday weekend.
+@@ user
+Is the Time Out Market worth it, or is it just for tourists?
+@@ assistant
+Both, honestly. The **Time Out Market** is in the Mercado da Ribeira at Cais do Sodré, a short walk downhill from Chiado. It gathers stalls from well-known Lisbon restaurants and chefs under one roof, with long shared tables in the middle.
+
+**Worth it if** you want to try a lot in one place, you're in a group with different tastes, or you arrive at an odd hour. It's also handy for you: each stall lists its dishes, so it's easy to see what contains shellfish and to ask before ordering.
+
+**Less good:** it's loud, it's busy at lunch and dinner, finding seats can be a scramble, and prices are higher than in a neighbourhood *tasca*.
+
+Tips:
+
+- Go at 11:30–12:00 or after 15:00 to find a seat easily.
+- Walk through the traditional market hall next door in the morning, where the fresh produce stalls are.
+- For one dinner, skip the market and eat at a small family-run *tasca* in Alfama, Graça or Campo de Ourique; a daily lunch menu there (*prato do dia*) is some of the best value in the city.
+''')
+
+claude("Flaky pytest-xdist tests sharing a SQLite file", "2025-12-10 17:55", "claude-opus-4-5", r'''
+@@ user
+I added pytest-xdist to my notes tool, and now tests fail randomly with -n 4, usually with "database is locked" or a test finding notes it didn't create. Serially everything passes. This is the fixture:
+
+```python
+@pytest.fixture
+def db():
+    conn = notes.connect("/tmp/notes-test.db")
+    notes.init_schema(conn)
+    yield conn
+    conn.close()
+    os.remove("/tmp/notes-test.db")
+```
+@@ assistant
+The fixture is the culprit: all four workers use the same file. One worker's test fills or deletes the database while another worker is in the middle of its own test, so you see lock errors and rows from other tests.
+
+Use `tmp_path`, which pytest creates fresh for every test (and therefore per worker), and let pytest clean it up:
+
+```python
+@pytest.fixture
+def db(tmp_path):
+    conn = notes.connect(tmp_path / "notes.db")
+    notes.init_schema(conn)
+    yield conn
+    conn.close()
+```
+
+pytest keeps the temporary directories of the last three runs, which is handy when you want to open a failing test's database afterwards.
+
+Then look for other shared state that parallel runs expose:
+
+- **Hard-coded paths** elsewhere, such as a default config or cache directory under your home folder.
+- **Module-level globals**, such as a cached connection, that leak from one test into the next within a worker.
+- **Order dependencies**, tests that only pass after another test has run. `pytest-randomly` shuffles the order on every run and finds these quickly, even without xdist.
+@@ user
+Some tests need a database with 2,000 sample notes, and building it takes 3 seconds. Can I build it once and share it?
+@@ assistant
+Build it once per worker in a session-scoped fixture, and give every test its own copy, which takes milliseconds:
+
+```python
+import shutil
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def seeded_template(tmp_path_factory):
+    path = tmp_path_factory.mktemp("template") / "notes.db"
+    conn = notes.connect(path)
+    notes.init_schema(conn)
+    notes.index_folder(conn, SAMPLE_NOTES)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    return path
+
+
+@pytest.fixture
+def seeded_db(seeded_template, tmp_path):
+    copy = tmp_path / "notes.db"
+    shutil.copyfile(seeded_template, copy)
+    conn = notes.connect(copy)
+    yield conn
+    conn.close()
+```
+
+Closing the last connection normally checkpoints and removes the `-wal` file anyway; the explicit checkpoint makes sure the main file is complete before it's copied, even if something else still has it open.
+
+With `-n 4` the template is built four times in parallel, once per worker. To build it exactly once for all workers, the pytest-xdist documentation shows a pattern using `tmp_path_factory.getbasetemp().parent` and a file lock from the `filelock` package; for 3 seconds it's rarely worth the extra complexity.
+@@ user
+How do I stop someone from reintroducing a shared path later?
+@@ assistant
+Make isolation the default, so a test has to go out of its way to touch anything shared. An autouse fixture in `conftest.py` that points every location your tool reads at the test's temporary directory:
+
+```python
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _isolate(tmp_path, monkeypatch):
+    monkeypatch.setenv("NOTES_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)
+```
+
+If the code resolves `NOTES_HOME` when a module is imported rather than on each call, move that lookup into a function; otherwise the environment variable is read before the fixture runs.
+
+Then add cheap guards:
+
+- Run CI with `pytest -n 4 -p randomly`, so shared state fails in CI rather than on a colleague's laptop.
+- A small test that scans `tests/` for literal `/tmp/` paths and fails with a message pointing at `tmp_path`.
+
+`monkeypatch.chdir` also catches code that writes relative paths into the current directory, which is another common way tests collide.
+''')
+
+gemini("Sintra day trip and a long run in Lisbon", "2026-01-08 20:00", "gemini-2.5-flash", r'''
+@@ user
+We're doing a Sintra day trip from Lisbon on Friday April 24. We'd like to see Pena Palace and Quinta da Regaleira, maybe the Moorish Castle. How do we get there, and in what order?
+@@ assistant
+**Getting there:** trains to Sintra leave from **Rossio station**, a short walk from Chiado, several times an hour, and take about 40 minutes. Pay with "zapping" credit on your navegante card; the 24-hour Carris/Metro ticket doesn't cover CP trains, though there's a version that includes them. Don't drive: parking in Sintra is very limited and the roads up the hill are narrow.
+
+**Order:**
+
+1. **Pena Palace first.** Book a timed ticket online in advance and take the earliest slot; tour groups arrive mid-morning. From the station, take the circuit bus up the hill, or a taxi or tuk-tuk; walking up is a steep 45–60 minutes.
+2. **Moorish Castle** is a short walk from Pena, with great views from the walls. If your legs or time run short, this is the one to drop.
+3. **Walk down to the historic centre** for lunch. Try *travesseiros* (puff pastry with almond cream) and *queijadas*, the local pastries.
+4. **Quinta da Regaleira** in the afternoon: the gardens, grottoes and the famous Initiation Well, a spiral staircase into the ground. Allow about two hours.
+
+Wear good shoes; Sintra is all hills and uneven paths. It's often cooler and mistier than Lisbon, so bring a layer.
+@@ user
+Is it worth adding Cabo da Roca and Cascais on the way back?
+@@ assistant
+It's possible, but it makes a very long day. With Pena, the castle and Regaleira you'll already have walked a lot.
+
+**If you want it anyway:** a regional bus runs from Sintra via **Cabo da Roca**, the westernmost point of mainland Europe, to **Cascais**, in about an hour. It isn't frequent, so check the current timetable beforehand and plan around it. At Cabo da Roca there's a lighthouse, cliffs and a lot of wind. From Cascais, trains go back to Cais do Sodré in Lisbon in about 40 minutes, along the coast.
+
+**A better split:**
+
+- Sintra for Pena and Regaleira only, back by train in the late afternoon.
+- Or, if you swap the castle for the coast: Pena in the morning, then the bus to Cabo da Roca for late afternoon, and dinner in Cascais.
+
+Cascais also works as a relaxed half day of its own: a seaside town with beaches, a walk along the promenade to Estoril, and a good choice if the weather is sunny on your last day.
+@@ user
+One more thing: I'm training for a half marathon in May and have a 20 km long run scheduled that weekend. Where can I run in Lisbon without hills?
+@@ assistant
+Lisbon is hilly, but the **riverside** is flat and made for this. A good route for 20 km:
+
+- Start at **Cais do Sodré** (downhill from Chiado, so the hill comes at the very end, as a cool-down walk).
+- Run west along the Tagus on the waterfront paths and cycle lane, past the 25 de Abril Bridge, to **Belém** and the tower. That's about 7 km one way.
+- Continue a little further towards **Algés**, then turn around and come back: roughly 20 km in total, almost all flat.
+
+Tips:
+
+- **Go early.** Before 8:30 the path is quiet; later in the morning it fills with walkers, cyclists and scooters, especially around Belém on a weekend.
+- **Water:** there are cafés along the way, and a few drinking fountains, but carry a small bottle or some coins.
+- **On Saturday April 25,** the city centre is busy with the Freedom Day parade, so run on Sunday morning or early on Saturday.
+
+If you'd like some trail running instead, **Monsanto Forest Park** on the western side of the city has shaded trails, but it's hilly, so save it for an easy run.
+''')
+
+claude("Weekday sourdough schedule", "2026-01-20 19:30", "claude-opus-4-5", r'''
+@@ user
+I'd like to bake sourdough on weekdays. I leave for work at 8:00 and get home at 18:00. My starter lives in the fridge and gets fed 1:5:5 once a week. My kitchen is about 19 °C in winter. Can you give me a schedule that fits around a work day?
+@@ assistant
+Yes: use a long, cool bulk during the day and the fridge overnight. With a 19 °C kitchen, a small amount of levain and a long bulk fit a work day well.
+
+**Day 1, evening (around 21:30)**
+Build the levain: 10 g starter, 50 g flour, 50 g water (1:5:5). At 19 °C it peaks overnight, in 10–12 hours.
+
+**Day 2, morning (7:00)**
+Mix the dough with a **low levain percentage, about 10%** of the flour weight (50 g levain for 500 g flour), 70% hydration and 2% salt. Use cool water so the dough starts at about 20 °C. Give it one set of coil folds before you leave, and leave it covered on the counter.
+
+**Day 2, evening (18:00)**
+Check the rise: at 19–21 °C you're looking for roughly 75–100% in your aliquot jar. Pre-shape, rest 20 minutes, shape, and put it in the fridge.
+
+**Day 3**
+Bake straight from the fridge whenever suits you, morning or evening.
+
+The levain amount is your control knob. If the dough has more than doubled by 18:00, use 7–8% next time; if it has barely risen, use 15%.
+@@ user
+Won't 11 hours of bulk overferment it?
+@@ assistant
+Not at this temperature and levain amount. Fermentation speed depends on both: 20% levain at 24 °C might be done in 5–6 hours, while 10% at 19–20 °C takes roughly twice as long. Long cool bulks are common for exactly this reason, and they tend to give more flavour.
+
+Signs you've gone too far, for next time:
+
+- the dough has risen well over double, and the surface has started to sink;
+- it smells sharply sour or boozy rather than pleasantly tangy;
+- it's very slack and sticky and tears when you shape it;
+- the baked loaf spreads, with a pale crust and a dense, gummy crumb.
+
+Your first bake is a calibration run. Write down the dough temperature after mixing, the room temperature, and the rise in the jar at 18:00. Adjust one thing at a time, either the levain percentage or the water temperature, in small steps. Two or three bakes and you'll know your kitchen.
+
+One thing that helps a lot in winter: check the dough at lunchtime if you can, even by asking someone at home for a photo of the jar.
+@@ user
+Can I bake it on Day 3 after work instead, so it has about 24 hours in the fridge?
+@@ assistant
+Yes. A 24-hour cold retard works well if the fridge is cold, around 3–4 °C. At that temperature fermentation slows to a crawl, and the longer rest mostly develops flavour: expect a tangier loaf, a slightly thinner, more blistered crust, and an easy, firm dough to score.
+
+A few points:
+
+- **Check your fridge temperature** with a thermometer. At 6–7 °C the dough keeps fermenting noticeably, and 24 hours on top of a full bulk can tip it over. If your fridge is warm, end the bulk a little earlier, at about 60–75% rise.
+- **Bake straight from the fridge.** Cold dough is easier to score and holds its shape better.
+- **Preheat the Dutch oven** at 250 °C for 45 minutes. Bake 20 minutes with the lid on, then 20–25 minutes at 230 °C without the lid, until deep brown.
+- **Cool for at least an hour** before cutting.
+
+If you bake at 19:00, it's cool enough by 20:30, and the loaf is ready for breakfast on Day 4. Up to about 36 hours in a cold fridge is usually fine if the schedule slips.
+''')
+
+gemini("Roth or traditional 401(k) contributions", "2026-02-03 21:20", "gemini-2.5-pro", r'''
+@@ user
+My employer's 401(k) offers both Roth and traditional contributions. Last year I rolled my old 401(k) into it. I'm 34 and in the 24% federal bracket. Which should I choose?
+@@ assistant
+The core question is whether your tax rate is higher **now** or **in retirement**. This is general information, not personal advice.
+
+- **Traditional:** you deduct the contribution now (saving 24% federal, plus any state tax), and pay ordinary income tax on withdrawals later.
+- **Roth:** you pay tax now, and qualified withdrawals (after age 59½ and at least 5 years after your first Roth contribution to the plan) are tax-free, including the growth.
+
+Rules of thumb:
+
+- Expect a **lower** rate in retirement: traditional wins.
+- Expect the **same or higher** rate: Roth wins.
+- **Unsure:** split your contributions; tax diversification gives you flexibility later.
+
+Things specific to you:
+
+- Your **rollover money is pre-tax**, so you already have a sizeable traditional balance. Roth contributions add diversification.
+- You do **backdoor Roth IRAs**, so you're building Roth money there too.
+- The **contribution limit is shared**: Roth and traditional elective deferrals count towards the same annual limit.
+- Roth 401(k)s no longer have required minimum distributions during your lifetime (since 2024).
+
+At 24% with decades of growth ahead, many people in your position choose Roth or a 50/50 split. A fee-only planner can run the numbers with your actual situation.
+@@ user
+Does a Roth 401(k) interfere with my backdoor Roth IRA, like the IRA rollover would have?
+@@ assistant
+No. The **pro-rata rule** that you avoided by rolling into your 401(k) only looks at the pre-tax balances of your **traditional, SEP and SIMPLE IRAs** on December 31 of the year you convert. Money in any 401(k), traditional or Roth, doesn't count. So you can contribute to a Roth 401(k), keep your rollover money in the plan, and continue doing backdoor Roth IRAs as before.
+
+A few related points:
+
+- **Separate limits.** Roth 401(k) contributions don't reduce how much you can put into an IRA; the 401(k) and IRA limits are independent.
+- **Income limits** still apply to direct Roth IRA contributions, which is why the backdoor exists, but Roth 401(k) contributions have no income limit.
+- **Keep it that way.** If you ever change jobs again, roll the 401(k) into the new employer's plan rather than into an IRA, or your backdoor conversions become partly taxable.
+- **Form 8606** is still needed each year for the nondeductible IRA contribution and the conversion.
+@@ user
+If I switch to Roth, how much smaller does my paycheck get, roughly, per $1,000 contributed?
+@@ assistant
+Roughly **$240 per $1,000** at a 24% federal rate, plus your state income tax rate if you have one. With a 5% state tax that's about $290.
+
+Why: a traditional contribution is taken out before income tax, so $1,000 into the plan reduces your take-home pay by only about $760. A Roth contribution comes out after tax, so $1,000 into the plan reduces it by the full $1,000.
+
+Payroll taxes don't change the comparison: Social Security and Medicare apply to both kinds of contribution.
+
+To compare fairly, keep your take-home pay the same in both scenarios:
+
+- **Traditional $1,000** costs you about $760 of take-home pay.
+- **Roth $760** costs you the same $760.
+
+Which one ends up larger depends only on the tax rates now and at withdrawal: if they're equal, both give the same result after tax, and the Roth wins if your rate in retirement is higher. Alternatively, contribute the same $1,000 either way and accept the smaller paycheck; then the Roth effectively shelters more money, because the tax has already been paid.
+''')
+
+
+# --------------------------------------------------------------------------
+# Memories: what the person told aimem to remember (aimem JSONL, type "memory").
+
+MEMORIES: list[dict] = [
+    {"text": "Answers should be concise, with the code first and the explanation after it.",
+     "kind": "instruction", "tags": ["style"], "created": "2025-02-12 09:30", "pinned": True},
+    {"text": "Prefers pytest over unittest: plain test functions, fixtures, tmp_path and monkeypatch.",
+     "kind": "preference", "tags": ["python", "testing"], "created": "2025-02-20 18:05",
+     "pinned": False},
+    {"text": "Uses PostgreSQL 16 at work, for the Django app and the Rust ingest service; SQLite only for "
+             "side projects such as the notes search tool.",
+     "kind": "fact", "tags": ["postgres", "work"], "created": "2025-05-02 11:40", "pinned": False},
+    {"text": "Works on the Python-to-Rust port (tokio, axum, sqlx) of the carrier webhook ingest service; "
+             "it serves part of the carrier traffic and moves over carrier by carrier.",
+     "kind": "project", "tags": ["rust", "work"], "created": "2025-06-11 08:15", "pinned": False},
+    {"text": "Keeps a whole-wheat sourdough starter in the fridge and feeds it 1:5:5 once a week; the "
+             "kitchen is about 19 °C in winter.",
+     "kind": "fact", "tags": ["sourdough"], "created": "2025-10-07 07:50", "pinned": False},
+    {"text": "Is training for a half marathon in spring 2026 (May), aiming to finish under 2 hours; easy "
+             "pace is about 6:50/km.",
+     "kind": "fact", "tags": ["running"], "created": "2026-01-09 19:20", "pinned": False},
+]
+
+
+# --------------------------------------------------------------------------
+# building
+
+
+def check_alternation(turns: list[tuple[str, str]], where: str) -> None:
+    """The visible transcript alternates user and assistant, starting with the user."""
+    visible = [k for k, _ in turns if not k.endswith("-old")]
+    if visible != ["user", "assistant"] * (len(visible) // 2) or len(visible) % 2:
+        raise SystemExit(f"{where}: visible turns must alternate user/assistant: {visible}")
+
+
+def _request_id(*parts: str) -> str:
+    return _digest("request", *parts).hex()[:16] + "-IAD"
+
+
+def _node(node_id: str, message: dict | None, parent: str | None) -> dict:
+    return {"id": node_id, "message": message, "parent": parent, "children": []}
+
+
+def _chatgpt_message(mid: str, role: str, text: str, t: float | None, model: str,
+                     parent: str, request_id: str) -> dict:
+    if role == "user":
+        metadata: dict = {"request_id": request_id, "message_source": None, "timestamp_": "absolute",
+                          "message_type": None}
+    else:
+        metadata = {"finish_details": {"type": "stop", "stop_tokens": [200002]}, "is_complete": True,
+                    "citations": [], "content_references": [], "message_type": None,
+                    "model_slug": model, "default_model_slug": model, "parent_id": parent,
+                    "request_id": request_id, "timestamp_": "absolute"}
+    return {"id": mid, "author": {"role": role, "name": None, "metadata": {}}, "create_time": t,
+            "update_time": None, "content": {"content_type": "text", "parts": [text]},
+            "status": "finished_successfully", "end_turn": True if role == "assistant" else None,
+            "weight": 1.0, "metadata": metadata, "recipient": "all", "channel": None}
+
+
+def build_chatgpt(spec: dict) -> dict:
+    """One conversation of a ChatGPT export: a tree of nodes under ``client-created-root``.
+
+    The visible turns form the path from the root to ``current_node``. A ``user-old``
+    turn becomes a sibling of the next visible user turn (an edited question); an
+    ``assistant-old`` turn is the child of the ``user-old`` turn right before it, or
+    else a sibling of the next visible answer (a regenerated answer).
+    """
+    title, model = spec["title"], spec["model"]
+    where = f"chatgpt conversation {title!r}"
+    turns = parse(spec["body"], where)
+    check_alternation(turns, where)
+    key = f"chatgpt/{title}"
+    times = timeline(key, spec["start"], turns)
+    created = round(times[0] - 0.3 - 0.6 * unit(key, "created"), 6)
+    updated = round(times[-1] + 0.4 + 0.8 * unit(key, "updated"), 6)
+    cid = chatgpt_conversation_id(key, created)
+
+    root, system_id = "client-created-root", uid(key, "system")
+    system = {"id": system_id, "author": {"role": "system", "name": None, "metadata": {}},
+              "create_time": None, "update_time": None,
+              "content": {"content_type": "text", "parts": [""]}, "status": "finished_successfully",
+              "end_turn": True, "weight": 0.0,
+              "metadata": {"is_visually_hidden_from_conversation": True}, "recipient": "all",
+              "channel": None}
+    mapping = {root: _node(root, None, None), system_id: _node(system_id, system, root)}
+    mapping[root]["children"].append(system_id)
+
+    tip = system_id  # the last visible node
+    previous: tuple[str, str] | None = None  # (kind, node id) of the turn before
+    requests: dict[str, str] = {}
+    for i, ((kind, text), t) in enumerate(zip(turns, times, strict=True)):
+        nid = uid(key, "message", str(i))
+        role = kind.removesuffix("-old")
+        if kind == "assistant-old":
+            if previous is None or previous[0] not in ("user", "user-old"):
+                raise SystemExit(f"{where}: '@@ assistant-old' must follow a user turn")
+            parent = previous[1]
+        else:
+            parent = tip
+        request = _request_id(key, str(i)) if role == "user" else requests[parent]
+        requests[nid] = request
+        mapping[nid] = _node(nid, _chatgpt_message(nid, role, text, t, model, parent, request), parent)
+        mapping[parent]["children"].append(nid)
+        if kind in ("user", "assistant"):
+            tip = nid
+        previous = (kind, nid)
+
+    # The path from current_node back to the root must be exactly the visible turns.
+    path, node_id = [], tip
+    while node_id != system_id:
+        path.append(mapping[node_id]["message"]["content"]["parts"][0])
+        node_id = mapping[node_id]["parent"]
+    if path[::-1] != [text for kind, text in turns if not kind.endswith("-old")]:
+        raise SystemExit(f"{where}: the current_node path is not the visible transcript")
+
+    return {
+        "title": title, "create_time": created, "update_time": updated, "mapping": mapping,
+        "moderation_results": [], "current_node": tip, "plugin_ids": None,
+        "conversation_id": cid, "conversation_template_id": None, "gizmo_id": None,
+        "gizmo_type": None, "is_archived": False, "is_starred": None, "safe_urls": [],
+        "blocked_urls": [], "default_model_slug": model, "conversation_origin": None,
+        "voice": None, "async_status": None, "disabled_tool_ids": [],
+        "is_do_not_remember": False, "memory_scope": "global_enabled", "id": cid,
+    }
+
+
+def build_other(spec: dict) -> dict:
+    """One Claude or Gemini conversation as an aimem JSONL object (no ids: aimem derives them)."""
+    source, title = spec["source"], spec["title"]
+    where = f"{source} conversation {title!r}"
+    turns = parse(spec["body"], where)
+    if any(kind.endswith("-old") for kind, _ in turns):
+        raise SystemExit(f"{where}: branches exist only in the ChatGPT export")
+    if not 4 <= len(turns) <= 10:
+        raise SystemExit(f"{where}: {len(turns)} messages (want 4-10)")
+    check_alternation(turns, where)
+    key = f"{source}/{title}"
+    times = timeline(key, spec["start"], turns)
+    if source == "claude":  # Claude.ai uses uuids for conversations and messages
+        conversation_sid = uid(key, "conversation")
+        message_sids = [uid(key, "message", str(i)) for i in range(len(turns))]
+    else:  # Gemini web conversations are 16 hex digits (gemini.google.com/app/<id>)
+        conversation_sid = _digest(key, "conversation").hex()[:16]
+        message_sids = [f"{conversation_sid}:{i}" for i in range(len(turns))]
+    return {
+        "type": "conversation", "source": source, "source_id": conversation_sid, "title": title,
+        "created_at": iso(times[0]), "updated_at": iso(times[-1]), "model": spec["model"],
+        "messages": [{"source_id": sid, "role": kind, "text": text, "created_at": iso(t)}
+                     for sid, (kind, text), t in zip(message_sids, turns, times, strict=True)],
+    }
+
+
+def build_memory(spec: dict) -> dict:
+    stamp = iso(epoch(spec["created"]))
+    return {"type": "memory", "text": spec["text"], "kind": spec["kind"], "tags": spec["tags"],
+            "created_at": stamp, "updated_at": stamp, "source": "manual", "pinned": spec["pinned"]}
+
+
+def readme(counts: dict[str, int]) -> str:
+    return f"""# aimem sample data
+
+The invented AI chat history that `aimem demo` (and `make demo`) imports into a
+separate demo database (`demo.db` in aimem's data directory), so you can try
+search, `list` and `show` without importing anything of your own.
+
+It is one made-up person's conversations from January 2025 to February 2026: a
+backend developer (Python, Django, PostgreSQL, a Python-to-Rust port of an
+ingest service with tokio, Kubernetes, flaky pytest tests, SQLite FTS5 search
+and "database is locked") who also bakes sourdough, runs half marathons,
+gardens, plans trips to Kyoto and Lisbon, has 401(k) questions, writes a cover
+letter and sets up TLS certificates. The Claude and Gemini conversations follow
+up on threads that started in ChatGPT.
+
+| file | format | content |
+|---|---|---|
+| `chatgpt/conversations.json` | a ChatGPT data export (`conversations.json`) | {counts["chatgpt"]} conversations |
+| `others.jsonl` | aimem JSONL (the exchange format) | {counts["claude"]} Claude and {counts["gemini"]} Gemini conversations, {counts["memories"]} memories |
+
+The ChatGPT export has the real shape: a tree of message nodes under
+`client-created-root`, a hidden system message, and `current_node` pointing at
+the visible leaf. {counts["branched"]} conversations contain abandoned branches (an edited
+question, a regenerated answer). They are not on the `current_node` path, so
+aimem must not import them.
+
+## Invented, no personal data
+
+Every text was written for aimem. The person, their employer and the companies
+they mention are invented; there are no real people, e-mail addresses, phone
+numbers or account ids. Host names use `example.com`. The answers aim to be
+accurate, but they are sample data, not advice.
+
+## Regenerating
+
+Do not edit these files by hand. They are written by a deterministic script
+(standard library only; ids and times are derived from hashes of fixed keys):
+
+```bash
+python3 scripts/build_sample.py              # rewrites aimem/data/sample/
+python3 scripts/build_sample.py --out DIR    # writes the same files under DIR
+```
+
+Running it twice gives byte-identical files, and `tests/test_sample.py` checks
+that the files committed here are exactly what the script produces.
+
+## Licence
+
+MIT, the same licence as aimem (see `LICENSE` at the root of the repository).
+"""
+
+
+def render() -> dict[str, bytes]:
+    """Every output file, by path relative to the output folder."""
+    titles = [c["title"] for c in CHATGPT] + [f"{c['source']}/{c['title']}" for c in OTHERS]
+    if len(set(titles)) != len(titles):
+        raise SystemExit("conversation titles must be unique (they are the keys of the ids)")
+    # A real export lists the most recently updated conversation first.
+    export = sorted((build_chatgpt(c) for c in CHATGPT), key=lambda c: -c["update_time"])
+    conversations = sorted((build_other(c) for c in OTHERS), key=lambda c: c["created_at"])
+    memories = sorted((build_memory(m) for m in MEMORIES), key=lambda m: m["created_at"])
+    counts = {"chatgpt": len(export), "memories": len(memories),
+              "branched": sum("@@ user-old" in c["body"] or "@@ assistant-old" in c["body"]
+                              for c in CHATGPT),
+              **{s: sum(c["source"] == s for c in conversations) for s in ("claude", "gemini")}}
+    lines = [json.dumps(obj, ensure_ascii=False) for obj in conversations + memories]
+    return {
+        "chatgpt/conversations.json": (json.dumps(export, ensure_ascii=False, indent=2) + "\n").encode(),
+        "others.jsonl": ("\n".join(lines) + "\n").encode(),
+        "README.md": readme(counts).encode(),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    ap = argparse.ArgumentParser(description="Build aimem's bundled sample data.")
+    ap.add_argument("--out", type=Path, default=OUT, metavar="DIR",
+                    help=f"output folder (default: {OUT.relative_to(ROOT)})")
+    args = ap.parse_args(argv)
+    for rel, data in render().items():
+        path = args.out / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        print(f"wrote {path} ({len(data):,} bytes)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
