@@ -59,6 +59,9 @@ class MemoryItem:
     source: str = "manual"
     pinned: bool = False
     extra: dict[str, Any] | None = None
+    use_count: int = 0  # recalls: shown, injected, fetched through MCP
+    last_used: float | None = None
+    conversation: int | None = None  # rowid of the conversation it was distilled from
 
 
 @dataclass(slots=True)

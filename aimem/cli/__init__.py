@@ -67,7 +67,7 @@ def _root(
 # Each command lives in its own module and registers itself on ``app`` when imported.
 # To add a command, write aimem/cli/cmd_NAME.py and add its module name here.
 COMMANDS = ("cmd_import", "cmd_search", "cmd_show", "cmd_list", "cmd_stats", "cmd_export",
-            "cmd_sync", "cmd_demo")
+            "cmd_sync", "cmd_remember", "cmd_tag", "cmd_inject", "cmd_profile", "cmd_demo")
 for _name in COMMANDS:
     importlib.import_module(f"aimem.cli.{_name}")
 

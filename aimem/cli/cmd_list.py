@@ -27,7 +27,9 @@ EPILOG = """Examples:
 
   aimem list --source chatgpt --since 30d --limit 50
 
-  aimem list --tag work --json | jq -r '.[].title'"""
+  aimem list --tag work --json | jq -r '.[].title'
+
+  aimem list --memories"""
 
 
 @app.command("list", epilog=EPILOG)
@@ -37,9 +39,17 @@ def list_(
     until: UntilOpt = None, role: RoleOpt = None,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many.")] = 20,
     offset: Annotated[int, typer.Option("--offset", min=0, help="Skip this many first.")] = 0,
+    memories: Annotated[bool, typer.Option(
+        "--memories", "-m", help="List saved memories instead of conversations.")] = False,
     json: JsonOpt = False,
 ) -> None:
-    """List conversations, most recently updated first."""
+    """List conversations, most recently updated first (or memories, with --memories)."""
+    if memories:
+        from aimem.cli.cmd_remember import show_memories
+
+        show_memories(ctx, kind=None, tag=tag, pinned=False, limit=limit, offset=offset,
+                      json=json)
+        return
     with open_memory(ctx, create=False) as mem:
         convs = mem.list_conversations(filters(mem, source, tag, since, until, role),
                                        limit=limit, offset=offset)

@@ -15,7 +15,8 @@ from typing import Any
 from aimem.errors import NotFound
 from aimem.models import Filters, ImportReport
 from aimem.paths import db_path
-from aimem.services import exporting, importing
+from aimem.services import exporting, importing, memories, ranking
+from aimem.services import inject as inject_
 from aimem.services import sync as sync_
 from aimem.store import search as fts
 from aimem.store.db import Store
@@ -26,6 +27,8 @@ KINDS = ("message", "memory", "conversation")
 
 def _with_iso(hit: dict[str, Any]) -> dict[str, Any]:
     hit["created_at"] = iso(hit["created_at"])
+    hit["score"] = float(f"{hit['score']:.6g}")
+    hit.pop("tier", None)
     return hit
 
 
@@ -115,8 +118,7 @@ class Memory:
                 hits += fts.search_memories(self.store.conn, q, filters, limit)
         elif q.title and "message" in kinds and "conversation" not in kinds:
             hits += fts.search_conversations(self.store.conn, q, filters, limit)
-        if len(kinds) > 1:
-            hits.sort(key=lambda h: -h["score"])
+        hits = ranking.apply(self.store, hits)  # heat; also merges the kinds by score
         return [_with_iso(h) for h in hits[:limit]]
 
     def _merge_operators(self, q: fts.Query, filters: Filters | None) -> Filters | None:
@@ -137,17 +139,19 @@ class Memory:
 
     # -- reading ------------------------------------------------------------------------
 
-    def show(self, prefix: str) -> dict[str, Any]:
+    def show(self, prefix: str, *, record: bool = True) -> dict[str, Any]:
         """One conversation (with messages) or memory, by id or unique prefix.
 
-        A message id shows its conversation, with ``focus`` set to that message.
+        A message id shows its conversation, with ``focus`` set to that message. Showing
+        counts as a recall for ranking unless ``record`` is False.
         """
         kind, full = self.resolve(prefix)
         if kind == "memory":
             mem = self.store.get_memory(full)
             assert mem is not None
-            out = exporting.memory_dict(mem, precise=False)
-            out["pinned"] = mem.pinned
+            out = {"type": "memory", **memories.public(mem)}
+            if record:
+                memories.record_use(self.store, "memory", [full])
             return out
         focus = None
         if kind == "message":
@@ -158,6 +162,8 @@ class Memory:
         out = exporting.conversation_dict(conv, precise=False)
         if focus:
             out["focus"] = focus
+        if record:
+            memories.record_use(self.store, "conversation", [conv.id or ""])
         return out
 
     def list_conversations(self, filters: Filters | None = None, *, limit: int = 20,
@@ -172,6 +178,65 @@ class Memory:
             d["messages"] = counts.get(c.id or "", 0)
             out.append(d)
         return out
+
+    # -- memories, tags, profile ----------------------------------------------------------
+
+    def remember(self, text: str, *, kind: str = "fact", tags: Sequence[str] = (),
+                 pin: bool = False, source: str = "manual",
+                 conversation_id: str | None = None) -> dict[str, Any]:
+        """Save a memory; a near-duplicate refreshes the existing one (``created`` False)."""
+        conv = self.conversation_filter(conversation_id) if conversation_id else None
+        return memories.remember(self.store, text, kind=kind, tags=tags, pin=pin, source=source,
+                                 conversation_id=conv)
+
+    def update_memory(self, prefix: str, *, text: str | None = None, kind: str | None = None,
+                      tags: Sequence[str] | None = None, pin: bool | None = None
+                      ) -> dict[str, Any]:
+        _, full = self.resolve(prefix, ("memory",))
+        return memories.update(self.store, full, text=text, kind=kind, tags=tags, pin=pin)
+
+    def forget(self, prefixes: Sequence[str]) -> list[dict[str, Any]]:
+        """Delete conversations or memories with everything derived from them."""
+        items = [self.resolve(p, ("conversation", "memory")) for p in prefixes]
+        return memories.forget(self.store, list(dict.fromkeys(items)))
+
+    def vacuum(self) -> None:
+        """Rebuild the file so deleted text does not linger in free pages."""
+        self.store.vacuum()
+
+    def list_memories(self, filters: Filters | None = None, *, limit: int | None = 50,
+                      offset: int = 0, kind: str | None = None, pinned: bool | None = None
+                      ) -> list[dict[str, Any]]:
+        return memories.list_memories(self.store, filters, limit=limit, offset=offset,
+                                      kind=kind, pinned=pinned)
+
+    def add_tags(self, prefix: str, tags: Sequence[str]) -> list[str]:
+        kind, full = self.resolve(prefix, ("conversation", "memory"))
+        return memories.add_tags(self.store, kind, full, tags)
+
+    def remove_tags(self, prefix: str, tags: Sequence[str]) -> list[str]:
+        kind, full = self.resolve(prefix, ("conversation", "memory"))
+        return memories.remove_tags(self.store, kind, full, tags)
+
+    def list_tags(self) -> list[dict[str, Any]]:
+        return memories.list_tags(self.store)
+
+    def record_use(self, kind: str, ids: Sequence[str]) -> None:
+        memories.record_use(self.store, kind, ids)
+
+    def profile(self) -> dict[str, Any]:
+        return memories.profile(self.store)
+
+    # -- inject ---------------------------------------------------------------------------
+
+    def inject(self, query: str, filters: Filters | None = None, *,
+               budget: int = inject_.DEFAULT_BUDGET, format: str = "markdown") -> str:
+        """The context block for ``query`` (see :mod:`aimem.services.inject`)."""
+        return inject_.build(self.store, query, filters, budget=budget, format=format)[0]
+
+    def inject_items(self, query: str, filters: Filters | None = None, *,
+                     budget: int = inject_.DEFAULT_BUDGET) -> dict[str, Any]:
+        return inject_.build(self.store, query, filters, budget=budget, format="json")[1]
 
     def stats(self) -> dict[str, Any]:
         s = self.store.stats()

@@ -281,13 +281,129 @@ class Store:
     def insert_memory(self, m: MemoryItem, text_hash: str) -> int:
         cur = self.conn.execute(
             "INSERT INTO memories (id, text, kind, source, text_hash, pinned, created_at, "
-            "updated_at, extra) VALUES (?,?,?,?,?,?,?,?,?)",
+            "updated_at, extra, conversation) VALUES (?,?,?,?,?,?,?,?,?,?)",
             (m.id, m.text, m.kind, m.source, text_hash, int(m.pinned), m.created_at,
-             m.updated_at, _extra_json(m.extra)))
+             m.updated_at, _extra_json(m.extra), m.conversation))
         rowid = cur.lastrowid
         assert rowid is not None
         self.conn.execute("INSERT INTO memories_fts (rowid, text) VALUES (?, ?)", (rowid, m.text))
         return rowid
+
+    def memory_rowid(self, mem_id: str) -> int | None:
+        row = self.conn.execute("SELECT rowid FROM memories WHERE id = ?", (mem_id,)).fetchone()
+        return row[0] if row else None
+
+    def update_memory(self, rowid: int, *, text: str, kind: str, pinned: bool, text_hash: str,
+                      updated_at: float) -> None:
+        """Rewrite a memory (index included)."""
+        self.conn.execute("INSERT INTO memories_fts (memories_fts, rowid, text) "
+                          "SELECT 'delete', rowid, text FROM memories WHERE rowid = ?", (rowid,))
+        self.conn.execute("UPDATE memories SET text = ?, kind = ?, pinned = ?, text_hash = ?, "
+                          "updated_at = ? WHERE rowid = ?",
+                          (text, kind, int(pinned), text_hash, updated_at, rowid))
+        self.conn.execute("INSERT INTO memories_fts (rowid, text) VALUES (?, ?)", (rowid, text))
+
+    def touch_memory(self, rowid: int, now: float) -> None:
+        self.conn.execute("UPDATE memories SET updated_at = ? WHERE rowid = ?", (now, rowid))
+
+    def delete_memory(self, rowid: int) -> None:
+        """A memory and everything derived from it: index rows, tag links, counters."""
+        self.conn.execute("INSERT INTO memories_fts (memories_fts, rowid, text) "
+                          "SELECT 'delete', rowid, text FROM memories WHERE rowid = ?", (rowid,))
+        self.conn.execute("DELETE FROM memories WHERE rowid = ?", (rowid,))
+        self._drop_unused_tags()
+
+    def delete_conversation(self, rowid: int) -> None:
+        """A conversation and everything derived from it: messages, index rows, summary,
+        tag links, counters. Memories distilled from it stay, unlinked."""
+        self.conn.execute(
+            "INSERT INTO messages_fts (messages_fts, rowid, text, author, context) "
+            "SELECT 'delete', mid, text, author, context FROM messages_fts_content "
+            "WHERE mid IN (SELECT rowid FROM messages WHERE conversation = ?)", (rowid,))
+        self._unindex_conversation(rowid)
+        self.conn.execute("DELETE FROM messages WHERE conversation = ?", (rowid,))
+        self.conn.execute("DELETE FROM summaries WHERE conversation = ?", (rowid,))
+        self.conn.execute("DELETE FROM conversations WHERE rowid = ?", (rowid,))
+        self._drop_unused_tags()
+
+    def _drop_unused_tags(self) -> None:
+        self.conn.execute(
+            "DELETE FROM tags WHERE rowid NOT IN (SELECT tag FROM conversation_tags) "
+            "AND rowid NOT IN (SELECT tag FROM memory_tags)")
+
+    def remove_tags(self, table: str, rowid: int, names: Iterable[str]) -> None:
+        link, col = {"conversation": ("conversation_tags", "conversation"),
+                     "memory": ("memory_tags", "memory")}[table]
+        for name in names:
+            self.conn.execute(f"DELETE FROM {link} WHERE {col} = ? AND tag = "
+                              "(SELECT rowid FROM tags WHERE name = ?)", (rowid, name.strip()))
+        self._drop_unused_tags()
+
+    def tag_counts(self) -> list[tuple[str, int, int]]:
+        return self.conn.execute(
+            "SELECT t.name, (SELECT count(*) FROM conversation_tags ct WHERE ct.tag = t.rowid), "
+            "(SELECT count(*) FROM memory_tags mt WHERE mt.tag = t.rowid) FROM tags t "
+            "ORDER BY t.name COLLATE NOCASE").fetchall()
+
+    def record_use(self, table: str, ids: Sequence[str], now: float) -> None:
+        """Count a recall (shown, injected, fetched by an MCP client) of these items."""
+        if not ids:
+            return
+        tbl, count, last = {"conversation": ("conversations", "use_count", "last_used"),
+                            "memory": ("memories", "access_count", "last_accessed")}[table]
+        self.conn.executemany(f"UPDATE {tbl} SET {count} = {count} + 1, {last} = ? WHERE id = ?",
+                              [(now, i) for i in ids])
+
+    def use_stats(self, table: str, ids: Sequence[str]) -> dict[str, tuple[int, float | None]]:
+        """id -> (use count, last use) for conversations or memories."""
+        if not ids:
+            return {}
+        tbl, count, last = {"conversation": ("conversations", "use_count", "last_used"),
+                            "memory": ("memories", "access_count", "last_accessed")}[table]
+        marks = ",".join("?" * len(ids))
+        return {r[0]: (r[1], r[2]) for r in self.conn.execute(
+            f"SELECT id, {count}, {last} FROM {tbl} WHERE id IN ({marks})", list(ids))}
+
+    def memory_touch_times(self, ids: Sequence[str]) -> dict[str, float]:
+        marks = ",".join("?" * len(ids))
+        return dict(self.conn.execute(
+            f"SELECT id, updated_at FROM memories WHERE id IN ({marks})", list(ids)).fetchall())
+
+    def set_profile(self, text: str, model: str | None, memories_hash: str | None,
+                    now: float) -> None:
+        self.conn.execute(
+            "INSERT INTO profile (id, text, model, created_at, memories_hash) VALUES (1,?,?,?,?) "
+            "ON CONFLICT (id) DO UPDATE SET text = excluded.text, model = excluded.model, "
+            "created_at = excluded.created_at, memories_hash = excluded.memories_hash",
+            (text, model, now, memories_hash))
+
+    def get_profile(self) -> tuple[str, str | None, float, str | None] | None:
+        return self.conn.execute(
+            "SELECT text, model, created_at, memories_hash FROM profile WHERE id = 1").fetchone()
+
+    def messages_window(self, message_id: str, before: int, after: int
+                        ) -> list[tuple[str, int, str, str | None, str, float | None]]:
+        """(id, position, role, author, text, created_at) around a message, in order."""
+        row = self.conn.execute("SELECT conversation, position FROM messages WHERE id = ?",
+                                (message_id,)).fetchone()
+        if row is None:
+            return []
+        conv, pos = row
+        return self.conn.execute(
+            "SELECT id, position, role, author, text, created_at FROM messages "
+            "WHERE conversation = ? AND position BETWEEN ? AND ? ORDER BY position",
+            (conv, pos - before, pos + after)).fetchall()
+
+    def conversation_rowid(self, conv_id: str) -> int | None:
+        row = self.conn.execute("SELECT rowid FROM conversations WHERE id = ?",
+                                (conv_id,)).fetchone()
+        return row[0] if row else None
+
+    def vacuum(self) -> None:
+        self.conn.execute("INSERT INTO messages_fts(messages_fts) VALUES ('optimize')")
+        self.conn.execute("INSERT INTO memories_fts(memories_fts) VALUES ('optimize')")
+        self.conn.execute("INSERT INTO conversations_fts(conversations_fts) VALUES ('optimize')")
+        self.conn.execute("VACUUM")
 
     # -- reads -------------------------------------------------------------------------
 
@@ -396,9 +512,11 @@ class Store:
 
     def _memory_from_row(self, row: tuple[Any, ...]) -> MemoryItem:
         return MemoryItem(id=row[1], text=row[2], kind=row[3], source=row[4], pinned=bool(row[5]),
-                          created_at=row[6], updated_at=row[7], extra=_extra_load(row[8]))
+                          created_at=row[6], updated_at=row[7], extra=_extra_load(row[8]),
+                          use_count=row[9], last_used=row[10], conversation=row[11])
 
-    _MEM_COLS = "rowid, id, text, kind, source, pinned, created_at, updated_at, extra"
+    _MEM_COLS = ("rowid, id, text, kind, source, pinned, created_at, updated_at, extra, "
+                 "access_count, last_accessed, conversation")
 
     def get_memory(self, mem_id: str) -> MemoryItem | None:
         row = self.conn.execute(f"SELECT {self._MEM_COLS} FROM memories WHERE id = ?",
@@ -409,11 +527,21 @@ class Store:
         mem.tags = self.memory_tags([row[0]])[row[0]]
         return mem
 
-    def iter_memories(self, filters: Filters | None = None) -> Iterator[MemoryItem]:
+    def iter_memories(self, filters: Filters | None = None, *, kinds: Sequence[str] = (),
+                      pinned: bool | None = None, limit: int | None = None, offset: int = 0,
+                      newest_first: bool = False) -> Iterator[MemoryItem]:
         where, params = memory_filter_sql(filters, "mm")
+        if kinds:
+            where += f" AND mm.kind IN ({','.join('?' * len(kinds))})"
+            params += list(kinds)
+        if pinned is not None:
+            where += " AND mm.pinned = ?"
+            params.append(int(pinned))
+        order = "mm.updated_at DESC, mm.id" if newest_first else "mm.created_at, mm.id"
+        page = f" LIMIT {int(limit)} OFFSET {int(offset)}" if limit is not None else ""
         rows = self.conn.execute(
             f"SELECT {self._MEM_COLS.replace('rowid', 'mm.rowid', 1)} FROM memories mm "
-            f"WHERE {where} ORDER BY mm.created_at, mm.id", params).fetchall()
+            f"WHERE {where} ORDER BY {order}{page}", params).fetchall()
         tags = self.memory_tags([r[0] for r in rows])
         for row in rows:
             mem = self._memory_from_row(row)

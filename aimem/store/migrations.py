@@ -168,6 +168,23 @@ def m002_sync_sources(conn: sqlite3.Connection) -> None:
     );
     """)
 
+
+@migration
+def m003_use_and_profile(conn: sqlite3.Connection) -> None:
+    """Use counters on conversations (memories have theirs), and the synthesized profile."""
+    run_script(conn, """
+    ALTER TABLE conversations ADD COLUMN use_count INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE conversations ADD COLUMN last_used REAL;
+    CREATE TABLE profile (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        text TEXT NOT NULL,
+        model TEXT,
+        created_at REAL NOT NULL,
+        memories_hash TEXT
+    );
+    CREATE INDEX memories_kind ON memories(kind);
+    """)
+
 def apply(conn: sqlite3.Connection) -> int:
     """Apply the migrations this database lacks; return how many ran."""
     current = conn.execute("PRAGMA user_version").fetchone()[0]

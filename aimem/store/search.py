@@ -159,18 +159,19 @@ def _message_rows(conn: sqlite3.Connection, match: str, filters: Filters | None,
     return conn.execute(sql, (match, *params, limit)).fetchall()
 
 
-def _tiered(run, q: Query, limit: int) -> list[tuple[int, float, str]]:  # type: ignore[no-untyped-def]
-    """All-words hits first, then any-word hits to fill up to ``limit``."""
-    rows: list[tuple[int, float, str]] = []
+def _tiered(run, q: Query, limit: int) -> list[tuple[int, float, str, int]]:  # type: ignore[no-untyped-def]
+    """All-words hits first (tier 0), then any-word hits (tier 1) to fill up to ``limit``."""
+    rows: list[tuple[int, float, str, int]] = []
     both = q.all_words()
     if both:
-        rows = run(both, limit)
+        rows = [(*r, 0) for r in run(both, limit)]
     if len(rows) < limit:
         anyw = q.any_word()
         if anyw:
             seen = {r[0] for r in rows}
             more = run(anyw, limit + len(rows))
-            rows += [r for r in more if r[0] not in seen][: limit - len(rows)]
+            tier = 1 if both else 0
+            rows += [(*r, tier) for r in more if r[0] not in seen][: limit - len(rows)]
     return rows
 
 
@@ -188,12 +189,12 @@ def search_messages(conn: sqlite3.Connection, q: Query, filters: Filters | None,
         "JOIN conversations c ON c.rowid = m.conversation "
         f"WHERE m.rowid IN ({','.join('?' * len(rows))})", [r[0] for r in rows])}
     hits = []
-    for rowid, rank, snip in rows:
+    for rowid, rank, snip, tier in rows:
         mid, cid, source, source_id, title_, role, author, created, text = info[rowid]
         hits.append({"kind": "message", "id": mid, "conversation_id": cid, "source": source,
                      "source_id": source_id, "title": title_, "role": role, "author": author,
-                     "created_at": created, "score": round(-rank, 4), "snippet": snip,
-                     "text": text})
+                     "created_at": created, "score": -rank, "snippet": snip,
+                     "text": text, "tier": tier})
     return hits
 
 
@@ -216,12 +217,12 @@ def search_memories(conn: sqlite3.Connection, q: Query, filters: Filters | None,
         "SELECT rowid, id, source, kind, text, updated_at FROM memories "
         f"WHERE rowid IN ({','.join('?' * len(rows))})", [r[0] for r in rows])}
     hits = []
-    for rowid, rank, snip in rows:
+    for rowid, rank, snip, tier in rows:
         mid, source, kind, text, updated = info[rowid]
         hits.append({"kind": "memory", "id": mid, "conversation_id": None, "source": source,
                      "source_id": None, "title": None, "role": None, "author": None,
-                     "created_at": updated, "score": round(-rank, 4), "snippet": snip,
-                     "text": text, "memory_kind": kind})
+                     "created_at": updated, "score": -rank, "snippet": snip,
+                     "text": text, "memory_kind": kind, "tier": tier})
     return hits
 
 
@@ -239,7 +240,7 @@ def search_conversations(conn: sqlite3.Connection, q: Query, filters: Filters | 
     where, params = filter_sql(filters, "c", None)
     rows: list[tuple[Any, ...]] = []
     seen: set[int] = set()
-    for match in tiers:
+    for tier, match in enumerate(tiers):
         for r in conn.execute(
                 f"SELECT f.rowid, f.rank, {_snippet(-1, 'conversations_fts', 16)}, c.id, c.source, "
                 "c.source_id, c.title, c.created_at FROM conversations_fts f JOIN conversations c "
@@ -247,8 +248,8 @@ def search_conversations(conn: sqlite3.Connection, q: Query, filters: Filters | 
                 "ORDER BY f.rank LIMIT ?", (match, *params, limit)):
             if r[0] not in seen and len(rows) < limit:
                 seen.add(r[0])
-                rows.append(r)
+                rows.append((*r, tier))
     return [{"kind": "conversation", "id": cid, "conversation_id": cid, "source": source,
              "source_id": sid, "title": title, "role": None, "author": None, "created_at": created,
-             "score": round(-rank, 4), "snippet": snip, "text": title}
-            for _, rank, snip, cid, source, sid, title, created in rows]
+             "score": -rank, "snippet": snip, "text": title, "tier": tier}
+            for _, rank, snip, cid, source, sid, title, created, tier in rows]
