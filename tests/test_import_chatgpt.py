@@ -8,11 +8,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, SHARED_FIXTURES, dump_db, run_aimem
 
 from aimem.importers import chatgpt, detect, input_from_bytes, input_from_path
 from aimem.models import Conversation, Skipped
 from aimem.services import Memory
+from conftest import FIXTURES, SHARED_FIXTURES, dump_db, run_aimem
 
 HERE = FIXTURES / "chatgpt"
 SHARED_CHATGPT = SHARED_FIXTURES / "chatgpt"

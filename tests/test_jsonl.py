@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, SHARED, dump_db
 
 from aimem.errors import ImportFailed
 from aimem.importers import input_from_bytes, input_from_path, jsonl
 from aimem.models import Conversation, MemoryItem
 from aimem.services import Memory
+from conftest import FIXTURES, SHARED, dump_db
 
 SAMPLE = FIXTURES / "jsonl" / "sample.jsonl"
 

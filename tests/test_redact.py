@@ -7,9 +7,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import run_aimem
 
 from aimem.redact import RULES, redact
+from conftest import run_aimem
 
 # Fake secrets built at run time, shaped like the real ones.
 A40 = "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8S9t0"

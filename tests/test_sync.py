@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from conftest import FIXTURES, SHARED_FIXTURES, run_aimem
 
 CHATGPT = FIXTURES / "chatgpt"
