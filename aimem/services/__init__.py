@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from aimem.errors import NotFound
+from aimem.errors import AimemError, NotFound
 from aimem.models import Filters, ImportReport
 from aimem.paths import db_path
 from aimem.services import exporting, importing, memories, ranking
@@ -66,6 +66,24 @@ class Memory:
 
     def export_jsonl(self, filters: Filters | None = None) -> Iterator[bytes]:
         return exporting.jsonl_lines(self.store, filters)
+
+    def export(self, filters: Filters | None = None, format: str = "jsonl") -> Iterator[bytes]:
+        """The export as a stream of bytes: jsonl, json, markdown, html or csv."""
+        from aimem.services import export_formats
+
+        if format == "jsonl":
+            return exporting.jsonl_lines(self.store, filters)
+        if format not in export_formats.WRITERS:
+            raise AimemError(f"unknown export format {format!r}: use "
+                             + ", ".join(export_formats.FORMATS))
+        return (chunk.encode("utf-8") for chunk in
+                export_formats.WRITERS[format](self.store, filters))
+
+    def export_markdown_dir(self, folder: Path, filters: Filters | None = None) -> int:
+        """One Markdown file (with front matter) per conversation; returns how many."""
+        from aimem.services import export_formats
+
+        return export_formats.write_markdown_dir(self.store, filters, folder)
 
     # -- sync ---------------------------------------------------------------------------
 
