@@ -156,6 +156,40 @@ def bench_command(work: Path) -> dict:  # type: ignore[type-arg]
     return out
 
 
+def bench_inject(work: Path, queries: Path) -> dict:  # type: ignore[type-arg]
+    """Whole-command time of `aimem inject` against `aimem search` for the same queries."""
+    db = work / "aimem.db"
+    qs = [q if isinstance(q, str) else q.get("query", "") for q in json.loads(queries.read_text())]
+    qs = [q for q in qs if q][:20]
+    out: dict[str, list[float]] = {"search": [], "inject": []}
+    for q in qs:
+        for name, cmd in (("search", [AIMEM, "--db", str(db), "search", q]),
+                          ("inject", [AIMEM, "--db", str(db), "inject", q])):
+            runs = []
+            for _ in range(3):
+                t = time.perf_counter()
+                subprocess.run(cmd, capture_output=True, check=True)
+                runs.append((time.perf_counter() - t) * 1000)
+            out[name].append(min(runs))
+    med = {k: round(statistics.median(v), 1) for k, v in out.items()}
+    return {"queries": len(qs), "search_median_ms": med["search"],
+            "inject_median_ms": med["inject"],
+            "inject_vs_search": round(med["inject"] / med["search"], 2),
+            "worst_ratio": round(max(i / s for i, s in zip(out["inject"], out["search"],
+                                                          strict=True)), 2)}
+
+
+def bench_locomo_inject(work: Path) -> dict:  # type: ignore[type-arg]
+    """How often the evidence turns make it into inject's block at the default budget."""
+    script = SHARED / "locomo" / "locomo_retrieval.py"
+    out = work / "locomo-inject.json"
+    cmd = f"{AIMEM} --db {{db}} inject --format json {{query}}"
+    sh([sys.executable, str(script), "eval", "--jobs", "2", "--search-cmd", cmd,
+        "--results-path", "excerpts", "--id-field", "messages", "--ks", "5,10,20,1000",
+        "--json-out", str(out)], env={**os.environ, "AIMEM": AIMEM})
+    return json.loads(out.read_text())
+
+
 def bench_locomo(work: Path) -> dict:  # type: ignore[type-arg]
     script = SHARED / "locomo" / "locomo_retrieval.py"
     print("locomo: eval …", file=sys.stderr)
@@ -172,7 +206,8 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=Path(os.environ.get("AIMEM_BENCH_DIR",
                                                                        "/tmp/aimem-bench")))
     ap.add_argument("--skip-locomo", action="store_true")
-    ap.add_argument("--only", choices=["import", "search", "command", "locomo"])
+    ap.add_argument("--only", choices=["import", "search", "command", "inject", "locomo",
+                                       "locomo-inject"])
     args = ap.parse_args()
     if not SHARED.exists():
         raise SystemExit(f"the benchmark kit is not at {SHARED}")
@@ -183,17 +218,22 @@ def main() -> None:
     export, queries = generate(work, args.size)
     results: dict[str, object] = {"size": args.size, "machine": os.uname().machine,
                                   "cpus": os.cpu_count()}
-    parts = [args.only] if args.only else ["import", "search", "command", "locomo"]
-    if args.skip_locomo and "locomo" in parts:
-        parts.remove("locomo")
+    parts = [args.only] if args.only else ["import", "search", "command", "inject", "locomo",
+                                           "locomo-inject"]
+    if args.skip_locomo:
+        parts = [p for p in parts if not p.startswith("locomo")]
     if "import" in parts:
         results["import"] = bench_import(work, export)
     if "search" in parts:
         results["search"] = bench_search(work, queries)
     if "command" in parts:
         results["command"] = bench_command(work)
+    if "inject" in parts:
+        results["inject"] = bench_inject(work, queries)
     if "locomo" in parts:
         results["locomo"] = bench_locomo(work)
+    if "locomo-inject" in parts:
+        results["locomo_inject"] = bench_locomo_inject(work)
     (work / "results.json").write_text(json.dumps(results, indent=2))
     print(json.dumps(results, indent=2))
 

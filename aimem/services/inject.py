@@ -85,10 +85,11 @@ def gather(store: Store, query: str, filters: Filters | None, budget: int
             continue
         window = store.messages_window(h["id"], 1, 1)
         msgs = []
-        for mid, _pos, role, author, text, created in window:
+        for mid, _pos, role, author, text, created, source_id in window:
             covered.add(mid)
             match = mid == h["id"]
-            msgs.append({"id": mid, "role": role, "author": author, "created_at": iso(created),
+            msgs.append({"id": mid, "source_id": source_id, "role": role, "author": author,
+                         "created_at": iso(created),
                          "match": match,
                          "text": _clip(text, MATCH_CHARS if match else NEIGHBOUR_CHARS,
                                        pattern)})

@@ -382,15 +382,15 @@ class Store:
             "SELECT text, model, created_at, memories_hash FROM profile WHERE id = 1").fetchone()
 
     def messages_window(self, message_id: str, before: int, after: int
-                        ) -> list[tuple[str, int, str, str | None, str, float | None]]:
-        """(id, position, role, author, text, created_at) around a message, in order."""
+                        ) -> list[tuple[str, int, str, str | None, str, float | None, str | None]]:
+        """(id, position, role, author, text, created_at, source_id) around a message."""
         row = self.conn.execute("SELECT conversation, position FROM messages WHERE id = ?",
                                 (message_id,)).fetchone()
         if row is None:
             return []
         conv, pos = row
         return self.conn.execute(
-            "SELECT id, position, role, author, text, created_at FROM messages "
+            "SELECT id, position, role, author, text, created_at, source_id FROM messages "
             "WHERE conversation = ? AND position BETWEEN ? AND ? ORDER BY position",
             (conv, pos - before, pos + after)).fetchall()
 

@@ -1,0 +1,235 @@
+"""Grok / xAI account export: ``prod-grok-backend.json``.
+
+See ``docs/formats.md`` §6.5. One object, ``{"conversations": [{"conversation": {...},
+"responses": [{"response": {...}}]}], "projects": …, "media_posts": …, "tasks": …}``.
+Responses carry Mongo Extended JSON times (``{"$date": {"$numberLong": "<ms>"}}``),
+are not guaranteed to be in order and form a tree through ``parent_response_id``
+(two answers to one prompt = a regeneration). We sort by time, rebuild the tree and
+import the path to the newest leaf; ``thinking_trace`` (reasoning) is left out. The
+file is parsed as a stream (``ijson``); only ``conversations`` is read.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import ijson
+
+from aimem.importers.base import Input, Item
+from aimem.models import Conversation, Message, Skipped
+from aimem.timeutil import to_epoch
+
+NAME = "grok"
+SOURCE = "grok"
+DESCRIPTION = "Grok / xAI account export (prod-grok-backend.json, the zip)"
+
+USER_SENDERS = {"human", "user"}
+_CONVERSATIONS = re.compile(r'"conversations"\s*:\s*\[')
+_EMPTY = re.compile(r'"conversations"\s*:\s*\[\s*\]')
+_CONVERSATION = re.compile(r'"conversation"\s*:\s*\{')
+_BOM = b"\xef\xbb\xbf"
+
+
+def sniff(inp: Input) -> bool:
+    try:
+        head = inp.text_head().lstrip()
+    except Exception:  # sniff never raises
+        return False
+    if not head.startswith("{") or not _CONVERSATIONS.search(head):
+        return False
+    if _CONVERSATION.search(head):
+        return '"responses"' in head or '"$date"' in head or '"modify_time"' in head
+    # An account without conversations still has the other top-level lists.
+    return bool(_EMPTY.search(head)) and '"media_posts"' in head
+
+
+def parse(inp: Input) -> Iterator[Item]:
+    head = inp.text_head(4096).lstrip()
+    if not head:
+        raise inp.fail("empty file")
+    if not head.startswith("{"):
+        raise inp.fail("not a Grok export (expected a JSON object with \"conversations\")")
+    index = shaped = 0
+    with inp.open() as f:
+        if f.peek(3)[:3] == _BOM:  # type: ignore[attr-defined]
+            f.read(3)
+        try:
+            for index, entry in enumerate(ijson.items(f, "conversations.item", use_float=True),
+                                          1):
+                if isinstance(entry, dict) and ("conversation" in entry or "responses" in entry):
+                    shaped += 1
+                yield from _conversation(entry, index, inp)
+        except ijson.JSONError as e:
+            raise inp.fail(f"truncated or malformed JSON near byte {inp.bytes_read} "
+                           f"({_first_line(e)})") from None
+        except (UnicodeDecodeError, ValueError) as e:
+            raise inp.fail(f"not a readable JSON file ({_first_line(e)})") from None
+    if index and not shaped:
+        raise inp.fail("not a Grok export (no entry has a conversation and responses)")
+    if not index and not _EMPTY.search(inp.text_head()):
+        raise inp.fail("not a Grok export (no \"conversations\" list)")
+
+
+def _conversation(entry: Any, index: int, inp: Input) -> Iterator[Item]:
+    where = f"{inp.name}: conversation {index}"
+    if not isinstance(entry, dict):
+        yield Skipped(where, "not a conversation object")
+        return
+    conv = entry.get("conversation") if isinstance(entry.get("conversation"), dict) else {}
+    cid = conv.get("id")
+    cid = str(cid) if isinstance(cid, str | int) and str(cid) else None
+    if cid:
+        where = f"{inp.name}: conversation {cid}"
+    raw = entry.get("responses")
+    if not isinstance(raw, list) or not raw:
+        yield Skipped(where, "no responses")
+        return
+    responses: list[dict[str, Any]] = []
+    for i, wrapper in enumerate(raw, 1):
+        resp = wrapper.get("response") if isinstance(wrapper, dict) else None
+        if not isinstance(resp, dict):
+            yield Skipped(f"{where}, response {i}", "not a response object")
+            continue
+        responses.append(resp)
+    path = visible_path(responses)
+    model = next((m for r in path if not _is_user(r) and isinstance(m := r.get("model"), str)
+                  and m), None)
+    messages = [m for r in path if (m := _message(r)) is not None]
+    if not messages:
+        yield Skipped(where, "no visible messages")
+        return
+    title = conv.get("title")
+    if not isinstance(title, str) or not title.strip():
+        title = None
+    summary = conv.get("summary")
+    extra = {k: True for k in ("starred", "temporary") if conv.get(k) is True}
+    yield Conversation(
+        source=SOURCE, messages=messages, source_id=cid, title=title,
+        created_at=_time(conv.get("create_time")), updated_at=_time(conv.get("modify_time")),
+        model=model, summary=summary.strip() if isinstance(summary, str) and summary.strip()
+        else None, extra=extra or None)
+
+
+def visible_path(responses: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Responses from the first prompt to the newest leaf, in order.
+
+    Sorted by time. A response's parent is the response its ``parent_response_id``
+    names. Without that field anywhere in the conversation, the responses are one
+    linear thread; where the field names a response that is not there (deleted), the
+    parent is the response before it in time. An empty field in a conversation that
+    does have links marks a root (an edited first prompt is a second root).
+    """
+    ordered = sorted(enumerate(responses), key=lambda ir: (_sort_time(ir[1]), ir[0]))
+    ids: dict[str, int] = {}
+    for pos, (_, r) in enumerate(ordered):
+        rid = _rid(r)
+        if rid is not None and rid not in ids:
+            ids[rid] = pos
+    pids = [_pid(r) for _, r in ordered]
+    linked = any(pid is not None and pid in ids for pid in pids)
+    parent: list[int | None] = []
+    for pos, pid in enumerate(pids):
+        if pid is not None and pid in ids and ids[pid] != pos:
+            parent.append(ids[pid])
+        elif pid is None and linked:
+            parent.append(None)
+        else:
+            parent.append(pos - 1 if pos else None)
+    has_child = {p for p in parent if p is not None}
+    leaves = [pos for pos in range(len(ordered)) if pos not in has_child]
+    if not leaves:  # every response is someone's parent: a cycle; fall back to the last
+        leaves = [len(ordered) - 1] if ordered else []
+    path: list[dict[str, Any]] = []
+    seen: set[int] = set()
+    node: int | None = leaves[-1] if leaves else None  # the newest leaf (ties: the last)
+    while node is not None and node not in seen:
+        seen.add(node)
+        path.append(ordered[node][1])
+        node = parent[node]
+    path.reverse()
+    return path
+
+
+def _message(r: dict[str, Any]) -> Message | None:
+    text = r.get("message")
+    text = text.replace("\r\n", "\n").strip() if isinstance(text, str) else ""
+    user = _is_user(r)
+    extra: dict[str, Any] = {}
+    attachments = [a for key in ("file_attachments", "image_attachments")
+                   if isinstance(r.get(key), list) for a in r[key]]
+    images = r.get("generated_image_urls") if isinstance(r.get("generated_image_urls"),
+                                                         list) else []
+    if attachments:
+        extra["attachments"] = len(attachments)
+    if images:
+        extra["generated_images"] = len(images)
+    if not text:
+        text = "\n".join(["[image]"] * len(images) + ["[file]"] * len(attachments))
+    if not text:
+        return None
+    author = None
+    if not user:
+        model = r.get("model")
+        sender = r.get("sender")
+        author = model if isinstance(model, str) and model else (
+            sender if isinstance(sender, str) and sender.lower() != "assistant" else None)
+        cited = r.get("cited_web_search_results")
+        urls = [c["url"] for c in cited if isinstance(c, dict) and isinstance(c.get("url"), str)] \
+            if isinstance(cited, list) else []
+        if urls:
+            extra["citations"] = urls[:20]
+        if r.get("partial") is True:
+            extra["status"] = "partial"
+    return Message(role="user" if user else "assistant", text=text, source_id=_rid(r),
+                   author=author, created_at=_time(r.get("create_time")), extra=extra or None)
+
+
+def _is_user(r: dict[str, Any]) -> bool:
+    sender = r.get("sender")
+    return isinstance(sender, str) and sender.strip().lower() in USER_SENDERS
+
+
+def _pid(r: dict[str, Any]) -> str | None:
+    pid = r.get("parent_response_id")
+    if isinstance(pid, dict):
+        pid = pid.get("$oid")
+    return str(pid) if isinstance(pid, str | int) and str(pid) else None
+
+
+def _rid(r: dict[str, Any]) -> str | None:
+    rid = r.get("_id", r.get("id"))
+    if isinstance(rid, dict):  # {"$oid": "…"}
+        rid = rid.get("$oid")
+    return str(rid) if isinstance(rid, str | int) and str(rid) else None
+
+
+def _time(value: Any) -> float | None:
+    """Epoch seconds from ISO strings and Mongo Extended JSON dates.
+
+    ``{"$date": {"$numberLong": "<ms>"}}`` (canonical), ``{"$date": "<ISO>"}`` (relaxed)
+    and ``{"$date": <ms>}`` all occur; a bare number is taken as seconds or milliseconds.
+    """
+    if isinstance(value, dict):
+        value = value.get("$date")
+        if isinstance(value, dict):
+            value = value.get("$numberLong")
+            if isinstance(value, str):
+                try:
+                    return int(value) / 1000.0
+                except ValueError:
+                    return None
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value) / 1000.0
+    return to_epoch(value)
+
+
+def _sort_time(r: dict[str, Any]) -> float:
+    t = _time(r.get("create_time"))
+    return float("-inf") if t is None else t
+
+
+def _first_line(e: Exception) -> str:
+    """yajl's messages draw a caret picture over several lines; keep the first."""
+    return (str(e).strip().splitlines() or [type(e).__name__])[0].strip()
