@@ -139,7 +139,7 @@ def parse(inp: Input) -> Iterator[Item]:
                            f"({_first_line(e)})") from None
         except (UnicodeDecodeError, ValueError) as e:
             raise inp.fail(f"not a readable JSON file ({_first_line(e)})") from None
-    if not known:  # only reachable with --format claude: sniff never says yes to this
+    if not known:  # in practice only with --format claude: sniff does not claim such files
         raise inp.fail("not a Claude.ai export (no conversations, memories or projects in it)")
     if projects:
         shown = ", ".join(projects[:5]) + (f", … ({len(projects)} in all)" if len(projects) > 5

@@ -153,8 +153,13 @@ def _msg(node: dict[str, Any]) -> dict[str, Any]:
 def _has_answer(msg: dict[str, Any]) -> bool:
     frags = msg.get("fragments")
     if isinstance(frags, list):
-        return any(isinstance(f, dict) and f.get("type") in ASSISTANT_FRAGMENTS for f in frags)
+        return any(isinstance(f, dict) and _kind(f) in ASSISTANT_FRAGMENTS for f in frags)
     return str(msg.get("role", "")).upper() == "ASSISTANT"
+
+
+def _kind(frag: dict[str, Any]) -> str | None:
+    kind = frag.get("type")
+    return kind.upper() if isinstance(kind, str) else None
 
 
 def _groups(msg: dict[str, Any]) -> list[tuple[str, str]]:
@@ -168,7 +173,7 @@ def _groups(msg: dict[str, Any]) -> list[tuple[str, str]]:
     for frag in frags:
         if not isinstance(frag, dict) or not isinstance(frag.get("content"), str):
             continue
-        kind = frag.get("type")
+        kind = _kind(frag)
         role = ("user" if kind in USER_FRAGMENTS else
                 "assistant" if kind in ASSISTANT_FRAGMENTS else None)
         if role is None:
@@ -186,6 +191,7 @@ def _messages(node_id: str, node: dict[str, Any], model: str | None) -> list[Mes
         return []
     created = to_epoch(msg.get("inserted_at"))
     files = _files(msg.get("files"))
+    sources = _sources(msg.get("fragments"))
     msg_model = msg.get("model")
     out: list[Message] = []
     for role, raw in _groups(msg):
@@ -201,6 +207,9 @@ def _messages(node_id: str, node: dict[str, Any], model: str | None) -> list[Mes
                 text = "\n".join(f"[file: {f}]" for f in extra["files"])
         if role == "assistant" and isinstance(msg_model, str) and msg_model != model:
             extra["model"] = msg_model
+        if role == "assistant" and sources:
+            extra["sources"] = sources
+            sources = []
         if not text:
             continue
         # The node id for the node's first message; a REQUEST and RESPONSE sharing one
@@ -209,6 +218,20 @@ def _messages(node_id: str, node: dict[str, Any], model: str | None) -> list[Mes
         out.append(Message(role=role, text=text, source_id=source_id, created_at=created,
                            extra=extra or None))
     return out
+
+
+def _sources(frags: Any) -> list[str]:
+    """The URLs a web search (SEARCH fragments) found for this node's answer."""
+    urls: list[str] = []
+    for frag in frags if isinstance(frags, list) else []:
+        if not isinstance(frag, dict) or _kind(frag) != "SEARCH":
+            continue
+        results = frag.get("results")
+        for r in results if isinstance(results, list) else []:
+            url = r.get("url") if isinstance(r, dict) else None
+            if isinstance(url, str) and url and url not in urls:
+                urls.append(url)
+    return urls[:20]
 
 
 def _files(files: Any) -> list[str]:

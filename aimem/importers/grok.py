@@ -94,8 +94,7 @@ def _conversation(entry: Any, index: int, inp: Input) -> Iterator[Item]:
             continue
         responses.append(resp)
     path = visible_path(responses)
-    model = next((m for r in path if not _is_user(r) and isinstance(m := r.get("model"), str)
-                  and m), None)
+    model = next((m for r in path if not _is_user(r) and (m := _model(r))), None)
     messages = [m for r in path if (m := _message(r)) is not None]
     if not messages:
         yield Skipped(where, "no visible messages")
@@ -171,10 +170,7 @@ def _message(r: dict[str, Any]) -> Message | None:
         return None
     author = None
     if not user:
-        model = r.get("model")
-        sender = r.get("sender")
-        author = model if isinstance(model, str) and model else (
-            sender if isinstance(sender, str) and sender.lower() != "assistant" else None)
+        author = _model(r)
         cited = r.get("cited_web_search_results")
         urls = [c["url"] for c in cited if isinstance(c, dict) and isinstance(c.get("url"), str)] \
             if isinstance(cited, list) else []
@@ -184,6 +180,18 @@ def _message(r: dict[str, Any]) -> Message | None:
             extra["status"] = "partial"
     return Message(role="user" if user else "assistant", text=text, source_id=_rid(r),
                    author=author, created_at=_time(r.get("create_time")), extra=extra or None)
+
+
+def _model(r: dict[str, Any]) -> str | None:
+    """The model of an answer: ``model``, or a ``sender`` that names one (not "assistant")."""
+    model = r.get("model")
+    if isinstance(model, str) and model.strip():
+        return model.strip()
+    sender = r.get("sender")
+    if isinstance(sender, str) and sender.strip() and sender.strip().lower() not in (
+            "assistant", *USER_SENDERS):
+        return sender.strip()
+    return None
 
 
 def _is_user(r: dict[str, Any]) -> bool:

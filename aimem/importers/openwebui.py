@@ -162,7 +162,7 @@ def _newest_leaf(tree: dict[str, dict[str, Any]]) -> str | None:
 
 def _messages(key: str, node: dict[str, Any], model: str | None) -> list[Message]:
     role = node.get("role")
-    if role not in ROLES:
+    if not isinstance(role, str) or role not in ROLES:
         return []
     source_id = str(node.get("id") or key)
     created = _epoch(node.get("timestamp"))

@@ -1,0 +1,170 @@
+"""Grok / xAI exports: Mongo dates, unordered responses, regenerations and edits."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from aimem.importers import chatgpt, detect, grok, input_from_bytes, input_from_path
+from aimem.models import Conversation, Skipped
+from conftest import FIXTURES, SHARED_FIXTURES, dump_db, run_aimem
+
+HERE = FIXTURES / "grok"
+SHARED = SHARED_FIXTURES / "other" / "synthetic_grok_prod-grok-backend.json"
+OWN = [SHARED, *sorted(HERE.glob("*.json"))]
+
+
+def parse(path: Path) -> tuple[list[Conversation], list[Skipped]]:
+    items = list(grok.parse(input_from_path(path)))
+    return ([i for i in items if isinstance(i, Conversation)],
+            [i for i in items if isinstance(i, Skipped)])
+
+
+def texts(c: Conversation) -> list[tuple[str, str]]:
+    return [(m.role, m.text) for m in c.messages]
+
+
+def test_shared_fixture_regeneration_keeps_the_newest_answer() -> None:
+    (conv,), skipped = parse(SHARED)
+    assert skipped == []
+    assert conv.source == "grok" and conv.source_id == "c7a1e2f0-0000-4000-8000-000000000001"
+    assert conv.title == "Tide tables" and conv.model == "grok-4"
+    assert texts(conv) == [
+        ("user", "When is high tide in Brest tomorrow?"),
+        ("assistant", "High tide: 06:41 and 19:06."),
+    ]  # r-002 and r-003 answer the same prompt: r-003 is the newer regeneration
+    assert [m.source_id for m in conv.messages] == ["r-001", "r-003"]
+    assert [m.author for m in conv.messages] == [None, "grok-4"]
+    assert [m.created_at for m in conv.messages] == [1775718694.833, 1775718760.0]
+    assert conv.created_at == 1775718694.833912  # ISO with microseconds
+    assert conv.updated_at == 1775718900.0
+    assert conv.summary is None and conv.extra is None
+    assert all("Check tide tables" not in m.text for m in conv.messages)  # thinking_trace
+
+
+def test_unordered_unlinked_responses_and_an_edited_first_prompt() -> None:
+    convs, skipped = parse(HERE / "edge_cases.json")
+    assert [(s.where.rsplit(": ", 1)[-1], s.reason) for s in skipped] == [
+        ("conversation g-linear, response 2", "not a response object"),
+        ("conversation g-linear, response 4", "not a response object"),
+        ("conversation g-empty", "no responses"),
+    ]
+    linear, edited = convs
+    # no parent_response_id anywhere: one thread, sorted by the three kinds of $date
+    assert texts(linear) == [
+        ("user", "How do I keep a sourdough starter alive?"),
+        ("assistant", "Feed it daily at room temperature."),
+        ("user", "Draw me one."),
+        ("assistant", "[image]"),
+    ]
+    assert [m.source_id for m in linear.messages] == ["s-1", "s-3", "s-4", "s-5"]
+    assert [m.created_at for m in linear.messages] == [1738404005.0, 1738404010.0,
+                                                       1738404030.0, 1738404040.0]
+    assert [m.author for m in linear.messages] == [None, "grok-3", None, "grok-3"]
+    assert linear.model == "grok-3"  # from a sender naming the model
+    assert [m.extra for m in linear.messages] == [
+        {"attachments": 1}, None, None, {"generated_images": 1, "status": "partial"}]
+    # two roots: the edited first prompt is newer, its branch is the one shown
+    assert texts(edited) == [("user", "Capital of New Zealand?"), ("assistant", "Wellington.")]
+    assert edited.messages[1].extra == {"citations": ["https://example.org/nz"]}
+    assert edited.summary == "Asked for a capital, then edited the question."
+    assert edited.extra == {"starred": True}
+    assert (edited.created_at, edited.updated_at) == (1740816000.0, 1740816300.0)
+
+
+def test_bad_shapes_fail_with_a_reason() -> None:
+    empty_account = b'{"conversations": [], "projects": [], "media_posts": [], "tasks": []}'
+    assert grok.sniff(input_from_bytes("e.json", empty_account))
+    assert list(grok.parse(input_from_bytes("e.json", empty_account))) == []
+    bom = b"\xef\xbb\xbf" + SHARED.read_bytes()
+    assert grok.sniff(input_from_bytes("bom.json", bom))
+    assert len(list(grok.parse(input_from_bytes("bom.json", bom)))) == 1
+    for data, why in [(b"", "empty file"), (b"[1, 2]", "expected a JSON object"),
+                      (b'{"hello": "world"}', 'no "conversations" list'),
+                      (b'{"conversations": [{"title": "x"}]}', "no entry has a conversation"),
+                      (SHARED.read_bytes()[:1500], "truncated or malformed JSON")]:
+        with pytest.raises(Exception) as e:
+            list(grok.parse(input_from_bytes("bad.json", data)))
+        assert str(e.value).startswith("bad.json: ") and why in str(e.value), (data, e.value)
+
+
+def test_sniff_accepts_own_files_and_rejects_every_other_format() -> None:
+    for path in OWN:
+        assert grok.sniff(input_from_path(path)), path
+        assert detect(input_from_path(path)) is grok, path
+        assert not chatgpt.sniff(input_from_path(path)), path
+    others = [p for root in (SHARED_FIXTURES, FIXTURES) for p in root.rglob("*")
+              if p.is_file() and p not in OWN]
+    assert len(others) > 20
+    for path in others:
+        assert not grok.sniff(input_from_path(path)), path
+    for data in (b'{"conversations": []}', b'{"conversations": [{"mapping": {}}]}',
+                 b'{"id": "x", "chat": {"history": {}}}'):
+        assert not grok.sniff(input_from_bytes("x", data))
+
+
+# --- through the real command line ---------------------------------------------------
+
+
+def import_json(db: Path, *args: str) -> dict:  # type: ignore[type-arg]
+    proc = run_aimem("--db", str(db), "import", *args, "--json", check=True)
+    return json.loads(proc.stdout)
+
+
+def test_cli_account_zip_detects_and_reimport_changes_nothing(db: Path, tmp_path: Path) -> None:
+    archive = tmp_path / "xai-export.zip"
+    folder = "0f3c9a2e-1b4d-4c8e-9f00-1234567890ab"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.write(HERE / "edge_cases.json", f"{folder}/prod-grok-backend.json")
+        z.writestr(f"{folder}/prod-mc-auth-mgmt-api.json", '{"user": {"email": "a@example.invalid"}}')
+        z.writestr(f"{folder}/prod-mc-billing.json", '{"subscriptions": []}')
+        z.writestr(f"{folder}/prod-mc-asset-server/asset-1/content", b"\x89PNG\r\n\x1a\n\x00")
+    first = import_json(db, str(archive), str(SHARED))
+    assert [f["format"] for f in first["files"]] == ["grok", "grok"]
+    assert first["conversations_added"] == 3 and first["messages_added"] == 4 + 2 + 2
+    skipped = {s["where"].rsplit("/", 1)[-1] for s in first["skipped"]}
+    assert {"prod-mc-auth-mgmt-api.json", "prod-mc-billing.json", "content"} <= skipped
+    before = dump_db(db)
+    again = import_json(db, str(archive), str(SHARED))
+    assert again["conversations_added"] == again["conversations_updated"] == 0
+    assert again["conversations_unchanged"] == 3 and again["messages_added"] == 0
+    after = dump_db(db)
+    after.pop("import_log"), before.pop("import_log")
+    assert after == before
+    assert not json.loads(run_aimem("--db", str(db), "search", "Canberra", "--json").stdout
+                          or "[]")  # the abandoned first prompt's answer
+
+
+def test_cli_newer_export_adds_exactly_the_new_message(db: Path, tmp_path: Path) -> None:
+    import_json(db, str(SHARED))
+    data = json.loads(SHARED.read_text())
+    conv = data["conversations"][0]
+    conv["responses"].append({"response": {
+        "_id": "r-004", "conversation_id": conv["conversation"]["id"],
+        "message": "Is a walrus safe on the beach at low tide?", "sender": "human",
+        "create_time": {"$date": {"$numberLong": "1775718800000"}},
+        "parent_response_id": "r-003"}, "share_link": None})
+    newer = tmp_path / "prod-grok-backend.json"
+    newer.write_text(json.dumps(data))
+    report = import_json(db, str(newer))
+    assert report["conversations_added"] == 0 and report["conversations_updated"] == 1
+    assert report["messages_added"] == 1
+    hits = json.loads(run_aimem("--db", str(db), "search", "walrus", "--json").stdout)
+    assert [(h["source"], h["source_id"], h["role"]) for h in hits] == [
+        ("grok", "r-004", "user")]
+
+
+def test_cli_truncated_export_fails_and_writes_nothing(db: Path, tmp_path: Path) -> None:
+    import_json(db, str(HERE / "edge_cases.json"))
+    before = dump_db(db)
+    cut = tmp_path / "prod-grok-backend.json"
+    cut.write_bytes(SHARED.read_bytes()[:1500])
+    proc = run_aimem("--db", str(db), "import", str(SHARED), str(cut))
+    assert proc.returncode == 1 and proc.stdout == b""
+    err = proc.stderr.decode()
+    assert err.startswith("aimem: error: ") and err.count("\n") == 1
+    assert str(cut) in err and "truncated or malformed JSON" in err
+    assert dump_db(db) == before
