@@ -284,3 +284,20 @@ def test_python_api_import(tmp_path: Path) -> None:
     assert report.conversations_added == 2
     hits = mem.search("walrus")
     assert hits and hits[0]["title"] == "Why does my walrus deploy fail on Tuesdays?"
+
+
+def test_byte_order_mark_is_tolerated(db: Path, tmp_path: Path) -> None:
+    bom = tmp_path / "bom.json"
+    bom.write_bytes(b"\xef\xbb\xbf" + (HERE / "wrapped.json").read_bytes())
+    assert import_json(db, str(bom))["conversations_added"] == 1
+
+
+def test_zips_inside_a_folder_are_expanded(db: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    for name, src in (("batch-0000.zip", "edge_cases.json"), ("batch-0001.zip", "wrapped.json")):
+        with zipfile.ZipFile(folder / name, "w") as z:
+            z.write(HERE / src, "conversations.json")
+    report = import_json(db, str(folder))
+    assert len(report["files"]) == 2
+    assert report["conversations_added"] == 2 and report["conversations_unchanged"] == 1

@@ -364,11 +364,11 @@ def test_zip_exports_with_memories_projects_and_account_files(db: Path, tmp_path
 
 
 def test_projects_json_alone_imports_nothing_and_says_why(db: Path) -> None:
-    report = import_json(db, str(HERE / "projects.json"))
-    assert report["conversations_added"] == 0 and report["memories_added"] == 0
-    assert [f["format"] for f in report["files"]] == ["claude"]
-    assert [s["reason"].split(":")[0] for s in report["skipped"]] == [
-        "Claude projects (Home lab, How to use Claude)"]
+    # interface.md: input with nothing importable in it is exit 1, with the reason
+    proc = run_aimem("--db", str(db), "import", str(HERE / "projects.json"))
+    assert proc.returncode == 1
+    err = proc.stderr.decode()
+    assert err.count("\n") == 1 and "nothing importable in it (Claude projects (Home lab" in err
 
 
 @pytest.mark.parametrize("make, why", [

@@ -93,7 +93,11 @@ def import_(
         "them with [REDACTED:kind].")] = False,
     json: JsonOpt = False,
 ) -> None:
-    """Import AI chat exports: ChatGPT (json, zip, split files) and aimem JSONL.
+    """Import AI chat exports, session logs, aimem JSONL or pasted text.
+
+    Formats (detected by content; --format forces one): ChatGPT, Claude.ai, Gemini
+    Takeout, Claude Code, Codex CLI, Gemini CLI, llm's logs.db, Open WebUI, DeepSeek,
+    Grok, aimem JSONL, Markdown/plain text.
 
     Re-importing the same or a newer export adds only what is new. Anything wrong
     with an input rolls the whole import back: the database stays as it was.

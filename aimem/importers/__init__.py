@@ -43,11 +43,14 @@ IMPORTERS: dict[str, Importer] = _load()
 ACCOUNT_FILES = {
     "user.json", "users.json", "message_feedback.json", "shared_conversations.json",
     "model_comparisons.json", "group_chats.json", "shopping.json", "sora.json", "chat.html",
+    "prod-mc-auth-mgmt-api.json", "prod-mc-billing.json",  # Grok account data
 }
+# Folders inside exports that hold only attachments: skipped silently.
+ASSET_FOLDERS = {"prod-mc-asset-server", "dalle-generations"}
 # Media and binaries inside exports: never candidates, skipped silently.
 MEDIA_SUFFIXES = {
     ".png", ".jpg", ".jpeg", ".webp", ".gif", ".svg", ".mp3", ".wav", ".m4a", ".ogg",
-    ".mp4", ".webm", ".pdf", ".heic", ".zip", ".DS_Store",
+    ".mp4", ".webm", ".pdf", ".heic", ".DS_Store",
 }
 
 
@@ -109,7 +112,10 @@ class _NoClose(io.BufferedIOBase):
 def _skip_name(name: str) -> str | None:
     """Why a member of a zip or folder is not a candidate ('' = skip silently)."""
     base = os.path.basename(name)
-    if "__MACOSX" in name.split("/") or base.startswith("._") or base.startswith("."):
+    parts = name.split("/")
+    if "__MACOSX" in parts or base.startswith("._") or base.startswith("."):
+        return ""
+    if ASSET_FOLDERS.intersection(parts[:-1]):
         return ""
     if base in ACCOUNT_FILES:
         return "account data, not conversations"
@@ -135,8 +141,6 @@ def expand(path_arg: str) -> Iterator[Input | tuple[str, str]]:
         for p in files:
             rel = p.relative_to(path).as_posix()
             why = _skip_name(rel)
-            if why is None and p.suffix.lower() == ".zip":
-                why = None
             if why == "":
                 continue
             if why:

@@ -90,7 +90,10 @@ class Input:
             assert self._sha is not None
             self._sha.update(data)
 
-        return io.BufferedReader(CountingReader(self.opener(), count), 1 << 20)  # type: ignore[return-value]
+        stream = io.BufferedReader(CountingReader(self.opener(), count), 1 << 20)
+        if stream.peek(3)[:3] == b"\xef\xbb\xbf":  # a UTF-8 byte order mark: not content
+            stream.read(3)
+        return stream  # type: ignore[return-value]
 
     @property
     def sha256(self) -> str | None:

@@ -215,4 +215,6 @@ def _num(value: Any) -> float | None:
 
 def _first_line(e: Exception) -> str:
     """yajl's messages draw a caret picture over several lines; keep the first."""
-    return (str(e).strip().splitlines() or [type(e).__name__])[0].strip()
+    arg = e.args[0] if e.args else ""
+    text = arg.decode("utf-8", "replace") if isinstance(arg, bytes) else str(e)
+    return (text.strip().splitlines() or [type(e).__name__])[0].strip()

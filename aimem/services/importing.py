@@ -206,9 +206,12 @@ def import_paths(store: Store, paths: Sequence[str], *, fmt: str = "auto",
                 store.log_import(started, str(inp.path or inp.name), importer.NAME, inp.size,
                                  inp.mtime, inp.sha256,
                                  {"conversations": fr.conversations, "memories": fr.memories})
+            where = paths[0] if len(paths) == 1 else " ".join(paths)
             if not report.files:
-                where = paths[0] if len(paths) == 1 else " ".join(paths)
                 raise ImportFailed(where, "no recognised export in it")
+            if not any(f.conversations or f.memories for f in report.files):
+                why = report.skipped[0].reason if report.skipped else "it is empty"
+                raise ImportFailed(where, f"nothing importable in it ({why})")
     except sqlite3.DatabaseError as e:
         raise AimemError(f"the import was rolled back, nothing was written: {e}") from None
     report.redactions = dict(sorted((run.redactions or {}).items()))
