@@ -178,6 +178,12 @@ def import_paths(store: Store, paths: Sequence[str], *, fmt: str = "auto",
             for inp, direct in inputs:
                 importer = forced if (forced and (direct or forced.sniff(inp))) else None
                 importer = importer or (None if forced else importers.detect(inp))
+                strict = getattr(importer, "sniff_in_folder", None)
+                if importer and not forced and not direct and strict and not strict(inp):
+                    # e.g. a README.md inside an export folder: plain text is imported only
+                    # when named directly, or when it has the turns of a conversation
+                    report.skipped.append(Skipped(inp.name, "plain text, not a conversation"))
+                    continue
                 if importer is None:
                     if direct:
                         what = f"not in the {forced.NAME} format" if forced else (
