@@ -8,11 +8,21 @@ edges (see :mod:`aimem.timeutil`).
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 ROLES = ("user", "assistant", "system", "tool")
 MEMORY_KINDS = ("fact", "preference", "instruction", "project", "person", "other")
+
+
+_SPACES = re.compile(r"\s+")
+
+
+def memory_hash(text: str) -> str:
+    """Hash of a memory's normalised text: case, spacing and end punctuation do not count."""
+    norm = _SPACES.sub(" ", text.casefold()).strip().rstrip(".!?;: ")
+    return hashlib.blake2b(norm.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 def make_id(*parts: str | None) -> str:

@@ -10,17 +10,19 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aimem.errors import AimemError, NotFound
 from aimem.models import Filters, ImportReport
 from aimem.paths import db_path
-from aimem.services import exporting, importing, memories, ranking
-from aimem.services import inject as inject_
-from aimem.services import sync as sync_
+from aimem.services import exporting, memories, ranking
 from aimem.store import search as fts
 from aimem.store.db import Store
 from aimem.timeutil import iso
+
+if TYPE_CHECKING:  # importing and sync load every importer module: only when needed
+    from aimem.services import importing
+    from aimem.services import sync as sync_
 
 KINDS = ("message", "memory", "conversation")
 
@@ -61,6 +63,8 @@ class Memory:
     def import_paths(self, paths: Sequence[str], *, fmt: str = "auto", tags: Sequence[str] = (),
                      dry_run: bool = False, redact: bool = True,
                      progress: importing.Progress | None = None) -> ImportReport:
+        from aimem.services import importing
+
         return importing.import_paths(self.store, paths, fmt=fmt, tags=tags, dry_run=dry_run,
                                       redact=redact, progress=progress)
 
@@ -90,15 +94,23 @@ class Memory:
     def sync(self, *, redact: bool = True,
              on_file: Callable[[str, int, int], None] | None = None) -> sync_.SyncReport:
         """Import what changed in the known local sources and the added folders."""
+        from aimem.services import sync as sync_
+
         return sync_.sync(self.store, redact=redact, on_file=on_file)
 
     def sync_sources(self) -> list[dict[str, Any]]:
+        from aimem.services import sync as sync_
+
         return [s.to_dict() for s in sync_.sources(self.store)]
 
     def add_sync_source(self, path: str) -> str:
+        from aimem.services import sync as sync_
+
         return sync_.add_source(self.store, path)
 
     def remove_sync_source(self, path: str) -> str:
+        from aimem.services import sync as sync_
+
         return sync_.remove_source(self.store, path)
 
     # -- finding ------------------------------------------------------------------------
@@ -248,12 +260,16 @@ class Memory:
     # -- inject ---------------------------------------------------------------------------
 
     def inject(self, query: str, filters: Filters | None = None, *,
-               budget: int = inject_.DEFAULT_BUDGET, format: str = "markdown") -> str:
+               budget: int = 1500, format: str = "markdown") -> str:
         """The context block for ``query`` (see :mod:`aimem.services.inject`)."""
+        from aimem.services import inject as inject_
+
         return inject_.build(self.store, query, filters, budget=budget, format=format)[0]
 
     def inject_items(self, query: str, filters: Filters | None = None, *,
-                     budget: int = inject_.DEFAULT_BUDGET) -> dict[str, Any]:
+                     budget: int = 1500) -> dict[str, Any]:
+        from aimem.services import inject as inject_
+
         return inject_.build(self.store, query, filters, budget=budget, format="json")[1]
 
     def stats(self) -> dict[str, Any]:

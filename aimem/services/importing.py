@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from aimem import importers, jsonio
 from aimem.errors import AimemError, ImportFailed
 from aimem.importers.base import Importer, Input
-from aimem.models import Conversation, FileReport, ImportReport, MemoryItem, Skipped, make_id
+from aimem.models import Conversation, FileReport, ImportReport, MemoryItem, Skipped, make_id, memory_hash
 from aimem.redact import redact as redact_text
 from aimem.store.db import Store
 
@@ -26,12 +26,6 @@ from aimem.store.db import Store
 Progress = Callable[[int, int, int], None]
 
 _SPACES = re.compile(r"\s+")
-
-
-def memory_hash(text: str) -> str:
-    """Hash of a memory's normalised text: case, spacing and end punctuation do not count."""
-    norm = _SPACES.sub(" ", text.casefold()).strip().rstrip(".!?;: ")
-    return hashlib.blake2b(norm.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 def _content_hash(c: Conversation) -> str:

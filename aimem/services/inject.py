@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from typing import Any
-from xml.sax.saxutils import escape, quoteattr
+from html import escape as _html_escape
 
 from aimem import jsonio
 from aimem.errors import AimemError
@@ -115,6 +115,14 @@ def _mem_item(d: dict[str, Any]) -> dict[str, Any]:
 
 
 # -- rendering ---------------------------------------------------------------------------
+
+
+def escape(text: str) -> str:
+    return _html_escape(text, quote=False)
+
+
+def quoteattr(text: str) -> str:
+    return '"' + _html_escape(text, quote=True) + '"'
 
 
 def _fence(body: str) -> str:

@@ -1,6 +1,6 @@
 """Memories (short standalone facts, preferences, instructions), tags, forgetting, profile.
 
-A memory's identity is its normalised text (:func:`~aimem.services.importing.memory_hash`):
+A memory's identity is its normalised text (:func:`~aimem.models.memory_hash`):
 saving the same fact again, differently cased or spaced, refreshes the existing memory
 (its time, kind, pin and tags) instead of storing a second copy.
 """
@@ -12,10 +12,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from aimem.errors import AimemError, NotFound
-from aimem.models import MEMORY_KINDS, Filters, MemoryItem, make_id
+from aimem.models import MEMORY_KINDS, Filters, MemoryItem, make_id, memory_hash
 from aimem.redact import redact
 from aimem.services.exporting import memory_dict
-from aimem.services.importing import memory_hash
 from aimem.store.db import Store
 
 PROFILE_KINDS = ("preference", "instruction")
