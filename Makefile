@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: demo test lint gen bench clean
+.PHONY: demo test lint gen bench clean system-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,19 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 demo: $(STAMP)
 	$(BIN)/aimem demo
 
-test: $(TEST_STAMP)
+# Programs the tests drive for real: tmux (the TUI in a terminal), the shells whose
+# completions are checked, groff (the man page). Installed with apt when missing.
+SYSTEM_TOOLS := tmux zsh fish groff
+system-deps:
+	@missing=""; for t in $(SYSTEM_TOOLS); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing \
+	    || echo "warning: could not install$$missing; the tests that need them will be skipped"; \
+	fi
+
+test: $(TEST_STAMP) system-deps
 	$(BIN)/python -m pytest -q -n 2
 
 lint: $(TEST_STAMP)

@@ -1,7 +1,7 @@
 """The importer registry: one module per format, detection by content, input expansion.
 
 To add a format, write a module following :mod:`aimem.importers.base` and add it
-to ``IMPORTERS`` below; ``aimem import --format NAME`` and auto-detection pick it up.
+to ``MODULES`` below; ``aimem import --format NAME`` and auto-detection pick it up.
 """
 
 from __future__ import annotations
@@ -55,6 +55,11 @@ MEDIA_SUFFIXES = {
 
 
 def get(name: str) -> Importer:
+    """The importer called ``name`` (its NAME, or its SOURCE: claude-code = claude_code)."""
+    key = name.strip().lower().replace("-", "_")
+    for importer in IMPORTERS.values():
+        if key in (importer.NAME, importer.SOURCE.replace("-", "_")):
+            return importer
     try:
         return IMPORTERS[name]
     except KeyError:
