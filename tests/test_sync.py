@@ -122,3 +122,15 @@ def test_watch_picks_up_new_files_until_interrupted(db: Path, home: Path) -> Non
     assert proc.returncode in (0, 130), err
     assert b"Traceback" not in err
     assert b"late.json" in out
+
+
+def test_text_files_in_an_added_folder_are_not_imported_as_notes(db: Path, home: Path) -> None:
+    folder = home / "exports"
+    folder.mkdir()
+    (folder / "README.md").write_text("# My exports\n\nDownloaded from ChatGPT in May.\n")
+    (folder / "chat.md").write_text("User: what is a walrus?\n\nAssistant: A large marine mammal.\n")
+    report = sync(db, home, "--add", str(folder))
+    assert report["conversations_added"] == 1 and report["errors"] == []
+    titles = [c["title"] for c in json.loads(run_aimem("--db", str(db), "list", "--json").stdout)]
+    assert titles == ["what is a walrus?"]
+    assert sync(db, home)["files_changed"] == 0  # the README is not retried

@@ -139,12 +139,13 @@ class _Run:
         fr.memories += 1
 
 
-def _gather(paths: Sequence[str], report: ImportReport) -> list[tuple[Input, bool]]:
+def _gather(paths: Sequence[str], report: ImportReport, in_folder: bool
+            ) -> list[tuple[Input, bool]]:
     """Every candidate input, with whether it was named directly on the command line."""
     out: list[tuple[Input, bool]] = []
     for p in paths:
         items = list(importers.expand(p))
-        direct = len(items) == 1 and isinstance(items[0], Input)
+        direct = len(items) == 1 and isinstance(items[0], Input) and not in_folder
         for it in items:
             if isinstance(it, Input):
                 out.append((it, direct))
@@ -155,15 +156,17 @@ def _gather(paths: Sequence[str], report: ImportReport) -> list[tuple[Input, boo
 
 def import_paths(store: Store, paths: Sequence[str], *, fmt: str = "auto",
                  tags: Sequence[str] = (), dry_run: bool = False, redact: bool = True,
-                 progress: Progress | None = None) -> ImportReport:
+                 progress: Progress | None = None, in_folder: bool = False) -> ImportReport:
     """Import files, zips, folders or "-" in one transaction; return what happened.
 
     Secrets are replaced by ``[REDACTED:kind]`` before anything is stored unless
-    ``redact`` is False (see :mod:`aimem.redact`).
+    ``redact`` is False (see :mod:`aimem.redact`). ``in_folder`` treats the paths as
+    files found in a folder (``aimem sync``): stricter detection, and an unrecognised
+    file is skipped instead of failing.
     """
     report = ImportReport(dry_run=dry_run)
     forced: Importer | None = None if fmt == "auto" else importers.get(fmt)
-    inputs = _gather(paths, report)
+    inputs = _gather(paths, report, in_folder)
     total = sum(i.size or 0 for i, _ in inputs)
     done_before = 0
     run = _Run(store, report, tags, redact)

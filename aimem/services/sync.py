@@ -143,9 +143,9 @@ def sync(store: Store, *, redact: bool = True,
         if on_file:
             on_file(str(path), i, len(todo))
         try:
-            r = import_paths(store, [str(path)], redact=redact)
+            r = import_paths(store, [str(path)], redact=redact, in_folder=src.name == "added")
         except ImportFailed as e:
-            if src.name == "added" and "not a recognised export" in e.why:
+            if src.name == "added" and "no recognised export" in e.why:
                 _remember_failure(store, path, e.why)  # not an export: do not retry it
                 continue
             report.errors.append({"path": str(path), "error": e.why})
