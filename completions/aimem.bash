@@ -3,7 +3,7 @@ _aimem() {
     local cur prev
     cur="${COMP_WORDS[COMP_CWORD]}"
     prev="${COMP_WORDS[COMP_CWORD-1]}"
-    local paths="|demo|export|forget|import|inject|list|memories|profile|remember|search|show|stats|sync|tag|tag add|tag list|tag remove|"
+    local paths="|demo|export|forget|import|inject|list|mcp-config|memories|profile|remember|search|serve-mcp|show|stats|sync|tag|tag add|tag list|tag remove|"
     local i cmd="" word
     for ((i = 1; i < COMP_CWORD; i++)); do
         word="${COMP_WORDS[i]}"
@@ -19,7 +19,7 @@ _aimem() {
             if [[ "$cur" == -* ]]; then
                 COMPREPLY=($(compgen -W "--db --version --help" -- "$cur"))
             else
-                COMPREPLY=($(compgen -W "demo export forget import inject list memories profile remember search show stats sync tag" -- "$cur"))
+                COMPREPLY=($(compgen -W "demo export forget import inject list mcp-config memories profile remember search serve-mcp show stats sync tag" -- "$cur"))
             fi
             return ;;
         "demo")
@@ -87,6 +87,15 @@ _aimem() {
                 COMPREPLY=($(compgen -W "--source -s --tag -t --since --until --role -r --limit -n --offset --memories -m --json --help" -- "$cur"))
             fi
             return ;;
+        "mcp-config")
+            case "$prev" in
+                --client|-c) COMPREPLY=($(compgen -W "claude-desktop claude-code cursor vscode" -- "$cur")); return ;;
+                --name) return ;;
+            esac
+            if [[ "$cur" == -* ]]; then
+                COMPREPLY=($(compgen -W "--client -c --read-only --name --help" -- "$cur"))
+            fi
+            return ;;
         "memories")
             case "$prev" in
                 --kind|-k) COMPREPLY=($(compgen -W "fact preference instruction project person other" -- "$cur")); return ;;
@@ -126,6 +135,14 @@ _aimem() {
             esac
             if [[ "$cur" == -* ]]; then
                 COMPREPLY=($(compgen -W "--source -s --tag -t --since --until --role -r --conversation -c --limit -n --kind -k --json --jsonl --help" -- "$cur"))
+            fi
+            return ;;
+        "serve-mcp")
+            case "$prev" in
+                --http) return ;;
+            esac
+            if [[ "$cur" == -* ]]; then
+                COMPREPLY=($(compgen -W "--http --read-only --allow-remote --help" -- "$cur"))
             fi
             return ;;
         "show")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -140,3 +142,20 @@ def test_piped_output_has_no_colour_codes(loaded: Path) -> None:
     for cmd in (["search", "reverse"], ["list"], ["stats"]):
         out = run_aimem("--db", str(loaded), *cmd, env={"NO_COLOR": ""}, check=True).stdout
         assert b"\x1b[" not in out, cmd
+
+
+def test_each_command_loads_from_its_own_module() -> None:
+    """main() imports only the running command's module: the table must be complete."""
+    import typer.main
+
+    from aimem import cli
+
+    names = set(typer.main.get_command(app).commands)
+    assert names <= set(cli.COMMAND_MODULES), names - set(cli.COMMAND_MODULES)
+    for name in names:
+        code = ("import sys, typer.main\nfrom aimem import cli\n"
+                f"app = cli.load_commands(cli._wanted([{name!r}]))\n"
+                f"assert {name!r} in typer.main.get_command(app).commands\n"
+                "print(sorted(m for m in sys.modules if m.startswith('aimem.cli.cmd_')))")
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        assert out.returncode == 0, (name, out.stderr)

@@ -1,78 +1,70 @@
 """The aimem command line: a thin Typer front end over :class:`aimem.services.Memory`.
 
-Each command lives in its own ``cmd_*.py`` module and registers itself on ``app``.
-Heavy libraries are imported inside the commands that need them, so ``aimem --help``
-and shell completion stay fast.
+Each command lives in its own ``cmd_*.py`` module and registers itself on the Typer
+app of :mod:`aimem.cli._app` when imported. To add a command, write
+``aimem/cli/cmd_NAME.py`` and add it to ``COMMANDS`` (and its command names to
+``COMMAND_MODULES``). ``main()`` imports only the module of the command being run
+(all of them for ``--help`` or anything it does not know), which keeps a command
+like ``aimem search`` quick; ``aimem.cli.app`` is the app with every command loaded.
 """
 
 from __future__ import annotations
 
 import importlib
 import sys
-from typing import Annotated, Any
+from typing import Any
 
-import typer
-from typer.core import TyperGroup
-
-from aimem._version import __version__
-from aimem.errors import AimemError, ExitCode
-
-
-class AimemGroup(TyperGroup):
-    """Turns aimem's own errors into one line on stderr and the documented exit codes."""
-
-    def invoke(self, ctx: Any) -> Any:
-        try:
-            return super().invoke(ctx)
-        except AimemError as e:
-            typer.echo("aimem: error: " + " ".join(str(e).split("\n")), err=True)
-            raise typer.Exit(int(e.exit_code)) from None
-        except KeyboardInterrupt:
-            typer.echo("aimem: interrupted", err=True)
-            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
-        except BrokenPipeError:
-            sys.stderr.close()  # `aimem search … | head`: the reader left, nothing to say
-            raise typer.Exit(0) from None
-
-
-app = typer.Typer(
-    name="aimem", cls=AimemGroup, no_args_is_help=True, add_completion=False,
-    pretty_exceptions_enable=False, context_settings={"help_option_names": ["-h", "--help"]},
-    help="Your AI conversations, in one local place: import every export, search it all, "
-         "remember what matters.",
-    epilog="Start with: aimem import conversations.json, then aimem search \"your words\". "
-           "Docs: man aimem.")
-
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"aimem {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def _root(
-    ctx: typer.Context,
-    db: Annotated[str | None, typer.Option(
-        "--db", envvar=None, show_default=False, metavar="PATH",
-        help="Database file (default: $AIMEM_DB, $AIMEM_HOME/aimem.db, or the user data dir).")
-    ] = None,
-    version: Annotated[bool, typer.Option(
-        "--version", callback=_version, is_eager=True, help="Print the version and exit.")
-    ] = False,
-) -> None:
-    ctx.obj = {"db": db}
-
-
-# Each command lives in its own module and registers itself on ``app`` when imported.
-# To add a command, write aimem/cli/cmd_NAME.py and add its module name here.
 COMMANDS = ("cmd_import", "cmd_search", "cmd_show", "cmd_list", "cmd_stats", "cmd_export",
-            "cmd_sync", "cmd_remember", "cmd_tag", "cmd_inject", "cmd_profile", "cmd_demo")
-for _name in COMMANDS:
-    importlib.import_module(f"aimem.cli.{_name}")
+            "cmd_sync", "cmd_remember", "cmd_tag", "cmd_inject", "cmd_profile", "cmd_demo",
+            "cmd_mcp")
+# command name -> the modules that define it (a group may get subcommands from several)
+COMMAND_MODULES: dict[str, tuple[str, ...]] = {
+    "import": ("cmd_import",), "search": ("cmd_search",), "show": ("cmd_show",),
+    "list": ("cmd_list",), "stats": ("cmd_stats",), "export": ("cmd_export",),
+    "sync": ("cmd_sync",), "remember": ("cmd_remember",), "forget": ("cmd_remember",),
+    "memories": ("cmd_remember",), "tag": ("cmd_tag", "cmd_llm"), "inject": ("cmd_inject",),
+    "profile": ("cmd_profile",), "demo": ("cmd_demo",), "serve-mcp": ("cmd_mcp",),
+    "mcp-config": ("cmd_mcp",), "browse": ("cmd_browse",), "summarize": ("cmd_llm",),
+    "distill": ("cmd_llm",),
+}
+_GLOBAL_WITH_VALUE = {"--db"}
 
-__all__ = ["COMMANDS", "app", "main"]
+
+def load_commands(modules: tuple[str, ...] = COMMANDS) -> Any:
+    """Import command modules (only those listed in COMMANDS); return the Typer app."""
+    from aimem.cli._app import app
+
+    for name in modules:
+        if name in COMMANDS:
+            importlib.import_module(f"aimem.cli.{name}")
+    return app
+
+
+def _wanted(argv: list[str]) -> tuple[str, ...]:
+    """The command modules ``argv`` needs: its command's, or every one."""
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg in _GLOBAL_WITH_VALUE:
+            i += 2
+            continue
+        if arg.startswith("-"):
+            if arg.split("=", 1)[0] in _GLOBAL_WITH_VALUE:
+                i += 1
+                continue
+            return COMMANDS  # --help, --version, or a mistake: load everything
+        return COMMAND_MODULES.get(arg, COMMANDS)
+    return COMMANDS
 
 
 def main() -> None:
-    app()
+    load_commands(_wanted(sys.argv[1:]))()
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":
+        return load_commands()
+    raise AttributeError(name)
+
+
+__all__ = ["COMMANDS", "COMMAND_MODULES", "app", "load_commands", "main"]

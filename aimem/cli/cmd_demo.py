@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from aimem.cli import app
+from aimem.cli._app import app
 from aimem.cli._common import console
 from aimem.paths import home_dir
 

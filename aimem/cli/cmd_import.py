@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from aimem.cli import app
+from aimem.cli._app import app
 from aimem.cli._common import JsonOpt, console, err_console, open_memory, print_json, stderr_is_tty
 from aimem.paths import db_path
 

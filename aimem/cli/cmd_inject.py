@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from aimem.cli import app
+from aimem.cli._app import app
 from aimem.cli._common import (
     ConversationOpt,
     RoleOpt,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from aimem.cli import app
+from aimem.cli._app import app
 from aimem.cli._common import JsonOpt, console, open_memory, print_json, short
 
 EPILOG = """Examples:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from aimem.cli import app
+from aimem.cli._app import app
 from aimem.cli._common import JsonOpt, console, err_console, open_memory, print_json
 
 EPILOG = """Examples:

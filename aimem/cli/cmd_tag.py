@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from aimem.cli import app
+from aimem.cli._app import app
 from aimem.cli._common import JsonOpt, console, open_memory, print_json, short
 
 tag_app = typer.Typer(

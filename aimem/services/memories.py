@@ -13,7 +13,6 @@ from typing import Any
 
 from aimem.errors import AimemError, NotFound
 from aimem.models import MEMORY_KINDS, Filters, MemoryItem, make_id, memory_hash
-from aimem.redact import redact
 from aimem.services.exporting import memory_dict
 from aimem.store.db import Store
 
@@ -35,6 +34,8 @@ def _clean_text(text: str) -> str:
     if len(text) > MAX_MEMORY_CHARS:
         raise AimemError(f"a memory is at most {MAX_MEMORY_CHARS:,} characters; this one has "
                          f"{len(text):,} (save long text as a conversation: aimem import -)")
+    from aimem.redact import redact  # its patterns compile on first use, not at start-up
+
     return redact(text)
 
 
