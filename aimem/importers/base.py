@@ -15,7 +15,7 @@ import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from aimem.errors import ImportFailed
 from aimem.models import Conversation, MemoryItem, Skipped
@@ -117,3 +117,25 @@ def first_json_char(inp: Input) -> str:
     """The first non-blank character of the input ('' when it is empty)."""
     text = inp.text_head(4096).lstrip()
     return text[:1]
+
+
+def json_items(inp: Input, prefix: str) -> Iterator[Any]:
+    """Stream the JSON values at ``prefix`` (ijson's syntax: ``item``, ``conversations.item``,
+    ``""`` for the whole document) one at a time; a parse error becomes ImportFailed."""
+    import ijson
+
+    with inp.open() as f:
+        try:
+            yield from ijson.items(f, prefix, use_float=True)
+        except ijson.JSONError as e:
+            raise inp.fail(f"truncated or malformed JSON near byte {inp.bytes_read} "
+                           f"({error_line(e)})") from None
+        except (UnicodeDecodeError, ValueError) as e:
+            raise inp.fail(f"not a readable JSON file ({error_line(e)})") from None
+
+
+def error_line(e: Exception) -> str:
+    """A parser's message on one line: yajl draws a caret picture over several (some bytes)."""
+    arg = e.args[0] if e.args else ""
+    text = arg.decode("utf-8", "replace") if isinstance(arg, bytes) else str(e)
+    return (text.strip().splitlines() or [type(e).__name__])[0].strip()

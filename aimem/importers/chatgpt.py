@@ -12,9 +12,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-import ijson
-
-from aimem.importers.base import Input, Item
+from aimem.importers.base import Input, Item, json_items
 from aimem.models import Conversation, Message, Skipped
 
 NAME = "chatgpt"
@@ -52,20 +50,11 @@ def _prefix(inp: Input) -> str:
 
 
 def parse(inp: Input) -> Iterator[Item]:
-    prefix = _prefix(inp)
-    with inp.open() as f:
-        items = ijson.items(f, prefix, use_float=True)
-        index = 0
-        try:
-            for index, conv in enumerate(items, 1):  # noqa: B007
-                yield from _conversation(conv, index, inp)
-        except ijson.JSONError as e:
-            raise inp.fail(f"truncated or malformed JSON near byte {inp.bytes_read} "
-                           f"({_first_line(e)})") from None
-        except (UnicodeDecodeError, ValueError) as e:
-            raise inp.fail(f"not a readable JSON file ({_first_line(e)})") from None
-        if index == 0 and inp.bytes_read == 0:
-            raise inp.fail("empty file")
+    index = 0
+    for index, conv in enumerate(json_items(inp, _prefix(inp)), 1):  # noqa: B007
+        yield from _conversation(conv, index, inp)
+    if index == 0 and inp.bytes_read == 0:
+        raise inp.fail("empty file")
 
 
 def _conversation(conv: Any, index: int, inp: Input) -> Iterator[Item]:
@@ -212,9 +201,3 @@ def _num(value: Any) -> float | None:
         return None
     return float(value)
 
-
-def _first_line(e: Exception) -> str:
-    """yajl's messages draw a caret picture over several lines; keep the first."""
-    arg = e.args[0] if e.args else ""
-    text = arg.decode("utf-8", "replace") if isinstance(arg, bytes) else str(e)
-    return (text.strip().splitlines() or [type(e).__name__])[0].strip()

@@ -35,9 +35,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-import ijson
-
-from aimem.importers.base import Input, Item
+from aimem.importers.base import Input, Item, json_items
 from aimem.models import Conversation, MemoryItem, Message, Skipped
 from aimem.timeutil import to_epoch
 
@@ -113,32 +111,25 @@ def parse(inp: Input) -> Iterator[Item]:
         raise inp.fail("not a JSON array or object")
     projects: list[str] = []
     known = 0  # entries that are Claude conversations, memories or projects
-    with inp.open() as f:
-        index = 0
-        try:
-            for index, entry in enumerate(ijson.items(f, _prefix(head), use_float=True), 1):
-                where = f"{inp.name}: entry {index}"
-                if not isinstance(entry, dict):
-                    yield Skipped(where, "not a conversation object")
-                    continue
-                known += 1
-                if "chat_messages" in entry:
-                    yield from _conversation(entry, index, inp)
-                elif any(k in entry for k in ("conversations_memory", "project_memories",
-                                              "global_memory")):
-                    yield from _memories(entry)
-                elif "docs" in entry or "prompt_template" in entry:
-                    name = entry.get("name")
-                    projects.append(name if isinstance(name, str) and name else
-                                    str(entry.get("uuid") or index))
-                else:
-                    known -= 1
-                    yield Skipped(where, "not a Claude conversation (no chat_messages)")
-        except ijson.JSONError as e:
-            raise inp.fail(f"truncated or malformed JSON near byte {inp.bytes_read} "
-                           f"({_first_line(e)})") from None
-        except (UnicodeDecodeError, ValueError) as e:
-            raise inp.fail(f"not a readable JSON file ({_first_line(e)})") from None
+    index = 0
+    for index, entry in enumerate(json_items(inp, _prefix(head)), 1):
+        where = f"{inp.name}: entry {index}"
+        if not isinstance(entry, dict):
+            yield Skipped(where, "not a conversation object")
+            continue
+        known += 1
+        if "chat_messages" in entry:
+            yield from _conversation(entry, index, inp)
+        elif any(k in entry for k in ("conversations_memory", "project_memories",
+                                      "global_memory")):
+            yield from _memories(entry)
+        elif "docs" in entry or "prompt_template" in entry:
+            name = entry.get("name")
+            projects.append(name if isinstance(name, str) and name else
+                            str(entry.get("uuid") or index))
+        else:
+            known -= 1
+            yield Skipped(where, "not a Claude conversation (no chat_messages)")
     if not known:  # in practice only with --format claude: sniff does not claim such files
         raise inp.fail("not a Claude.ai export (no conversations, memories or projects in it)")
     if projects:
@@ -420,9 +411,3 @@ def _one_line(text: str, limit: int = 200) -> str:
     line = " ".join(text.split())
     return line if len(line) <= limit else line[:limit - 1] + "…"
 
-
-def _first_line(e: Exception) -> str:
-    """yajl's messages draw a caret picture over several lines (some as bytes); keep the first."""
-    arg = e.args[0] if e.args else ""
-    text = arg.decode("utf-8", "replace") if isinstance(arg, bytes) else str(e)
-    return (text.strip().splitlines() or [type(e).__name__])[0].strip()

@@ -15,9 +15,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-import ijson
-
-from aimem.importers.base import Input, Item
+from aimem.importers.base import Input, Item, json_items
 from aimem.models import Conversation, Message, Skipped
 from aimem.timeutil import to_epoch
 
@@ -35,7 +33,6 @@ ROLES = {"USER": "user", "ASSISTANT": "assistant", "SYSTEM": "system"}
 CITATION = re.compile(r"\[citation:\d+\]")
 _MAPPING = re.compile(r'"mapping"\s*:')
 _WRAPPED = re.compile(r'\{\s*"conversations"\s*:\s*\[')
-_BOM = b"\xef\xbb\xbf"
 
 
 def sniff(inp: Input) -> bool:
@@ -62,19 +59,10 @@ def parse(inp: Input) -> Iterator[Item]:
     else:
         raise inp.fail("not a DeepSeek export (expected a JSON list of conversations)")
     index = shaped = 0
-    with inp.open() as f:
-        if f.peek(3)[:3] == _BOM:  # type: ignore[attr-defined]
-            f.read(3)
-        try:
-            for index, conv in enumerate(ijson.items(f, prefix, use_float=True), 1):
-                if isinstance(conv, dict) and ("mapping" in conv or "inserted_at" in conv):
-                    shaped += 1
-                yield from _conversation(conv, index, inp)
-        except ijson.JSONError as e:
-            raise inp.fail(f"truncated or malformed JSON near byte {inp.bytes_read} "
-                           f"({_first_line(e)})") from None
-        except (UnicodeDecodeError, ValueError) as e:
-            raise inp.fail(f"not a readable JSON file ({_first_line(e)})") from None
+    for index, conv in enumerate(json_items(inp, prefix), 1):
+        if isinstance(conv, dict) and ("mapping" in conv or "inserted_at" in conv):
+            shaped += 1
+        yield from _conversation(conv, index, inp)
     if index and not shaped:
         raise inp.fail("not a DeepSeek export (no entry has a mapping)")
 
@@ -242,7 +230,3 @@ def _files(files: Any) -> list[str]:
             names.append(name)
     return names[:20]
 
-
-def _first_line(e: Exception) -> str:
-    """yajl's messages draw a caret picture over several lines; keep the first."""
-    return (str(e).strip().splitlines() or [type(e).__name__])[0].strip()

@@ -43,9 +43,7 @@ from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any
 
-import ijson
-
-from aimem.importers.base import Input, Item
+from aimem.importers.base import Input, Item, error_line, json_items
 from aimem.models import Conversation, Message, Skipped
 from aimem.timeutil import iso, to_epoch
 
@@ -77,7 +75,6 @@ _GEM = re.compile(r"^\s*(.+?) was used in this chat\b")
 _ATTACHED = re.compile(r"^\s*Attached \d+ files?\.?\s*$", re.I)
 _AUDIO = re.compile(r"^\s*Audio included\.?\s*$", re.I)
 _SPACES = re.compile(r"\s+")
-_BOM = b"\xef\xbb\xbf"
 _TITLE_CELL = re.compile(r'class="[^"]*\bmdl-typography--title\b[^"]*"[^>]*>([^<]*)')
 _JSON_SHAPE = (re.compile(r'"header"\s*:'), re.compile(r'"time"\s*:'), re.compile(r'"title"\s*:'))
 _JSON_GEMINI = re.compile(r'"(?:header|products)"\s*:\s*\[?\s*"[^"]*Gemini')
@@ -262,20 +259,11 @@ def _messages(t: _Turn) -> list[Message]:
 
 
 def _json_entries(inp: Input) -> Iterator[_Entry]:
-    with inp.open() as f:
-        if f.peek(3)[:3] == _BOM:  # type: ignore[attr-defined]
-            f.read(3)
-        try:
-            for index, obj in enumerate(ijson.items(f, "item", use_float=True), 1):
-                if isinstance(obj, dict):
-                    yield _json_entry(obj, index)
-                else:
-                    yield _Entry(index=index, header="", title="", gemini=False)
-        except ijson.JSONError as e:
-            raise inp.fail(f"truncated or malformed JSON near byte {inp.bytes_read} "
-                           f"({_first_line(e)})") from None
-        except (UnicodeDecodeError, ValueError) as e:
-            raise inp.fail(f"not a readable JSON file ({_first_line(e)})") from None
+    for index, obj in enumerate(json_items(inp, "item"), 1):
+        if isinstance(obj, dict):
+            yield _json_entry(obj, index)
+        else:
+            yield _Entry(index=index, header="", title="", gemini=False)
 
 
 def _str(value: Any) -> str:
@@ -322,9 +310,6 @@ def _json_entry(obj: dict[str, Any], index: int) -> _Entry:
     e.attachments = [n for n in names if n]
     return e
 
-
-def _first_line(e: Exception) -> str:
-    return (str(e).strip().splitlines() or [type(e).__name__])[0].strip()
 
 
 # --- HTML variant ---------------------------------------------------------------------
@@ -409,7 +394,7 @@ def _html_entries(inp: Input) -> Iterator[_Entry]:
             page.feed(decoder.decode(b"", final=True))
         page.close()
     except (AssertionError, ValueError) as e:  # html.parser is lenient; this is rare
-        raise inp.fail(f"unreadable HTML near byte {inp.bytes_read} ({_first_line(e)})") from None
+        raise inp.fail(f"unreadable HTML near byte {inp.bytes_read} ({error_line(e)})") from None
     yield from (_html_entry(raw) for raw in page.done)
     if page.entries == 0:
         raise inp.fail("not a My Activity page (no div.outer-cell entries)")

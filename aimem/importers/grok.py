@@ -15,9 +15,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-import ijson
-
-from aimem.importers.base import Input, Item
+from aimem.importers.base import Input, Item, json_items
 from aimem.models import Conversation, Message, Skipped
 from aimem.timeutil import to_epoch
 
@@ -29,7 +27,6 @@ USER_SENDERS = {"human", "user"}
 _CONVERSATIONS = re.compile(r'"conversations"\s*:\s*\[')
 _EMPTY = re.compile(r'"conversations"\s*:\s*\[\s*\]')
 _CONVERSATION = re.compile(r'"conversation"\s*:\s*\{')
-_BOM = b"\xef\xbb\xbf"
 
 
 def sniff(inp: Input) -> bool:
@@ -52,20 +49,11 @@ def parse(inp: Input) -> Iterator[Item]:
     if not head.startswith("{"):
         raise inp.fail("not a Grok export (expected a JSON object with \"conversations\")")
     index = shaped = 0
-    with inp.open() as f:
-        if f.peek(3)[:3] == _BOM:  # type: ignore[attr-defined]
-            f.read(3)
-        try:
-            for index, entry in enumerate(ijson.items(f, "conversations.item", use_float=True),
-                                          1):
-                if isinstance(entry, dict) and ("conversation" in entry or "responses" in entry):
-                    shaped += 1
-                yield from _conversation(entry, index, inp)
-        except ijson.JSONError as e:
-            raise inp.fail(f"truncated or malformed JSON near byte {inp.bytes_read} "
-                           f"({_first_line(e)})") from None
-        except (UnicodeDecodeError, ValueError) as e:
-            raise inp.fail(f"not a readable JSON file ({_first_line(e)})") from None
+    for index, entry in enumerate(json_items(inp, "conversations.item"),
+                                  1):
+        if isinstance(entry, dict) and ("conversation" in entry or "responses" in entry):
+            shaped += 1
+        yield from _conversation(entry, index, inp)
     if index and not shaped:
         raise inp.fail("not a Grok export (no entry has a conversation and responses)")
     if not index and not _EMPTY.search(inp.text_head()):
@@ -237,7 +225,3 @@ def _sort_time(r: dict[str, Any]) -> float:
     t = _time(r.get("create_time"))
     return float("-inf") if t is None else t
 
-
-def _first_line(e: Exception) -> str:
-    """yajl's messages draw a caret picture over several lines; keep the first."""
-    return (str(e).strip().splitlines() or [type(e).__name__])[0].strip()

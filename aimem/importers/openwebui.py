@@ -17,10 +17,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-import ijson
-
 from aimem import jsonio
-from aimem.importers.base import Input, Item
+from aimem.importers.base import Input, Item, json_items
 from aimem.models import Conversation, Message, Skipped
 from aimem.timeutil import to_epoch
 
@@ -37,7 +35,6 @@ _ATTR = re.compile(r'([\w-]+)\s*=\s*"([^"]*)"')
 _SUMMARY = re.compile(r"^\s*<summary>.*?</summary>", re.S)
 # Raw reasoning tags some models emit when Open WebUI did not convert them.
 _THINK = re.compile(r"<(think|thinking|reasoning)>.*?</\1>", re.S)
-_BOM = b"\xef\xbb\xbf"
 
 
 def sniff(inp: Input) -> bool:
@@ -59,20 +56,10 @@ def parse(inp: Input) -> Iterator[Item]:
     if not single and not head.startswith("["):
         raise inp.fail("not an Open WebUI export (expected a JSON list of chats)")
     index = shaped = 0
-    with inp.open() as f:
-        if f.peek(3)[:3] == _BOM:  # type: ignore[attr-defined]
-            f.read(3)
-        try:
-            for index, chat in enumerate(ijson.items(f, "" if single else "item",
-                                                     use_float=True), 1):
-                if isinstance(chat, dict) and isinstance(chat.get("chat"), dict):
-                    shaped += 1
-                yield from _chat(chat, index, inp)
-        except ijson.JSONError as e:
-            raise inp.fail(f"truncated or malformed JSON near byte {inp.bytes_read} "
-                           f"({_first_line(e)})") from None
-        except (UnicodeDecodeError, ValueError) as e:
-            raise inp.fail(f"not a readable JSON file ({_first_line(e)})") from None
+    for index, chat in enumerate(json_items(inp, "" if single else "item"), 1):
+        if isinstance(chat, dict) and isinstance(chat.get("chat"), dict):
+            shaped += 1
+        yield from _chat(chat, index, inp)
     if index and not shaped:
         raise inp.fail("not an Open WebUI export (no entry has a \"chat\" object)")
 
@@ -364,7 +351,3 @@ def _epoch(value: Any) -> float | None:
         v /= 1000.0
     return v
 
-
-def _first_line(e: Exception) -> str:
-    """yajl's messages draw a caret picture over several lines; keep the first."""
-    return (str(e).strip().splitlines() or [type(e).__name__])[0].strip()
