@@ -1,12 +1,345 @@
-"""Importer placeholder (claimed)."""
+"""Gemini CLI sessions: ``~/.gemini/tmp/<projectHash>/chats/session-*.json[l]``.
+
+See ``docs/formats.md`` §6.2. Two layouts:
+
+- **Legacy** ``.json``: one ``ConversationRecord`` object ``{sessionId, projectHash,
+  startTime, lastUpdated, messages[], summary?, directories?, kind?}``, rewritten as a
+  whole; read in one go (a damaged one fails).
+- **Current** ``.jsonl``: line 1 is that metadata without ``messages``, then
+  append-only records, read line by line: a message record (it has an ``id``; a later
+  record with the same ``id`` replaces the earlier one in place), ``{"$set": {…}}``
+  (metadata patch: ``lastUpdated``, ``summary`` …) and ``{"$rewindTo": "<id>"}``
+  (that message and everything after it are dropped; an unknown id drops nothing).
+  A truncated last line, a non-JSON or non-object line give a
+  :class:`~aimem.models.Skipped` and the rest is imported.
+
+One conversation per session: ``source_id`` = ``sessionId``, ``created_at`` =
+``startTime``, ``updated_at`` = ``lastUpdated``, title = ``summary`` (else the service
+takes the first prompt), ``project`` = the first of ``directories``, ``model`` = the
+first ``gemini`` message's ``model``; ``extra`` keeps ``project_hash`` and a
+``kind`` other than ``main`` (sub-agent sessions).
+
+Messages (``source_id`` = the vendor ``id``):
+
+- ``user`` → role ``user``; the text is ``displayContent`` when present (what the user
+  typed; ``content`` may hold expanded ``@file`` contents), else ``content``
+  (a string or a part list: text parts joined, ``inlineData`` → ``[attachment]``).
+- ``gemini`` → role ``assistant`` with its text; ``thoughts`` are not visible text and
+  are left out; an empty ``content`` gives no assistant message. Each of its
+  ``toolCalls`` gives two role ``tool`` messages (author = the tool's ``name``): the
+  call (``source_id`` = the call ``id``, text = a compact rendering of ``args``,
+  ``extra.kind = "tool_use"``) and its result (``<id>/result``, the
+  ``functionResponse`` output, ``extra.kind = "tool_result"``, ``extra.status`` when
+  not ``success``); texts cut to 4000 characters with a marker.
+- ``info`` / ``error`` / ``warning`` (CLI notices) are left out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from aimem import jsonio
+from aimem.importers.base import HEAD_SIZE, Input, Item
+from aimem.importers.claude_code import clip
+from aimem.models import Conversation, Message, Skipped
+from aimem.timeutil import to_epoch
+
 NAME = "gemini_cli"
 SOURCE = "gemini-cli"
-DESCRIPTION = "placeholder"
+DESCRIPTION = "Gemini CLI sessions (~/.gemini/tmp/<project>/chats/session-*.json[l])"
+
+_BOM = b"\xef\xbb\xbf"
+NOTICE_TYPES = {"info", "error", "warning"}
+_HEAD_KEYS = re.compile(r'^\{\s*"(sessionId|projectHash)"\s*:\s*"[^"]*"\s*,\s*'
+                        r'"(sessionId|projectHash)"\s*:')
 
 
-def sniff(path, head=b""):
-    return False
+# --- detection -------------------------------------------------------------------------
 
 
-def parse(path, **kwargs):
-    return iter(())
+def is_metadata(obj: Any) -> bool:
+    return (isinstance(obj, dict) and isinstance(obj.get("sessionId"), str)
+            and isinstance(obj.get("projectHash"), str)
+            and not any(k in obj for k in ("type", "uuid", "payload", "parentUuid")))
+
+
+def sniff(inp: Input) -> bool:
+    try:
+        return _sniff(inp)
+    except Exception:  # noqa: BLE001 - sniffing never raises
+        return False
+
+
+def _sniff(inp: Input) -> bool:
+    raw = inp.head()
+    text = raw.decode("utf-8-sig", errors="ignore").lstrip()
+    if not text.startswith("{"):
+        return False
+    first = text.split("\n", 1)[0].strip()
+    try:
+        obj = jsonio.loads(first)
+    except jsonio.JSONDecodeError:
+        obj = None
+    if obj is not None:  # JSONL (or a one-line legacy file)
+        return is_metadata(obj)
+    if len(raw) < HEAD_SIZE:  # the whole file: a pretty-printed legacy record
+        try:
+            obj = jsonio.loads(raw.decode("utf-8-sig", errors="ignore"))
+        except jsonio.JSONDecodeError:
+            obj = None
+        if obj is not None:
+            return is_metadata(obj) and isinstance(obj.get("messages"), list)
+    # longer than the head, or damaged: Gemini CLI writes these two keys first
+    start = re.sub(r"\s+", " ", text[:4096])
+    return bool(_HEAD_KEYS.match(start))
+
+
+# --- parsing ---------------------------------------------------------------------------
+
+
+class _Session:
+    def __init__(self, inp: Input):
+        self.inp = inp
+        self.meta: dict[str, Any] = {}
+        self.records: dict[str, dict[str, Any]] = {}  # id -> message record, in order
+        self.anonymous = 0
+
+    def message(self, rec: dict[str, Any]) -> None:
+        mid = rec.get("id")
+        if not isinstance(mid, str) or not mid:
+            self.anonymous += 1
+            mid = f"#{self.anonymous}"  # no id: kept in place, never replaced
+        self.records[mid] = rec  # a known id keeps its place (dicts keep insertion order)
+
+    def rewind(self, mid: Any) -> None:
+        if not isinstance(mid, str) or mid not in self.records:
+            return
+        keys = list(self.records)
+        for key in keys[keys.index(mid):]:
+            del self.records[key]
+
+    def conversation(self) -> Iterator[Item]:
+        meta = self.meta
+        messages: list[Message] = []
+        model: str | None = None
+        for mid, rec in self.records.items():
+            sid = None if mid.startswith("#") else mid
+            kind = rec.get("type")
+            ts = to_epoch(rec.get("timestamp"))
+            if kind == "user":
+                shown = rec.get("displayContent")
+                text = part_text(shown) if shown not in (None, "", []) else ""
+                text = text or part_text(rec.get("content"))
+                if text:
+                    messages.append(Message(role="user", text=text, source_id=sid, created_at=ts))
+            elif kind == "gemini":
+                if model is None and isinstance(rec.get("model"), str) and rec["model"]:
+                    model = rec["model"]
+                text = part_text(rec.get("content"))
+                if text:
+                    messages.append(Message(role="assistant", text=text, source_id=sid,
+                                            created_at=ts))
+                calls = rec.get("toolCalls")
+                for call in calls if isinstance(calls, list) else []:
+                    if isinstance(call, dict):
+                        messages.extend(tool_messages(call, ts))
+            # info / error / warning notices and unknown types: left out
+        name = self.inp.name
+        if not messages:
+            yield Skipped(name, "no messages")
+            return
+        extra: dict[str, Any] = {}
+        if isinstance(meta.get("projectHash"), str):
+            extra["project_hash"] = meta["projectHash"]
+        if isinstance(meta.get("kind"), str) and meta["kind"] != "main":
+            extra["kind"] = meta["kind"]
+        dirs = meta.get("directories")
+        project = next((d for d in dirs if isinstance(d, str) and d), None) \
+            if isinstance(dirs, list) else None
+        summary = meta.get("summary")
+        title = summary.strip() if isinstance(summary, str) and summary.strip() else None
+        sid = meta.get("sessionId") if isinstance(meta.get("sessionId"), str) else None
+        yield Conversation(source=SOURCE, messages=messages, source_id=sid or None, title=title,
+                           created_at=to_epoch(meta.get("startTime")),
+                           updated_at=to_epoch(meta.get("lastUpdated")), model=model,
+                           project=project, extra=extra or None)
+
+
+def parse(inp: Input) -> Iterator[Item]:
+    try:
+        yield from _parse(inp)
+    except (UnicodeDecodeError, OSError) as e:
+        raise inp.fail(f"cannot read the file ({e})") from None
+
+
+def _parse(inp: Input) -> Iterator[Item]:
+    with inp.open() as f:
+        data = f.read()
+    if data.startswith(_BOM):
+        data = data[len(_BOM):]
+    if not data.strip():
+        raise inp.fail("empty file")
+    first, _, _rest = data.lstrip().partition(b"\n")
+    try:
+        whole = jsonio.loads(data)
+    except jsonio.JSONDecodeError:
+        whole = None
+    if isinstance(whole, dict) and isinstance(whole.get("messages"), list):
+        yield from _legacy(inp, whole)
+        return
+    try:
+        head = jsonio.loads(first)
+    except jsonio.JSONDecodeError:
+        head = None
+    if not is_metadata(head):
+        if whole is None and head is None:
+            raise inp.fail("not valid JSON (a truncated or damaged session file)")
+        raise inp.fail("not a Gemini CLI session (no sessionId / projectHash metadata)")
+    yield from _jsonl(inp, data)
+
+
+def _legacy(inp: Input, obj: dict[str, Any]) -> Iterator[Item]:
+    if not is_metadata(obj):
+        raise inp.fail("not a Gemini CLI session (no sessionId / projectHash metadata)")
+    s = _Session(inp)
+    s.meta = {k: v for k, v in obj.items() if k != "messages"}
+    for i, rec in enumerate(obj["messages"]):
+        if isinstance(rec, dict):
+            s.message(rec)
+        else:
+            yield Skipped(f"{inp.name}: message {i}", "not a JSON object")
+    yield from s.conversation()
+
+
+def _jsonl(inp: Input, data: bytes) -> Iterator[Item]:
+    s = _Session(inp)
+    lines = data.split(b"\n")
+    started = False
+    for lineno, raw in enumerate(lines, 1):
+        if not raw.strip():
+            continue
+        where = f"{inp.name}: line {lineno}"
+        try:
+            obj = jsonio.loads(raw)
+        except jsonio.JSONDecodeError:
+            last = all(not rest.strip() for rest in lines[lineno:])
+            cut = last and not data.endswith(b"\n")
+            yield Skipped(where, "truncated last line (the session may still have been "
+                                 "writing it)" if cut else "not valid JSON")
+            continue
+        if not isinstance(obj, dict):
+            yield Skipped(where, "not a JSON object")
+            continue
+        if not started:
+            s.meta = dict(obj)
+            started = True
+        elif "$set" in obj:
+            patch = obj["$set"]
+            if isinstance(patch, dict):
+                s.meta.update(patch)
+            else:
+                yield Skipped(where, "a $set that is not an object")
+        elif "$rewindTo" in obj:
+            s.rewind(obj["$rewindTo"])
+        elif isinstance(obj.get("type"), str):
+            s.message(obj)
+        else:
+            yield Skipped(where, "a record without a type")
+    yield from s.conversation()
+
+
+# --- text ------------------------------------------------------------------------------
+
+
+def part_text(content: Any) -> str:
+    """The text of a ``PartListUnion``: a string, a part, or a list of them."""
+    if isinstance(content, str):
+        return content.strip()
+    if isinstance(content, dict):
+        content = [content]
+    if not isinstance(content, list):
+        return ""
+    parts: list[str] = []
+    for p in content:
+        if isinstance(p, str):
+            parts.append(p)
+        elif isinstance(p, dict):
+            if isinstance(p.get("text"), str) and not p.get("thought"):
+                parts.append(p["text"])
+            elif "inlineData" in p or "fileData" in p:
+                parts.append("[attachment]")
+            # functionCall / functionResponse parts: carried by toolCalls
+    return "\n".join(x.strip() for x in parts if x.strip())
+
+
+def tool_messages(call: dict[str, Any], ts: float | None) -> list[Message]:
+    cid = call.get("id") if isinstance(call.get("id"), str) and call["id"] else None
+    name = call.get("name") if isinstance(call.get("name"), str) and call["name"] else "tool"
+    when = to_epoch(call.get("timestamp")) or ts
+    out = [Message(role="tool", text=clip(render_args(name, call.get("args"))), source_id=cid,
+                   author=name, created_at=when, extra={"kind": "tool_use"})]
+    text = result_text(call.get("result"))
+    if not text:
+        display = call.get("resultDisplay")
+        text = display.strip() if isinstance(display, str) else ""
+    if text:
+        extra: dict[str, Any] = {"kind": "tool_result"}
+        status = call.get("status")
+        if isinstance(status, str) and status != "success":
+            extra["status"] = status
+        out.append(Message(role="tool", text=clip(text), source_id=f"{cid}/result" if cid
+                           else None, author=name, created_at=when, extra=extra))
+    return out
+
+
+def render_args(name: str, args: Any) -> str:
+    if not isinstance(args, dict):
+        text = args if isinstance(args, str) else ("" if args is None else _json(args))
+        return text.strip() or name
+    if isinstance(args.get("command"), str):
+        return f"$ {args['command']}"
+    lines = []
+    for key, value in args.items():
+        if isinstance(value, str):
+            lines.append(f"{key}:\n{value}" if "\n" in value else f"{key}: {value}")
+        else:
+            lines.append(f"{key}: {_json(value)}")
+    return "\n".join(lines).strip() or name
+
+
+def result_text(result: Any) -> str:
+    """The output of a tool call's result (a part list holding ``functionResponse``)."""
+    if isinstance(result, str):
+        return result.strip()
+    if isinstance(result, dict):
+        result = [result]
+    if not isinstance(result, list):
+        return ""
+    parts: list[str] = []
+    for p in result:
+        if not isinstance(p, dict):
+            continue
+        fr = p.get("functionResponse")
+        if isinstance(fr, dict):
+            resp = fr.get("response")
+            if isinstance(resp, dict):
+                for key in ("output", "error", "content"):
+                    if isinstance(resp.get(key), str):
+                        parts.append(resp[key])
+                        break
+                else:
+                    parts.append(_json(resp))
+            elif isinstance(resp, str):
+                parts.append(resp)
+        elif isinstance(p.get("text"), str):
+            parts.append(p["text"])
+    return "\n".join(x.strip() for x in parts if x.strip())
+
+
+def _json(value: Any) -> str:
+    try:
+        return jsonio.dumps_str(value)
+    except TypeError:
+        return str(value)
