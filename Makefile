@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: demo test lint gen bench clean system-deps
+.PHONY: demo test lint gen bench clean system-deps inspector
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,7 +36,20 @@ system-deps:
 	    || echo "warning: could not install$$missing; the tests that need them will be skipped"; \
 	fi
 
-test: $(TEST_STAMP) system-deps
+# The MCP Inspector CLI (npm, pinned) for tests/test_mcp_inspector.py; skipped without npm.
+INSPECTOR_VERSION := 2.12.0
+INSPECTOR_DIR := $(VENV)/inspector
+inspector: | $(BIN)/python
+	@if ! command -v npm >/dev/null; then \
+	  echo "npm not found: the MCP Inspector test will be skipped" >&2; \
+	elif ! grep -qs '"version": "$(INSPECTOR_VERSION)"' \
+	    $(INSPECTOR_DIR)/node_modules/@modelcontextprotocol/inspector/package.json; then \
+	  npm install --prefix $(INSPECTOR_DIR) --no-audit --no-fund --loglevel=error \
+	    @modelcontextprotocol/inspector@$(INSPECTOR_VERSION) \
+	    || echo "warning: could not install the MCP Inspector" >&2; \
+	fi
+
+test: $(TEST_STAMP) system-deps inspector
 	$(BIN)/python -m pytest -q -n 2
 
 lint: $(TEST_STAMP)

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
 from html import escape as _html_escape
+from typing import Any
 
 from aimem import jsonio
 from aimem.errors import AimemError
