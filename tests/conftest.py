@@ -55,3 +55,191 @@ def dump_db(path: Path) -> dict[str, list[tuple]]:  # type: ignore[type-arg]
         return out  # type: ignore[return-value]
     finally:
         conn.close()
+
+
+# -- llm: deterministic fake models through llm's real plugin manager (docs/llm.md §6.2) --
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # llm.plugins.load_plugins() then skips entry-point plugins (llm-echo, aimem's own
+    # plugin, a developer's llm-gemini…): in-process tests see only the models they
+    # register (llm's default OpenAI models and llm_time/llm_version tools still load).
+    # Subprocesses do not inherit this: there the installed plugins load as for a user.
+    sys._called_from_test = True  # type: ignore[attr-defined]
+
+
+_FAKES: dict[str, type] = {}
+
+
+def _fake_classes() -> dict[str, type]:
+    """The fake model classes, built on first use so that llm is imported only by tests
+    that need it."""
+    if _FAKES:
+        return _FAKES
+    import json
+    import re
+    import zlib
+
+    import llm
+
+    def fill(schema: dict, text: str, n: int) -> object:  # type: ignore[type-arg]
+        words = sorted({w.lower() for w in re.findall(r"[A-Za-z]{4,}", text)})
+
+        def value(spec: dict, seed: str) -> object:  # type: ignore[type-arg]
+            t = spec.get("type")
+            if "enum" in spec:
+                return spec["enum"][0]
+            if t == "object":
+                return {k: value(v, seed) for k, v in spec.get("properties", {}).items()}
+            if t == "array":
+                items = spec.get("items", {})
+                if items.get("type") == "object":
+                    return [value(items, w) for w in words[:n]]
+                return words[:n]
+            if t == "integer":
+                return len(words)
+            if t == "number":
+                return float(len(words))
+            if t == "boolean":
+                return bool(words)
+            return seed or " ".join(words[:n])
+
+        return value(schema, "")
+
+    def reply(model: object, prompt: object) -> str:
+        """The next canned reply: the queue first (an exception in it is raised, a callable
+        is called with the prompt, None means the default), else a deterministic one."""
+        model.history.append(prompt)  # type: ignore[attr-defined]
+        queue = model.queue  # type: ignore[attr-defined]
+        if queue:
+            out = queue.pop(0)
+            if isinstance(out, BaseException) or (isinstance(out, type)
+                                                  and issubclass(out, BaseException)):
+                raise out
+            if callable(out):
+                out = out(prompt)
+            if out is not None:
+                return str(out)
+        if getattr(model, "supports_schema", False) and prompt.schema:  # type: ignore[attr-defined]
+            return json.dumps(fill(prompt.schema, prompt.prompt, 3))  # type: ignore[attr-defined]
+        return "SUMMARY: " + " ".join(prompt.prompt.split()[:8])  # type: ignore[attr-defined]
+
+    def usage(response: object, prompt: object, out: str) -> None:
+        words = len(prompt.prompt.split()) + len((prompt.system or "").split())  # type: ignore[attr-defined]
+        response.set_usage(input=words, output=len(out.split()))  # type: ignore[attr-defined]
+
+    class FakeModel(llm.Model):
+        """Deterministic, offline; schemas, tools, streaming. ``queue``: canned replies;
+        ``history``: every Prompt seen; ``context_length``: what aimem may fill."""
+
+        model_id = "aimem-fake"
+        can_stream = True
+        supports_schema = True
+        supports_tools = True
+
+        class Options(llm.Options):
+            max_tags: int | None = None
+
+        def __init__(self) -> None:
+            self.queue: list[object] = []
+            self.history: list[object] = []
+            self.context_length = 100_000
+
+        def execute(self, prompt, stream, response, conversation):  # type: ignore[no-untyped-def]
+            out = reply(self, prompt)
+            usage(response, prompt, out)
+            yield out
+
+    class FakePlainModel(FakeModel):
+        """The same without schema support (most local models): aimem asks for JSON."""
+
+        model_id = "aimem-fake-plain"
+        supports_schema = False
+
+    class FakeKeyModel(llm.KeyModel):
+        """Needs a key (``llm keys set aimem-fake`` or $AIMEM_FAKE_KEY), like a hosted API."""
+
+        model_id = "aimem-fake-keyed"
+        needs_key = "aimem-fake"
+        key_env_var = "AIMEM_FAKE_KEY"
+
+        def __init__(self) -> None:
+            self.queue: list[object] = []
+            self.history: list[object] = []
+
+        def execute(self, prompt, stream, response, conversation, key):  # type: ignore[no-untyped-def]
+            out = reply(self, prompt)
+            usage(response, prompt, out)
+            yield out
+
+    class AsyncFakeModel(llm.AsyncModel):
+        model_id = "aimem-fake"
+        can_stream = True
+        supports_schema = True
+
+        async def execute(self, prompt, stream, response, conversation):  # type: ignore[no-untyped-def]
+            out = (json.dumps(fill(prompt.schema, prompt.prompt, 3)) if prompt.schema
+                   else "async summary")
+            usage(response, prompt, out)
+            yield out
+
+    class FakeEmbed(llm.EmbeddingModel):
+        """Deterministic 256-dim bag-of-hashed-words embedding (no weights, no network)."""
+
+        model_id = "aimem-fake-embed"
+        batch_size = 16
+
+        def embed_batch(self, items, *, key=None):  # type: ignore[no-untyped-def]
+            for text in items:
+                vec = [0.0] * 256
+                for w in re.findall(r"\w+", text.lower()):
+                    vec[zlib.crc32(w.encode()) % 256] += 1.0
+                vec[0] += 1e-6  # never the zero vector (cosine similarity divides by it)
+                yield vec
+
+    _FAKES.update(FakeModel=FakeModel, FakePlainModel=FakePlainModel,
+                  FakeKeyModel=FakeKeyModel, AsyncFakeModel=AsyncFakeModel, FakeEmbed=FakeEmbed)
+    return _FAKES
+
+
+@pytest.fixture
+def llm_fakes(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Register the fake models for one test: ``aimem-fake`` (alias ``fake``, schemas),
+    ``aimem-fake-plain`` (no schemas), ``aimem-fake-keyed`` (needs a key) and the
+    ``aimem-fake-embed`` embedding model. Yields them as attributes fake, plain, keyed, embed.
+    """
+    from types import SimpleNamespace
+
+    import llm
+    from llm.plugins import pm
+
+    for var in ("LLM_MODEL", "OPENAI_API_KEY", "AIMEM_FAKE_KEY"):
+        monkeypatch.delenv(var, raising=False)
+    c = _fake_classes()
+    models = SimpleNamespace(fake=c["FakeModel"](), plain=c["FakePlainModel"](),
+                             keyed=c["FakeKeyModel"](), embed=c["FakeEmbed"]())
+
+    class FakePlugin:
+        __name__ = "FakePlugin"
+
+        @llm.hookimpl
+        def register_models(self, register):  # type: ignore[no-untyped-def]
+            register(models.fake, c["AsyncFakeModel"](), aliases=("fake",))
+            register(models.plain)
+            register(models.keyed)
+
+        @llm.hookimpl
+        def register_embedding_models(self, register):  # type: ignore[no-untyped-def]
+            register(models.embed)
+
+    pm.register(FakePlugin(), name="aimem-test-fakes")
+    try:
+        yield models
+    finally:
+        pm.unregister(name="aimem-test-fakes")
+
+
+@pytest.fixture
+def fake_model(llm_fakes):  # type: ignore[no-untyped-def]
+    """The schema-capable fake model (registered), for tests that need only it."""
+    return llm_fakes.fake

@@ -131,9 +131,9 @@ def test_bash_completes_commands_options_and_values(tmp_path: Path) -> None:
     assert bash_complete("search", "walrus", "--role", "") == list(ROLES)
     assert "claude-code" in bash_complete("search", "-s", "")
     assert bash_complete("export", "--format", "") == ["jsonl", "json", "markdown", "html", "csv"]
-    assert bash_complete("tag", "") == ["add", "list", "remove"]
-    assert bash_complete("--db", "x.db", "tag", "a") == ["add"]
-    assert bash_complete("--db", "tag", "tag", "a") == ["add"]  # `tag` here is the file name
+    assert bash_complete("tag", "") == ["add", "auto", "list", "remove"]
+    assert bash_complete("--db", "x.db", "tag", "a") == ["add", "auto"]
+    assert bash_complete("--db", "tag", "tag", "a") == ["add", "auto"]  # `tag` here is the file name
     assert "--budget" in bash_complete("inject", "--b")
     assert {"--help", "-h", "--db", "--version"} <= set(bash_complete("-"))
     assert bash_complete("search", "walrus", "") == []  # free text: nothing made up
@@ -158,7 +158,7 @@ def test_zsh_completes_commands_options_and_values(tmp_path: Path) -> None:
     assert zsh_complete("aimem imp", tmp_path) == ["import"]
     assert zsh_complete("aimem import --format ", tmp_path) == ["auto", *IMPORTERS]
     assert zsh_complete("aimem search --kind ", tmp_path) == list(KIND_NAMES)
-    assert zsh_complete("aimem --db x.db tag a", tmp_path) == ["add"]
+    assert zsh_complete("aimem --db x.db tag a", tmp_path) == ["add", "auto"]
     assert zsh_complete("aimem search x --source chatgpt --so", tmp_path) == ["--source"]
     (tmp_path / "chatgpt-export.zip").write_bytes(b"")
     assert "chatgpt-export.zip" in zsh_complete(f"aimem import {tmp_path}/chat", tmp_path)
@@ -178,7 +178,7 @@ def test_fish_completes_commands_options_and_values(tmp_path: Path) -> None:
     assert fish_complete("aimem imp", tmp_path) == ["import"]
     assert set(fish_complete("aimem import --format ", tmp_path)) == {"auto", *IMPORTERS}
     assert set(fish_complete("aimem search --kind ", tmp_path)) == set(KIND_NAMES)
-    assert fish_complete("aimem --db x.db tag a", tmp_path) == ["add"]
+    assert fish_complete("aimem --db x.db tag a", tmp_path) == ["add", "auto"]
     assert fish_complete("aimem search tag a", tmp_path) == []  # a word to search, not `tag`
     (tmp_path / "chatgpt-export.zip").write_bytes(b"")
     assert fish_complete(f"aimem import {tmp_path}/chat", tmp_path) == [

@@ -19,10 +19,14 @@ SHARED = SHARED_FIXTURES / "codex_cli" / "claude-code-log_rollout-2026-01-02_syn
 S = "0199a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"
 C = "0199b000-0000-7000-8000-00000000000c"
 B = "5973b6c0-94b8-487b-a530-2aeb6098ae0e"
+A = "0199c0de-0000-7000-8000-0000000000aa"
+T = "7d1c5a0e-3b2f-4a6c-9e8d-1f2a3b4c5d6e"
 ENVELOPE = HERE / f"rollout-2026-02-10T09-00-00-{S}.jsonl"
 FORK = HERE / f"rollout-2026-02-11T08-00-00-{C}.jsonl"
 BARE = HERE / f"rollout-2025-08-20T14-30-00-{B}.jsonl"
-OURS = [SHARED, ENVELOPE, FORK, BARE]
+AGENT = HERE / f"rollout-2026-03-05T10-00-00-{A}.jsonl"
+SINGLE = HERE / f"rollout-2025-04-18-{T}.json"
+OURS = [SHARED, ENVELOPE, FORK, BARE, AGENT, SINGLE]
 
 
 def parse_inp(inp) -> tuple[list[Conversation], list[Skipped]]:  # type: ignore[no-untyped-def]
@@ -88,8 +92,7 @@ def test_envelope_session_injected_context_tools_and_compaction() -> None:
     assert conv.messages[2].extra == {"kind": "tool_result", "exit_code": 2}
     assert got[3:] == [
         ("tool", "exec_command", "call_exec_02", "$ grep -n flaky tests/test_net.py"),
-        ("tool", "exec_command", "call_exec_02/result",
-         "Exit code: 0\nWall time: 0.1 seconds\nOutput:\n12:@pytest.mark.flaky"),
+        ("tool", "exec_command", "call_exec_02/result", "12:@pytest.mark.flaky"),  # no header
         ("tool", "web_search", "L16", "pytest flaky marker CI timeout"),
         ("tool", "apply_patch", "call_patch_03", "*** Begin Patch\n*** Update File: "
          "tests/test_net.py\n@@\n-@pytest.mark.flaky\n+@pytest.mark.flaky(reruns=2)\n*** End Patch"),
@@ -134,10 +137,153 @@ def test_bare_layout_with_cwd_from_environment_context() -> None:
         ("tool", "shell", "call_bare_1", "$ git mv egret.py wader.py"),  # empty output: none
         ("tool", "local_shell", "call_bare_2", "$ ls -1"),
         ("tool", "local_shell", "call_bare_2/result", "wader.py\nREADME.md"),
-        ("assistant", None, "L12", "Renamed egret.py to wader.py."),
+        ("assistant", None, "msg_1", "Renamed egret.py to wader.py."),  # its vendor id
     ]
     assert all(m.created_at is None for m in conv.messages)
     assert "SYNTHETIC" not in "\n".join(m.text for m in conv.messages)
+
+
+def test_subagent_rollout_ide_context_plan_exit_codes_rollback_and_title() -> None:
+    (conv,), skipped = parse(AGENT)
+    assert skipped == []  # world_state, compaction, inter-agent metadata: left out quietly
+    assert conv.source_id == A and conv.title == "Plover module map"
+    assert conv.project == "/home/dev/plover" and conv.model == "gpt-5.5"
+    assert conv.created_at == to_epoch("2026-03-05T10:00:00Z")
+    assert conv.updated_at == to_epoch("2026-03-05T10:03:03Z")  # the last line's time
+    assert conv.extra == {"originator": "codex-tui", "cli_version": "0.140.0",
+                          "model_provider": "openai", "session_source": "subagent",
+                          "parent_session": "0199c000-0000-7000-8000-000000000001",
+                          "agent_nickname": "scout", "agent_role": "explorer"}
+    assert rows(conv) == [
+        ("user", None, "L5", "Map the plover modules."),  # IDE context and collaboration mode cut
+        ("assistant", None, "msg_a1", "Looking at the package layout first."),
+        ("tool", "update_plan", "call_plan",
+         "Two steps\n- [in_progress] List modules\n- [pending] Summarise"),
+        ("tool", "update_plan", "call_plan/result", "Plan updated"),
+        ("tool", "exec_command", "call_ls", "# in /home/dev/plover\n$ ls src"),
+        ("tool", "exec_command", "call_ls/result", "plover.py\nnest.py"),
+        ("tool", "exec_command", "call_chk", "$ python -m plover --check"),
+        ("tool", "exec_command", "call_chk/result", "[exit code 1]"),  # empty, but it failed
+        ("assistant", None, "msg_a2", "Two modules: plover.py and nest.py; the self-check fails."),
+        ("user", None, "L18", "Draw the module diagram."),
+        ("tool", "image_generation", "ig_1", "[image] A diagram of plover.py importing nest.py"),
+        ("assistant", None, "msg_a3", "Here is the diagram."),
+        # "Also list the tests." and its answer were rolled back (thread_rolled_back 1)
+        ("user", None, "L24", "Skip the tests; what does nest.py do?"),
+        ("assistant", None, "msg_a5", "nest.py stores nesting sites."),
+    ]
+    extras = {m.source_id: m.extra for m in conv.messages}
+    assert extras["msg_a1"] == {"phase": "commentary"}
+    assert extras["call_chk/result"] == {"kind": "tool_result", "exit_code": 1}
+    assert extras["call_ls/result"] == {"kind": "tool_result"}  # exit code 0: not kept
+    assert extras["msg_a2"] is None
+    assert extras["msg_a3"] == extras["msg_a5"] == {"model": "gpt-5.5-mini"}  # a later model
+    text = "\n".join(m.text for m in conv.messages)
+    for hidden in ("SYNTHETIC", "Also list the tests", "iVBOR", "Active file"):
+        assert hidden not in text, hidden
+
+
+def test_typescript_era_single_object_rollout() -> None:
+    (conv,), skipped = parse(SINGLE)
+    assert skipped == []
+    assert conv.source_id == T and conv.model is None and conv.project is None
+    assert conv.created_at == conv.updated_at == to_epoch("2025-04-18T16:20:11.532Z")
+    assert rows(conv) == [
+        ("user", None, "I1", "Explain what sandpiper.sh does"),
+        ("tool", "shell", "call_ts_1", "# in /Users/kim/sandpiper\n$ cat sandpiper.sh"),
+        ("tool", "shell", "call_ts_1/result", "#!/bin/sh\nrsync -a data/ backup/"),
+        ("assistant", None, "msg_ts_2", "It copies data/ to backup/ with rsync."),
+    ]
+    cut = input_from_bytes("rollout.json", SINGLE.read_bytes()[:400])
+    assert codex.sniff(cut)
+    with pytest.raises(ImportFailed) as e:
+        list(codex.parse(cut))
+    assert str(e.value) == "rollout.json: not valid JSON (a truncated or damaged rollout file)"
+
+
+def envelope_file(*records: tuple[str, dict]) -> bytes:  # type: ignore[type-arg]
+    lines = [{"timestamp": "2026-01-01T00:00:00Z", "type": "session_meta",
+              "payload": {"id": "s1", "cwd": "/w"}}]
+    lines += [{"timestamp": f"2026-01-01T00:00:{i:02d}Z", "type": kind, "payload": payload}
+              for i, (kind, payload) in enumerate(records, 1)]
+    return "\n".join(json.dumps(x) for x in lines).encode() + b"\n"
+
+
+def prompt(text: str) -> tuple[str, dict]:  # type: ignore[type-arg]
+    return ("response_item", {"type": "message", "role": "user",
+                              "content": [{"type": "input_text", "text": text}]})
+
+
+def answer(text: str, mid: str | None = None) -> tuple[str, dict]:  # type: ignore[type-arg]
+    return ("response_item", {"type": "message", "role": "assistant", "id": mid,
+                              "content": [{"type": "output_text", "text": text}]})
+
+
+def test_replayed_copies_count_once_and_reused_ids_fall_back_to_the_line() -> None:
+    call = ("response_item", {"type": "function_call", "name": "shell", "call_id": "c1",
+                              "arguments": '{"command": ["ls"]}'})
+    output = ("response_item", {"type": "function_call_output", "call_id": "c1",
+                                "output": "a.txt"})
+    data = envelope_file(prompt("list"), call, output, answer("one file", "msg_1"),
+                         call, output, answer("one file", "msg_1"),  # replayed history
+                         prompt("list"), answer("still one file", "msg_1"))  # id reused
+    (conv,), _ = parse_inp(input_from_bytes("r.jsonl", data))
+    assert rows(conv) == [
+        ("user", None, "L2", "list"), ("tool", "shell", "c1", "$ ls"),
+        ("tool", "shell", "c1/result", "a.txt"), ("assistant", None, "msg_1", "one file"),
+        ("user", None, "L9", "list"),  # no vendor id: a prompt typed twice is two prompts
+        ("assistant", None, "L10", "still one file")]
+
+
+@pytest.mark.parametrize("turns, kept", [
+    (1, ["first", "answer 1", "second", "answer 2"]),
+    (2, ["first", "answer 1"]),
+    (9, []),  # more turns than there are: every turn goes
+    (0, ["first", "answer 1", "second", "answer 2", "third", "answer 3"]),
+])
+def test_thread_rolled_back_drops_the_last_user_turns(turns: int, kept: list[str]) -> None:
+    data = envelope_file(prompt("first"), answer("answer 1"), prompt("second"),
+                         answer("answer 2"), prompt("third"), answer("answer 3"),
+                         ("event_msg", {"type": "thread_rolled_back", "num_turns": turns}))
+    convs, skipped = parse_inp(input_from_bytes("r.jsonl", data))
+    assert [m.text for c in convs for m in c.messages] == kept
+    if not kept:
+        assert [s.reason for s in skipped] == ["no messages (only session metadata)"]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Fix the bug", ("user", None, "Fix the bug")),
+    ("  <environment_context>\n<cwd>/w</cwd>\n</environment_context>", (None, None, "")),
+    ("# AGENTS.md instructions for /w\n\n<INSTRUCTIONS>be terse</INSTRUCTIONS>",
+     (None, None, "")),
+    ("<permissions instructions>\nsandbox\n</permissions instructions>", (None, None, "")),
+    ("<skills_instructions>x</skills_instructions>", (None, None, "")),  # any such block
+    ("<div>not a Codex tag</div>", ("user", None, "<div>not a Codex tag</div>")),
+    ("<user_shell_command>\nls\n</user_shell_command>", ("system", "command", "ls")),
+    ("# Context from my IDE setup:\n\n## Open tabs:\n- a.py\n\n## My request for Codex:\n"
+     "why?", ("user", None, "why?")),
+    ("# Context from my IDE setup:\n\n## Open tabs:\n- a.py", (None, None, "")),
+])
+def test_classify_user_text(text: str, expected: tuple[str | None, str | None, str]) -> None:
+    assert codex.classify(text) == expected
+
+
+@pytest.mark.parametrize("output, expected", [
+    ("plain", ("plain", {})),
+    ('{"output": "x\\n", "metadata": {"exit_code": 0}}', ("x\n", {})),
+    ('{"output": "", "metadata": {"exit_code": 127}}', ("", {"exit_code": 127})),
+    ("Exit code: 3\nWall time: 1 seconds\nTotal output lines: 1\nOutput:\nboom",
+     ("boom", {"exit_code": 3})),
+    ("Process running with session ID 7\nWall time: 1 seconds\nOutput:\nwaiting",
+     ("waiting", {})),
+    ("Output: this line is not a header", ("Output: this line is not a header", {})),
+    ([{"type": "input_text", "text": "a"}, {"type": "input_image", "image_url": "x"}],
+     ("a\n[image]", {})),
+    ({"content": "done", "success": False}, ("done", {"is_error": True})),
+    (None, ("", {})),
+])
+def test_output_text(output: object, expected: tuple[str, dict]) -> None:  # type: ignore[type-arg]
+    assert codex.output_text(output) == expected
 
 
 def test_event_messages_are_used_when_there_is_no_response_item_message() -> None:
@@ -212,19 +358,29 @@ def import_json(db: Path, *args: str) -> dict:  # type: ignore[type-arg]
 def test_auto_detection_and_reimport(db: Path) -> None:
     paths = [str(p) for p in OURS]
     first = import_json(db, *paths)
-    assert [f["format"] for f in first["files"]] == ["codex"] * 4
-    assert first["conversations_added"] == 4
-    assert first["messages_added"] == 8 + 14 + 4 + 5
+    assert [f["format"] for f in first["files"]] == ["codex"] * 6
+    assert first["conversations_added"] == 6
+    assert first["messages_added"] == 8 + 14 + 4 + 5 + 14 + 4
     before = dump_db(db)
     again = import_json(db, *paths)
-    assert again["conversations_unchanged"] == 4 and again["messages_added"] == 0
+    assert again["conversations_unchanged"] == 6 and again["messages_added"] == 0
     assert again["conversations_added"] == again["conversations_updated"] == 0
     after = dump_db(db)
     after.pop("import_log"), before.pop("import_log")
     assert after == before
     listed = json.loads(run_aimem("--db", str(db), "list", "--json", check=True).stdout)
-    assert {c["source_id"]: c["title"] for c in listed}[S] == \
-        "Why does the heron build fail on CI?"
+    titles = {c["source_id"]: c["title"] for c in listed}
+    assert titles[S] == "Why does the heron build fail on CI?"  # the service's: first prompt
+    assert titles[A] == "Plover module map"  # thread_name_updated
+    assert {c["source"] for c in listed} == {"codex"}
+    hits = json.loads(run_aimem("--db", str(db), "search", "nesting", "--json",
+                                check=True).stdout)
+    assert [(h["role"], h["source_id"]) for h in hits if "nesting" in h["text"]] == [
+        ("assistant", "msg_a5")]
+    for hidden in ("SYNTHETIC_ROLLED_BACK_ANSWER", "SYNTHETIC_TS_REASONING", "gAAAA"):
+        found = json.loads(run_aimem("--db", str(db), "search", f'"{hidden}"', "--json",
+                                     check=True).stdout)
+        assert found == [], hidden
 
 
 def test_a_grown_rollout_adds_exactly_the_new_message(db: Path, tmp_path: Path) -> None:
@@ -241,7 +397,24 @@ def test_a_grown_rollout_adds_exactly_the_new_message(db: Path, tmp_path: Path) 
     assert report["messages_added"] == 1
 
 
+def test_a_rollback_appended_later_removes_the_turn_on_reimport(db: Path, tmp_path: Path) -> None:
+    live = tmp_path / "rollout.jsonl"
+    records = [prompt("first"), answer("answer 1"), prompt("second"), answer("answer 2")]
+    live.write_bytes(envelope_file(*records))
+    assert import_json(db, str(live))["messages_added"] == 4
+    live.write_bytes(envelope_file(*records, ("event_msg", {"type": "thread_rolled_back",
+                                                            "num_turns": 1})))
+    report = import_json(db, str(live))
+    assert report["conversations_updated"] == 1 and report["messages_added"] == 0
+    listed = json.loads(run_aimem("--db", str(db), "list", "--json", check=True).stdout)
+    assert [(c["source_id"], c["messages"]) for c in listed] == [("s1", 2)]
+
+
 @pytest.mark.parametrize("make, args, why", [
+    (lambda p: p.write_bytes(SHARED.read_bytes()[:150]), (),  # cut inside its first line
+     "no readable Codex record (1 of 1 lines are not valid JSON)"),
+    (lambda p: p.write_bytes(SINGLE.read_bytes()[:-30]), (),
+     "not valid JSON (a truncated or damaged rollout file)"),
     (lambda p: p.write_bytes(b"garbage\nmore\n"), ("--format", "codex"),
      "no readable Codex record (2 of 2 lines are not valid JSON)"),
     (lambda p: p.write_bytes(b'{"a": 1}\n'), ("--format", "codex"),

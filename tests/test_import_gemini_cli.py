@@ -18,7 +18,8 @@ SHARED = SHARED_FIXTURES / "gemini_cli"
 LEGACY = SHARED / "synthetic_session-2025-09-18T10-02-3b1f0c9e.json"
 CURRENT = SHARED / "synthetic_session-2026-04-21T04-16-7c2d9a10.jsonl"
 SUBAGENT = FIXTURES / "gemini_cli" / "session-2026-05-02T12-00-a9e4c1d2.jsonl"
-OURS = [LEGACY, CURRENT, SUBAGENT]
+OSPREY = FIXTURES / "gemini_cli" / "session-2026-06-10T08-30-b7c1d2e3.jsonl"
+OURS = [LEGACY, CURRENT, SUBAGENT, OSPREY]
 
 
 def parse_inp(inp) -> tuple[list[Conversation], list[Skipped]]:  # type: ignore[no-untyped-def]
@@ -76,7 +77,9 @@ def test_current_jsonl_with_replace_set_and_rewind() -> None:
 
 def test_subagent_session_display_content_thoughts_errors() -> None:
     (conv,), skipped = parse(SUBAGENT)
-    assert skipped == []
+    assert [(s.where, s.reason) for s in skipped] == [
+        (f"{SUBAGENT}: line 5", "a $rewindTo to an unknown message 'no-such-message' "
+                                "(nothing dropped)")]
     assert conv.project == "/home/dev/kestrel" and conv.model == "gemini-3-flash"
     assert conv.extra is not None and conv.extra["kind"] == "subagent"
     assert rows(conv) == [
@@ -92,6 +95,60 @@ def test_subagent_session_display_content_thoughts_errors() -> None:
     ]
     assert conv.messages[3].extra == {"kind": "tool_result", "status": "error"}
     assert "SYNTHETIC" not in "\n".join(m.text for m in conv.messages)
+
+
+def test_rewind_in_the_middle_set_messages_and_project_from_the_hash() -> None:
+    (conv,), skipped = parse(OSPREY)
+    assert skipped == []
+    assert conv.source_id == "b7c1d2e3-4444-4a5b-8c6d-7e8f9a0b1c2d"
+    assert conv.title == "Cached the osprey config"
+    # no directories: the folder above a tool path whose SHA-256 is the projectHash
+    assert conv.project == "/home/dev/osprey"
+    assert conv.model == "gemini-3-pro"
+    assert conv.updated_at == to_epoch("2026-06-10T08:32:31Z")
+    assert rows(conv) == [
+        ("user", None, "u1", "Why is app.py slow?"),
+        ("tool", "read_file", "read_file-1749544205000-0",
+         "absolute_path: /home/dev/osprey/src/app.py"),
+        # the $set of messages rewrote the history with the tool output masked
+        ("tool", "read_file", "read_file-1749544205000-0/result", "[tool output masked: 2 lines]"),
+        ("assistant", None, "g2", "The loop in app.py re-reads the config on every row."),
+        # u2, g3 and u3 were rewound
+        ("user", None, "u4", "Just cache the config, please."),
+        ("assistant", None, "g4", "Done: the config is now read once, before the loop."),
+        ("assistant", None, "g5", "Anything else to speed up?"),  # appended after that $set
+    ]
+    assert [m.extra for m in conv.messages[-2:]] == [{"model": "gemini-3-flash"}] * 2
+    assert "SYNTHETIC" not in "\n".join(m.text for m in conv.messages)
+
+
+@pytest.mark.parametrize("meta, args, project", [
+    ({"directories": ["/a", "/srv/osprey"]}, {}, "/srv/osprey"),  # the one with the hash
+    ({"directories": ["/a", "/b"]}, {}, "/a"),  # none matches: the first
+    ({}, {"file_path": "/srv/osprey/deep/x/y.py"}, "/srv/osprey"),
+    ({}, {"paths": ["relative/y.py", "/srv/osprey/z"]}, "/srv/osprey"),
+    ({}, {"file_path": "/elsewhere/y.py"}, None),
+    ({}, {"file_path": "C:\\src\\osprey\\main.py"}, None),
+])
+def test_project_root(meta: dict, args: dict, project: str | None) -> None:  # type: ignore[type-arg]
+    import hashlib
+    meta = {"projectHash": hashlib.sha256(b"/srv/osprey").hexdigest(), **meta}
+    records = [{"type": "gemini", "toolCalls": [{"name": "t", "args": args}]}]
+    assert gemini_cli.project_root(meta, records) == project
+    win = {"projectHash": hashlib.sha256(b"C:\\src\\osprey").hexdigest()}
+    assert gemini_cli.project_root(win, [{"toolCalls": [{"args": {
+        "file_path": "C:\\src\\osprey\\main.py"}}]}]) == "C:\\src\\osprey"
+
+
+def test_first_line_session_id_and_a_one_line_metadata_with_messages() -> None:
+    lines = [{"sessionId": "s1", "projectHash": "p", "messages": [
+                 {"id": "a", "type": "user", "content": "hello"}]},
+             {"$set": {"sessionId": "s2", "summary": "Greeting"}},
+             {"id": "b", "type": "gemini", "content": "hi"}]
+    data = "\n".join(json.dumps(x) for x in lines).encode() + b"\n"
+    (conv,), skipped = parse_inp(input_from_bytes("x.jsonl", data))
+    assert skipped == [] and conv.source_id == "s1" and conv.title == "Greeting"
+    assert rows(conv) == [("user", None, "a", "hello"), ("assistant", None, "b", "hi")]
 
 
 def test_damaged_jsonl_lines_are_skipped() -> None:
@@ -140,11 +197,11 @@ def import_json(db: Path, *args: str) -> dict:  # type: ignore[type-arg]
 def test_auto_detection_and_reimport(db: Path) -> None:
     paths = [str(p) for p in OURS]
     first = import_json(db, *paths)
-    assert [f["format"] for f in first["files"]] == ["gemini_cli"] * 3
-    assert first["conversations_added"] == 3 and first["messages_added"] == 4 + 5 + 7
+    assert [f["format"] for f in first["files"]] == ["gemini_cli"] * 4
+    assert first["conversations_added"] == 4 and first["messages_added"] == 4 + 5 + 7 + 7
     before = dump_db(db)
     again = import_json(db, *paths)
-    assert again["conversations_unchanged"] == 3 and again["messages_added"] == 0
+    assert again["conversations_unchanged"] == 4 and again["messages_added"] == 0
     after = dump_db(db)
     after.pop("import_log"), before.pop("import_log")
     assert after == before
@@ -161,16 +218,29 @@ def test_an_appended_message_adds_exactly_one(db: Path, tmp_path: Path) -> None:
     assert report["conversations_updated"] == 1 and report["messages_added"] == 1
 
 
+def test_a_rewind_appended_later_removes_the_messages(db: Path, tmp_path: Path) -> None:
+    live = tmp_path / OSPREY.name
+    shutil.copy(OSPREY, live)
+    assert import_json(db, str(live))["messages_added"] == 7
+    with live.open("a") as f:
+        f.write(json.dumps({"$rewindTo": "u4"}) + "\n")
+    report = import_json(db, str(live))
+    assert report["conversations_updated"] == 1 and report["messages_added"] == 0
+    listed = json.loads(run_aimem("--db", str(db), "list", "--json", check=True).stdout)
+    assert [c["messages"] for c in listed] == [4]
+
+
 def test_truncated_legacy_file_exits_1_and_leaves_the_database(db: Path, tmp_path: Path) -> None:
     import_json(db, str(CURRENT))
     before = dump_db(db)
-    bad = tmp_path / "session-bad.json"
-    bad.write_bytes(LEGACY.read_bytes()[:500])
-    proc = run_aimem("--db", str(db), "import", str(bad))
-    assert proc.returncode == 1
-    assert proc.stderr.decode() == (f"aimem: error: {bad}: not valid JSON (a truncated or "
-                                    "damaged session file)\n")
-    assert dump_db(db) == before
+    for bad, data in [(tmp_path / "session-bad.json", LEGACY.read_bytes()[:500]),
+                      (tmp_path / "session-bad.jsonl", CURRENT.read_bytes()[:120])]:
+        bad.write_bytes(data)  # cut inside the record / inside the metadata line
+        proc = run_aimem("--db", str(db), "import", str(bad))
+        assert proc.returncode == 1
+        assert proc.stderr.decode() == (f"aimem: error: {bad}: not valid JSON (a truncated or "
+                                        "damaged session file)\n")
+        assert dump_db(db) == before
 
 
 def test_sync_reads_the_gemini_tmp_folder(db: Path, tmp_path: Path) -> None:

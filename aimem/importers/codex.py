@@ -1,53 +1,73 @@
 """Codex CLI rollouts: ``~/.codex/sessions/YYYY/MM/DD/rollout-<time>-<uuid>.jsonl``.
 
-See ``docs/formats.md`` §6.1. A rollout is JSON Lines, appended to while the session
-runs, so it is read line by line. Two layouts exist, often side by side in one folder:
+See ``docs/formats.md`` §6.1 (and, for the record types, ``RolloutItem`` /
+``ResponseItem`` / ``EventMsg`` in ``openai/codex`` ``codex-rs/protocol``). A rollout
+is JSON Lines, appended to while the session runs, so it is read line by line. Three
+layouts exist:
 
 - **Envelope** (Sep 2025 →): every line is ``{timestamp, type, payload}``. The first
   ``session_meta`` gives the session (``payload.id`` = the conversation's
   ``source_id``), ``payload.cwd`` (= ``project``) and ``originator`` / ``cli_version``
-  / ``source`` / ``git`` (kept small in ``extra``). A later ``session_meta`` with
-  another id (a fork's or resume's parent) is noted in ``extra.parent_session``.
-  ``turn_context.payload.model`` is the model (the first one recorded).
+  / ``model_provider`` / ``source`` / ``git`` (kept small in ``extra``). The parent of
+  a fork (``forked_from_id``, or the id of a later ``session_meta``: a fork's file
+  replays its parent's) or of a sub-agent (``source.subagent.thread_spawn``) is noted
+  in ``extra.parent_session``. ``turn_context.payload.model`` is the model (the first
+  one; an answer given under another model says so in ``extra.model``).
 - **Bare** (≤ early Sep 2025): line 1 is ``{id, timestamp, instructions, git}``, then
   bare items (``{"type": "message", …}``) and ``{"record_type": "state"}`` markers
   (skipped). There is no cwd: it is taken from the first ``<environment_context>``.
+- **Single JSON object** (the TypeScript CLI, spring 2025): ``rollout-*.json`` holding
+  ``{session: {id, timestamp, instructions, model?}, items: [...]}``, rewritten as a
+  whole; read in one go (a damaged one fails). ``session.timestamp``, the time of the
+  last save and the only time recorded, is both ``created_at`` and ``updated_at``.
 
-What becomes of each item (``response_item.payload`` or a bare item):
+What becomes of each item (``response_item.payload``, a bare item or an ``items[]``
+entry):
 
 - ``message`` with role ``user``: the typed prompt, role ``user``. Injected context is
   never the user's words and is left out: ``<environment_context>`` (its ``<cwd>`` is
   read), ``# AGENTS.md instructions…``, ``<user_instructions>``, ``<INSTRUCTIONS>``,
-  ``<turn_aborted>``; this is done per content part, so a prompt sent together with
-  injected parts keeps its own text. ``<user_shell_command>`` (``!`` input) is kept as
-  role ``system``, author ``command``. Images become ``[image]``.
-- ``message`` with role ``assistant``: role ``assistant``. Role ``developer``
-  (permission and sandbox instructions Codex writes) is left out.
-- ``reasoning`` (``summary``, ``encrypted_content``): not visible text, left out.
-- ``function_call`` / ``custom_tool_call`` / ``local_shell_call`` / ``web_search_call``:
-  role ``tool``, author = the tool name, text = a compact rendering of the call
-  (``$ command`` for shell tools, the patch for ``apply_patch``), ``source_id`` =
-  ``call_id``, ``extra.kind = "tool_use"``. ``function_call_output`` /
-  ``custom_tool_call_output``: role ``tool``, author = the name of its call,
-  ``source_id`` = ``<call_id>/result``, ``extra.kind = "tool_result"``. Old outputs
-  are a JSON string ``{"output", "metadata": {"exit_code"}}``: the output is unwrapped
-  and a non-zero exit code kept in ``extra``. Both texts are cut to 4000 characters
-  with a ``… [truncated: N more characters]`` marker. A call without output is fine.
-- ``compacted``: role ``system``, author ``compact summary``.
+  ``<permissions instructions>``, ``<collaboration_mode>``, ``<turn_aborted>`` and any
+  other text that is one ``<snake_case_tag>…</snake_case_tag>`` block; this is done per
+  content part, so a prompt sent together with injected parts keeps its own text. The
+  IDE extension's ``# Context from my IDE setup: … ## My request for Codex:`` keeps only
+  the request. ``<user_shell_command>`` (``!`` input) is kept as role ``system``,
+  author ``command``. Images become ``[image]``.
+- ``message`` with role ``assistant``: role ``assistant``. Roles ``developer`` and
+  ``system`` (permission, sandbox and collaboration instructions) are left out.
+- ``reasoning`` (``summary``, ``encrypted_content``), ``compaction``, ``ghost_snapshot``,
+  ``tool_search_*``: not visible text, left out.
+- ``function_call`` / ``custom_tool_call`` / ``local_shell_call`` / ``web_search_call``
+  / ``image_generation_call``: role ``tool``, author = the tool name, text = a compact
+  rendering of the call (``$ command`` for shell tools, the patch for ``apply_patch``,
+  the plan for ``update_plan``), ``source_id`` = ``call_id``, ``extra.kind =
+  "tool_use"``. ``function_call_output`` / ``custom_tool_call_output``: role ``tool``,
+  author = the name of its call, ``source_id`` = ``<call_id>/result``, ``extra.kind =
+  "tool_result"``. Old outputs are a JSON string ``{"output", "metadata":
+  {"exit_code"}}`` and newer ones start with an ``Exit code: … Wall time: … Output:``
+  header: the output is unwrapped and a non-zero exit code kept in ``extra``. Both
+  texts are cut to 4000 characters with a ``… [truncated: N more characters]`` marker.
+  A call without output is fine; an empty successful output gives no message.
+- ``compacted``: role ``system``, author ``compact summary`` (its
+  ``replacement_history`` repeats earlier items and is not read).
 - ``event_msg`` records duplicate the messages (``user_message``, ``agent_message``)
   or are bookkeeping (``token_count``, ``task_started`` …): left out, except that a
   file with no ``response_item`` message at all takes its prompts and answers from
-  ``user_message`` / ``agent_message`` instead.
+  ``user_message`` / ``agent_message`` instead; ``thread_name_updated`` gives the
+  title; ``thread_rolled_back {num_turns}`` drops the last ``num_turns`` user turns
+  (the prompt and everything after it), as Codex does when it rebuilds the history.
 
-Messages carry no vendor id, so a message's ``source_id`` is its position: ``L<line
-number>`` (the line it was read from). A rollout only ever grows, so a re-import of
-the grown file keeps the ids of the old lines and adds only the new messages. Tool
-messages use the vendor ``call_id``.
+Ids: a message with a vendor ``id`` (answers carry ``msg_…`` in newer rollouts) uses
+it, tool messages use the vendor ``call_id``; anything else uses its position,
+``L<line number>`` (``I<n>`` for the n-th entry of a ``.json`` file's ``items``). A
+rollout only ever grows, so a re-import of the grown file keeps the ids of the old
+lines and adds only the new messages. A vendor id seen before in the file with the
+same text is a copy (replayed history) and counts once; one reused for something else
+falls back to its position.
 
 Damaged lines never fail the file: a truncated last line, a non-JSON line, a
 non-object line each give a :class:`~aimem.models.Skipped`; an unknown record type
 or item type is reported once per file. A file with no readable Codex record fails.
-The older single-object ``rollout-*.json`` (``{session, items}``) is not read.
 """
 
 from __future__ import annotations
@@ -70,20 +90,34 @@ DESCRIPTION = "Codex CLI rollouts (~/.codex/sessions/YYYY/MM/DD/rollout-*.jsonl)
 
 _BOM = b"\xef\xbb\xbf"
 # Envelope record types that hold no conversation text of their own.
-BOOKKEEPING = {"turn_context", "event_msg"}
+BOOKKEEPING = {"turn_context", "event_msg", "world_state", "inter_agent_communication",
+               "inter_agent_communication_metadata"}
 # response_item payload types left out without a word.
-QUIET_ITEMS = {"reasoning", "ghost_snapshot"}
-TOOL_CALLS = {"function_call", "custom_tool_call", "local_shell_call", "web_search_call"}
-TOOL_OUTPUTS = {"function_call_output", "custom_tool_call_output"}
+QUIET_ITEMS = {"reasoning", "ghost_snapshot", "compaction", "compaction_summary",
+               "context_compaction", "tool_search_call", "tool_search_output", "other"}
+TOOL_CALLS = {"function_call", "custom_tool_call", "local_shell_call", "web_search_call",
+              "image_generation_call"}
+TOOL_OUTPUTS = {"function_call_output", "custom_tool_call_output", "local_shell_call_output"}
 
 _INJECTED_PREFIXES = ("<environment_context>", "# AGENTS.md instructions", "<user_instructions>",
-                      "<INSTRUCTIONS>", "<turn_aborted>")
+                      "<INSTRUCTIONS>", "<turn_aborted>", "<permissions instructions>",
+                      "You are `/root`, the primary agent")
+# Any other text that is one <snake_case> (or <two words>) block is context Codex adds.
+_INJECTED_BLOCK = re.compile(r"^<([a-z]+(?:[_ ][a-z]+)+)>.*</\1>$", re.S)
+_IDE_CONTEXT = "# Context from my IDE setup:"
+_IDE_REQUEST = "## My request for Codex:"
 _CWD = re.compile(r"<cwd>(.*?)</cwd>", re.S)
 _SHELL_INPUT = re.compile(r"^<user_shell_command>(.*?)(?:</user_shell_command>\s*)?$", re.S)
+# The header exec tools put before a command's output (shell, exec_command, unified exec).
+_EXEC_HEADER = re.compile(
+    r"\A(?:(?:Chunk ID|Wall time|Exit code|Process exited with code|Original token count|"
+    r"Total output lines|Process running with session ID)\b[^\n]*\n)+Output:[ \t]*\n?")
+_EXIT_CODE = re.compile(r"^(?:Exit code:|Process exited with code)\s*(-?\d+)", re.M)
 _PARTIAL_ENVELOPE = re.compile(r'^\{\s*"timestamp"\s*:\s*"[^"]*"\s*,\s*"type"\s*:\s*'
                                r'"session_meta"\s*,\s*"payload"\s*:\s*\{')
 _PARTIAL_BARE = re.compile(r'^\{\s*"id"\s*:\s*"[^"]+"\s*,\s*"timestamp"\s*:\s*"[^"]*"\s*,\s*'
                            r'"instructions"\s*:')
+_SINGLE_OBJECT = re.compile(r'^\{\s*"session"\s*:\s*\{')
 
 
 # --- detection -------------------------------------------------------------------------
@@ -107,11 +141,21 @@ def is_bare_header(obj: Any) -> bool:
             and "type" not in obj and "payload" not in obj)
 
 
+def is_single_object(text: str) -> bool:
+    """The head of a TypeScript-era ``{"session": {…}, "items": [...]}`` rollout."""
+    text = text.lstrip()
+    return bool(_SINGLE_OBJECT.match(text)) and re.search(r'"items"\s*:\s*\[', text) is not None \
+        and re.search(r'"session"\s*:\s*\{[^{}]*"id"\s*:', text[:HEAD_SIZE]) is not None
+
+
 def _sniff(inp: Input) -> bool:
     raw = inp.head()
     if not raw:
         return False
-    lines = raw.decode("utf-8-sig", errors="ignore").split("\n")
+    text = raw.decode("utf-8-sig", errors="ignore")
+    if is_single_object(text):
+        return True
+    lines = text.split("\n")
     partial = lines.pop() if len(raw) >= HEAD_SIZE else None  # cut by the head's size
     objs: list[Any] = []
     for line in lines[:40]:
@@ -145,13 +189,17 @@ class _Parser:
         self.session: str | None = None
         self.parent: str | None = None
         self.started: float | None = None
+        self.updated: float | None = None
+        self.title: str | None = None
         self.cwd: str | None = None
-        self.model: str | None = None
+        self.model: str | None = None  # the first model: the conversation's
+        self.current_model: str | None = None
         self.extra: dict[str, Any] = {}
         # (message, from an event_msg) in file order
         self.messages: list[tuple[Message, bool]] = []
         self.tool_names: dict[str, str] = {}
         self.results: list[tuple[Message, str]] = []
+        self.vendor_ids: dict[str, str] = {}  # vendor source_id -> its text (copies count once)
         self.response_messages = 0
         self.unknown: Counter[str] = Counter()
         self.known = 0
@@ -159,6 +207,9 @@ class _Parser:
         self.bad = 0
 
     def run(self) -> Iterator[Item]:
+        if is_single_object(self.inp.text_head()):
+            yield from self.single_object()
+            return
         with self.inp.open() as f:
             for lineno, raw in enumerate(f, 1):
                 if lineno == 1 and raw.startswith(_BOM):
@@ -174,6 +225,35 @@ class _Parser:
                 raise self.inp.fail(f"no readable Codex record ({self.bad} of {self.lines} "
                                     "lines are not valid JSON)")
             raise self.inp.fail("not a Codex CLI rollout (no session_meta or session header)")
+        yield from self.finish()
+
+    def single_object(self) -> Iterator[Item]:
+        with self.inp.open() as f:
+            data = f.read()
+        try:
+            obj = jsonio.loads(data)
+        except jsonio.JSONDecodeError:
+            raise self.inp.fail("not valid JSON (a truncated or damaged rollout file)") from None
+        session = obj.get("session") if isinstance(obj, dict) else None
+        items = obj.get("items") if isinstance(obj, dict) else None
+        if not isinstance(session, dict) or not isinstance(items, list):
+            raise self.inp.fail("not a Codex CLI rollout (no session and items)")
+        self.meta({k: v for k, v in session.items() if k != "timestamp"})
+        # the time of the last save, the only time these files record
+        self.updated = self.started = to_epoch(session.get("timestamp"))
+        for key, target in (("model", "model"), ("provider", "model_provider")):
+            value = session.get(key)
+            if isinstance(value, str) and value:
+                if target == "model":
+                    self.model = self.current_model = value
+                else:
+                    self.extra[target] = value
+        for n, item in enumerate(items, 1):
+            where = f"{self.inp.name}: item {n}"
+            if isinstance(item, dict):
+                yield from self.item(item, None, f"I{n}", where)
+            else:
+                yield Skipped(where, "not a JSON object")
         yield from self.finish()
 
     def line(self, raw: bytes, lineno: int) -> Iterator[Item]:
@@ -199,7 +279,7 @@ class _Parser:
             return  # {"record_type": "state"} markers of the bare layout
         elif isinstance(obj.get("type"), str):
             if self.known:  # a bare item: only after a session header
-                yield from self.item(obj, None, lineno, where)
+                yield from self.item(obj, None, f"L{lineno}", where)
             else:
                 self.unknown[obj["type"]] += 1
         else:
@@ -219,22 +299,36 @@ class _Parser:
                 self.extra["session_source"] = src
             elif isinstance(src, dict):
                 self.extra["session_source"] = next(iter(src), "other")
+                spawn = src.get("subagent")
+                spawn = spawn.get("thread_spawn") if isinstance(spawn, dict) else None
+                if isinstance(spawn, dict):
+                    self.note_parent(spawn.get("parent_thread_id"))
+                    for key in ("agent_nickname", "agent_role"):
+                        if isinstance(spawn.get(key), str) and spawn[key]:
+                            self.extra[key] = spawn[key]
+            self.note_parent(p.get("forked_from_id"))
             git = p.get("git")
             if isinstance(git, dict):
                 small = {k: git[k] for k in ("branch", "commit_hash", "repository_url")
                          if isinstance(git.get(k), str) and git[k]}
                 if small:
                     self.extra["git"] = small
-        elif sid and sid != self.session and self.parent is None:
-            self.parent = sid
-            self.extra["parent_session"] = sid
+        elif sid != self.session:
+            self.note_parent(sid)  # a fork's file replays its parent's session_meta
         cwd = p.get("cwd")
         if self.cwd is None and isinstance(cwd, str) and cwd:
             self.cwd = cwd
 
+    def note_parent(self, sid: Any) -> None:
+        if self.parent is None and isinstance(sid, str) and sid and sid != self.session:
+            self.parent = sid
+            self.extra["parent_session"] = sid
+
     def envelope(self, obj: dict[str, Any], lineno: int, where: str) -> Iterator[Item]:
         kind, p = obj["type"], obj["payload"]
         ts = to_epoch(obj.get("timestamp"))
+        if ts is not None and (self.updated is None or ts > self.updated):
+            self.updated = ts
         if kind == "session_meta":
             if isinstance(p, dict):
                 self.meta(p)
@@ -248,13 +342,14 @@ class _Parser:
             return
         if kind == "turn_context":
             model = p.get("model")
-            if self.model is None and isinstance(model, str) and model:
-                self.model = model
+            if isinstance(model, str) and model:
+                self.current_model = model
+                self.model = self.model or model
             cwd = p.get("cwd")
             if self.cwd is None and isinstance(cwd, str) and cwd:
                 self.cwd = cwd
         elif kind == "response_item":
-            yield from self.item(p, ts, lineno, where)
+            yield from self.item(p, ts, f"L{lineno}", where)
         elif kind == "event_msg":
             self.event(p, ts, lineno)
         elif kind == "compacted":
@@ -262,19 +357,40 @@ class _Parser:
             if isinstance(text, str) and text.strip():
                 self.add(Message(role="system", text=text.strip(), source_id=f"L{lineno}",
                                  author="compact summary", created_at=ts))
-        else:
+        elif kind not in BOOKKEEPING:
             self.unknown[kind] += 1
 
     def add(self, m: Message, from_event: bool = False) -> None:
         self.messages.append((m, from_event))
 
+    def vendor_id(self, vid: Any, text: str, fallback: str) -> str | None:
+        """The source_id for a message with a vendor id: None when it is a copy."""
+        if not isinstance(vid, str) or not vid:
+            return fallback
+        if vid in self.vendor_ids:
+            return None if self.vendor_ids[vid] == text else fallback
+        self.vendor_ids[vid] = text
+        return vid
+
     def event(self, p: dict[str, Any], ts: float | None, lineno: int) -> None:
         kind = p.get("type")
+        if kind == "thread_rolled_back":
+            self.roll_back(p.get("num_turns"))
+            return
+        if kind == "thread_name_updated":
+            name = p.get("thread_name", p.get("name"))
+            if isinstance(name, str) and name.strip():
+                self.title = name.strip()
+            return
         text = p.get("message")
         if kind not in ("user_message", "agent_message") or not isinstance(text, str):
             return  # token_count, task_started, agent_reasoning …: bookkeeping
         if kind == "user_message":
             role, author, text = classify(text)
+            images = p.get("images")
+            if isinstance(images, list) and images:
+                role = role or "user"
+                text = "\n\n".join(t for t in (text, "[image]") if t)
             if role is None:
                 return
         else:
@@ -283,19 +399,35 @@ class _Parser:
             self.add(Message(role=role, text=text, source_id=f"L{lineno}", author=author,
                              created_at=ts), from_event=True)
 
-    def item(self, p: dict[str, Any], ts: float | None, lineno: int,
+    def roll_back(self, n: Any) -> None:
+        """Drop the last ``n`` user turns: each from its prompt to the end."""
+        if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
+            return
+        from_events = not any(m.role == "user" and not ev for m, ev in self.messages)
+        prompts = [i for i, (m, ev) in enumerate(self.messages)
+                   if m.role == "user" and ev == from_events]
+        if prompts:
+            del self.messages[prompts[-min(n, len(prompts))]:]
+
+    def item(self, p: dict[str, Any], ts: float | None, sid: str,
              where: str) -> Iterator[Item]:
         kind = p.get("type")
-        sid = f"L{lineno}"
         if kind == "message":
             self.response_messages += 1
             role = p.get("role")
             if role == "user":
-                self.user(p.get("content"), ts, sid)
+                self.user(p, ts, sid)
             elif role == "assistant":
                 text = content_text(p.get("content"))
-                if text:
-                    self.add(Message(role="assistant", text=text, source_id=sid, created_at=ts))
+                mid = self.vendor_id(p.get("id"), text, sid) if text else None
+                if mid:
+                    extra: dict[str, Any] = {}
+                    if self.current_model and self.current_model != self.model:
+                        extra["model"] = self.current_model
+                    if p.get("phase") == "commentary":
+                        extra["phase"] = "commentary"
+                    self.add(Message(role="assistant", text=text, source_id=mid, created_at=ts,
+                                     extra=extra or None))
             # developer / system: instructions Codex injects, left out
         elif kind in TOOL_CALLS:
             self.tool_call(p, kind, ts, sid)
@@ -308,7 +440,8 @@ class _Parser:
         else:
             yield Skipped(where, "an item without a type")
 
-    def user(self, content: Any, ts: float | None, sid: str) -> None:
+    def user(self, p: dict[str, Any], ts: float | None, sid: str) -> None:
+        content = p.get("content")
         parts = content if isinstance(content, list) else [content]
         texts: list[str] = []
         system: list[str] = []
@@ -331,20 +464,29 @@ class _Parser:
                 texts.append(text)
             elif role == "system":
                 system.append(text)
-        if system:
-            self.add(Message(role="system", text="\n\n".join(system), source_id=f"{sid}/command",
-                             author="command", created_at=ts))
         text = "\n\n".join(t for t in texts if t)
+        uid = self.vendor_id(p.get("id"), text or "\n\n".join(system), sid)
+        if uid is None:
+            return  # a copy of a message seen before
+        if system:
+            self.add(Message(role="system", text="\n\n".join(system), source_id=f"{uid}/command",
+                             author="command", created_at=ts))
         if text:
-            self.add(Message(role="user", text=text, source_id=sid, created_at=ts))
+            self.add(Message(role="user", text=text, source_id=uid, created_at=ts))
 
     def tool_call(self, p: dict[str, Any], kind: str, ts: float | None, sid: str) -> None:
         call_id = p.get("call_id") if isinstance(p.get("call_id"), str) and p["call_id"] else None
         if kind == "web_search_call":
             name = "web_search"
             action = p.get("action")
-            query = action.get("query") if isinstance(action, dict) else None
-            text = query if isinstance(query, str) and query else "web search"
+            action = action if isinstance(action, dict) else {}
+            shown = action.get("query") or action.get("url") or action.get("pattern")
+            text = shown if isinstance(shown, str) and shown else "web search"
+            call_id = call_id or (p["id"] if isinstance(p.get("id"), str) else None)
+        elif kind == "image_generation_call":
+            name = "image_generation"
+            prompt = p.get("revised_prompt")
+            text = f"[image] {prompt}" if isinstance(prompt, str) and prompt else "[image]"
             call_id = call_id or (p["id"] if isinstance(p.get("id"), str) else None)
         elif kind == "local_shell_call":
             name = "local_shell"
@@ -355,25 +497,36 @@ class _Parser:
             name = p.get("name") if isinstance(p.get("name"), str) and p["name"] else "tool"
             data = p.get("input") if kind == "custom_tool_call" else p.get("arguments")
             text = render_call(name, data)
+        text = clip(text)
+        mid = self.vendor_id(call_id, text, sid)
+        if mid is None:
+            return  # a replayed copy of this call
         if call_id:
-            self.tool_names[call_id] = name
-        self.add(Message(role="tool", text=clip(text), source_id=call_id or sid, author=name,
-                         created_at=ts, extra={"kind": "tool_use"}))
+            self.tool_names.setdefault(call_id, name)
+        self.add(Message(role="tool", text=text, source_id=mid, author=name, created_at=ts,
+                         extra={"kind": "tool_use"}))
 
     def tool_output(self, p: dict[str, Any], ts: float | None, sid: str) -> None:
         call_id = p.get("call_id") if isinstance(p.get("call_id"), str) and p["call_id"] else None
         text, extra = output_text(p.get("output"))
-        if not text.strip():
+        text = text.strip()
+        if not text and "exit_code" in extra:
+            text = f"[exit code {extra['exit_code']}]"
+        if not text:
+            return  # a quiet success: nothing to find or read
+        text = clip(text)
+        mid = self.vendor_id(f"{call_id}/result" if call_id else None, text, sid)
+        if mid is None:
             return
-        m = Message(role="tool", text=clip(text.strip()),
-                    source_id=f"{call_id}/result" if call_id else sid, author="tool",
-                    created_at=ts, extra={"kind": "tool_result", **extra})
+        name = p.get("name") if isinstance(p.get("name"), str) and p["name"] else "tool"
+        m = Message(role="tool", text=text, source_id=mid, author=name, created_at=ts,
+                    extra={"kind": "tool_result", **extra})
         self.add(m)
         self.results.append((m, call_id or ""))
 
     def finish(self) -> Iterator[Item]:
         for m, call_id in self.results:
-            m.author = self.tool_names.get(call_id, "tool")
+            m.author = self.tool_names.get(call_id, m.author or "tool")
         # event_msg prompts and answers duplicate response_item messages: one source only
         use_events = self.response_messages == 0
         messages = [m for m, ev in self.messages if use_events or not ev]
@@ -381,7 +534,8 @@ class _Parser:
             yield Skipped(self.inp.name, "no messages (only session metadata)")
         else:
             yield Conversation(source=SOURCE, messages=messages, source_id=self.session,
-                               created_at=self.started, model=self.model, project=self.cwd,
+                               title=self.title, created_at=self.started,
+                               updated_at=self.updated, model=self.model, project=self.cwd,
                                extra=self.extra or None)
         for kind, n in sorted(self.unknown.items()):
             yield Skipped(self.inp.name, f"{n} record{'s' if n > 1 else ''} of unknown type "
@@ -407,6 +561,13 @@ def classify(text: str) -> tuple[str | None, str | None, str]:
     if m:
         inner = m.group(1).strip()
         return ("system", "command", inner) if inner else (None, None, "")
+    if _INJECTED_BLOCK.match(s):
+        return None, None, ""
+    if s.startswith(_IDE_CONTEXT):
+        _, found, request = s.partition(_IDE_REQUEST)
+        s = request.strip() if found else ""
+        if not s:
+            return None, None, ""
     return "user", None, s
 
 
@@ -432,8 +593,8 @@ def render_command(cmd: Any) -> str:
     if isinstance(cmd, str):
         return f"$ {cmd}"
     if isinstance(cmd, list) and all(isinstance(c, str) for c in cmd) and cmd:
-        if len(cmd) == 3 and cmd[0] in ("bash", "sh", "zsh", "/bin/bash", "/bin/sh") \
-                and cmd[1] in ("-lc", "-c"):
+        if len(cmd) == 3 and cmd[0] in ("bash", "sh", "zsh", "/bin/bash", "/bin/sh",
+                                        "/bin/zsh") and cmd[1] in ("-lc", "-c"):
             return f"$ {cmd[2]}"
         return f"$ {shlex.join(cmd)}"
     return ""
@@ -459,6 +620,14 @@ def render_call(name: str, data: Any) -> str:
             return prefix + shown
     if name == "apply_patch" and isinstance(parsed.get("input"), str):
         return parsed["input"].strip() or name
+    if name == "update_plan" and isinstance(parsed.get("plan"), list):
+        lines = []
+        if isinstance(parsed.get("explanation"), str) and parsed["explanation"].strip():
+            lines.append(parsed["explanation"].strip())
+        for step in parsed["plan"]:
+            if isinstance(step, dict):
+                lines.append(f"- [{step.get('status', '')}] {step.get('step', '')}".rstrip())
+        return "\n".join(lines) or name
     lines = []
     for key, value in parsed.items():
         if isinstance(value, str):
@@ -481,9 +650,15 @@ def output_text(output: Any) -> tuple[str, dict[str, Any]]:
             if isinstance(obj, dict) and isinstance(obj.get("output"), str):
                 meta = obj.get("metadata")
                 code = meta.get("exit_code") if isinstance(meta, dict) else None
-                if isinstance(code, int) and code != 0:
+                if isinstance(code, int) and not isinstance(code, bool) and code != 0:
                     extra["exit_code"] = code
                 return obj["output"], extra
+        header = _EXEC_HEADER.match(output.lstrip())
+        if header:
+            code = _EXIT_CODE.search(header.group(0))
+            if code and int(code.group(1)) != 0:
+                extra["exit_code"] = int(code.group(1))
+            return output.lstrip()[header.end():], extra
         return output, extra
     if isinstance(output, dict):
         if output.get("success") is False:

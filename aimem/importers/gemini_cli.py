@@ -6,18 +6,27 @@ See ``docs/formats.md`` §6.2. Two layouts:
   startTime, lastUpdated, messages[], summary?, directories?, kind?}``, rewritten as a
   whole; read in one go (a damaged one fails).
 - **Current** ``.jsonl``: line 1 is that metadata without ``messages``, then
-  append-only records, read line by line: a message record (it has an ``id``; a later
-  record with the same ``id`` replaces the earlier one in place), ``{"$set": {…}}``
-  (metadata patch: ``lastUpdated``, ``summary`` …) and ``{"$rewindTo": "<id>"}``
-  (that message and everything after it are dropped; an unknown id drops nothing).
+  append-only records, applied in order as Gemini CLI's own loader does
+  (``chatRecordingService.ts``): a message record (it has an ``id``; a later record
+  with the same ``id`` replaces the earlier one in place), ``{"$set": {…}}`` (metadata
+  patch: ``lastUpdated``, ``summary`` …; a ``$set`` of ``messages``, written when the
+  CLI rewrites its history, e.g. masking old tool output, replaces the whole list) and
+  ``{"$rewindTo": "<id>"}`` (that message and everything after it are dropped). A
+  ``$rewindTo`` naming no message drops nothing (Gemini CLI would clear the session;
+  that only happens to damaged files) and is reported. Where Gemini CLI lets the last
+  ``$set`` of ``messages`` win over messages appended after it, those are kept here.
   A truncated last line, a non-JSON or non-object line give a
   :class:`~aimem.models.Skipped` and the rest is imported.
 
-One conversation per session: ``source_id`` = ``sessionId``, ``created_at`` =
+One conversation per session: ``source_id`` = the ``sessionId`` of the metadata (the
+first line's, so the id never changes as the file grows), ``created_at`` =
 ``startTime``, ``updated_at`` = ``lastUpdated``, title = ``summary`` (else the service
-takes the first prompt), ``project`` = the first of ``directories``, ``model`` = the
-first ``gemini`` message's ``model``; ``extra`` keeps ``project_hash`` and a
-``kind`` other than ``main`` (sub-agent sessions).
+takes the first prompt), ``model`` = the first ``gemini`` message's ``model`` (an answer
+from another model says so in ``extra.model``); ``extra`` keeps ``project_hash`` and a
+``kind`` other than ``main`` (sub-agent sessions). ``project``: ``projectHash`` is the
+SHA-256 of the project root, so the root is the one of ``directories`` or of the
+folders above the absolute paths in tool-call arguments whose hash matches; failing
+that, the first of ``directories``; else none.
 
 Messages (``source_id`` = the vendor ``id``):
 
@@ -36,8 +45,10 @@ Messages (``source_id`` = the vendor ``id``):
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator
+from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
 from aimem import jsonio
@@ -52,6 +63,8 @@ DESCRIPTION = "Gemini CLI sessions (~/.gemini/tmp/<project>/chats/session-*.json
 
 _BOM = b"\xef\xbb\xbf"
 NOTICE_TYPES = {"info", "error", "warning"}
+_WINDOWS_PATH = re.compile(r"^[A-Za-z]:[\\/]")
+MAX_PATH_CANDIDATES = 2000
 _HEAD_KEYS = re.compile(r'^\{\s*"(sessionId|projectHash)"\s*:\s*"[^"]*"\s*,\s*'
                         r'"(sessionId|projectHash)"\s*:')
 
@@ -113,12 +126,21 @@ class _Session:
             mid = f"#{self.anonymous}"  # no id: kept in place, never replaced
         self.records[mid] = rec  # a known id keeps its place (dicts keep insertion order)
 
-    def rewind(self, mid: Any) -> None:
+    def rewind(self, mid: Any) -> bool:
+        """Drop message ``mid`` and everything after it; False when there is no such one."""
         if not isinstance(mid, str) or mid not in self.records:
-            return
+            return False
         keys = list(self.records)
         for key in keys[keys.index(mid):]:
             del self.records[key]
+        return True
+
+    def set_messages(self, messages: list[Any]) -> None:
+        """A ``$set`` of the whole message list: it replaces what was there."""
+        self.records.clear()
+        for rec in messages:
+            if isinstance(rec, dict):
+                self.message(rec)
 
     def conversation(self) -> Iterator[Item]:
         meta = self.meta
@@ -135,12 +157,13 @@ class _Session:
                 if text:
                     messages.append(Message(role="user", text=text, source_id=sid, created_at=ts))
             elif kind == "gemini":
-                if model is None and isinstance(rec.get("model"), str) and rec["model"]:
-                    model = rec["model"]
+                used = rec.get("model") if isinstance(rec.get("model"), str) else None
+                model = model or used or None
                 text = part_text(rec.get("content"))
                 if text:
                     messages.append(Message(role="assistant", text=text, source_id=sid,
-                                            created_at=ts))
+                                            created_at=ts, extra={"model": used}
+                                            if used and used != model else None))
                 calls = rec.get("toolCalls")
                 for call in calls if isinstance(calls, list) else []:
                     if isinstance(call, dict):
@@ -155,9 +178,7 @@ class _Session:
             extra["project_hash"] = meta["projectHash"]
         if isinstance(meta.get("kind"), str) and meta["kind"] != "main":
             extra["kind"] = meta["kind"]
-        dirs = meta.get("directories")
-        project = next((d for d in dirs if isinstance(d, str) and d), None) \
-            if isinstance(dirs, list) else None
+        project = project_root(meta, self.records.values())
         summary = meta.get("summary")
         title = summary.strip() if isinstance(summary, str) and summary.strip() else None
         sid = meta.get("sessionId") if isinstance(meta.get("sessionId"), str) else None
@@ -233,16 +254,24 @@ def _jsonl(inp: Input, data: bytes) -> Iterator[Item]:
             yield Skipped(where, "not a JSON object")
             continue
         if not started:
-            s.meta = dict(obj)
+            s.meta = {k: v for k, v in obj.items() if k != "messages"}
+            if isinstance(obj.get("messages"), list):
+                s.set_messages(obj["messages"])
             started = True
         elif "$set" in obj:
             patch = obj["$set"]
             if isinstance(patch, dict):
-                s.meta.update(patch)
+                if isinstance(patch.get("messages"), list):
+                    s.set_messages(patch["messages"])
+                # the first line's sessionId stays the conversation's id
+                s.meta.update({k: v for k, v in patch.items()
+                               if k not in ("messages", "sessionId")})
             else:
                 yield Skipped(where, "a $set that is not an object")
         elif "$rewindTo" in obj:
-            s.rewind(obj["$rewindTo"])
+            if not s.rewind(obj["$rewindTo"]):
+                yield Skipped(where, f"a $rewindTo to an unknown message "
+                                     f"{obj['$rewindTo']!r} (nothing dropped)")
         elif isinstance(obj.get("type"), str):
             s.message(obj)
         else:
@@ -272,6 +301,46 @@ def part_text(content: Any) -> str:
                 parts.append("[attachment]")
             # functionCall / functionResponse parts: carried by toolCalls
     return "\n".join(x.strip() for x in parts if x.strip())
+
+
+def project_root(meta: dict[str, Any], records: Any) -> str | None:
+    """The project folder: the candidate whose SHA-256 is ``projectHash``, else a guess."""
+    dirs = meta.get("directories")
+    dirs = [d for d in dirs if isinstance(d, str) and d] if isinstance(dirs, list) else []
+    wanted = meta.get("projectHash")
+    if isinstance(wanted, str) and len(wanted) == 64:
+        wanted = wanted.lower()
+        seen: set[str] = set()
+        for candidate in _candidates(dirs, records):
+            if candidate in seen:
+                continue
+            seen.add(candidate)
+            if hashlib.sha256(candidate.encode("utf-8", "surrogatepass")).hexdigest() == wanted:
+                return candidate
+            if len(seen) >= MAX_PATH_CANDIDATES:
+                break
+    return dirs[0] if dirs else None
+
+
+def _candidates(dirs: list[str], records: Any) -> Iterator[str]:
+    yield from dirs
+    for rec in records:
+        calls = rec.get("toolCalls") if isinstance(rec, dict) else None
+        for call in calls if isinstance(calls, list) else []:
+            args = call.get("args") if isinstance(call, dict) else None
+            values = list(args.values()) if isinstance(args, dict) else []
+            for value in values:
+                for path in value if isinstance(value, list) else [value]:
+                    if not isinstance(path, str) or len(path) > 4096:
+                        continue
+                    if path.startswith("/"):
+                        p: PurePosixPath | PureWindowsPath = PurePosixPath(path)
+                    elif _WINDOWS_PATH.match(path):
+                        p = PureWindowsPath(path)
+                    else:
+                        continue
+                    yield str(p)
+                    yield from (str(parent) for parent in p.parents)
 
 
 def tool_messages(call: dict[str, Any], ts: float | None) -> list[Message]:

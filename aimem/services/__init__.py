@@ -52,6 +52,14 @@ class Memory:
     def close(self) -> None:
         self.store.close()
 
+    def interrupt(self) -> None:
+        """Abort the query running on this database now (it raises sqlite3 "interrupted").
+
+        The one method that may be called from another thread: the TUI uses it to stop a
+        search-as-you-type query that a newer keystroke has made stale.
+        """
+        self.store.conn.interrupt()
+
     def __enter__(self) -> Memory:
         return self
 
@@ -88,6 +96,19 @@ class Memory:
         from aimem.services import export_formats
 
         return export_formats.write_markdown_dir(self.store, filters, folder)
+
+    def conversation_markdown(self, prefix: str) -> dict[str, str]:
+        """One conversation as a Markdown file: ``{"name": suggested file name, "text"}``."""
+        from aimem.services import export_formats
+
+        _, full = self.resolve(prefix, ("conversation",))
+        conv = self.store.get_conversation(full)
+        if conv is None:
+            raise NotFound(f"nothing has the id {prefix!r}")
+        day = (iso(conv.created_at) or "undated")[:10]
+        name = f"{day}-{export_formats.slug(conv.title or 'untitled')}-{full[:8]}.md"
+        return {"name": name, "text": export_formats.front_matter(conv) + "\n"
+                + export_formats.conversation_markdown(conv)}
 
     # -- sync ---------------------------------------------------------------------------
 
@@ -271,6 +292,51 @@ class Memory:
         from aimem.services import inject as inject_
 
         return inject_.build(self.store, query, filters, budget=budget, format="json")[1]
+
+    # -- through an llm model (aimem.services.llm_tasks) ----------------------------------
+    # Each returns the batch report (llm_tasks.BatchReport.to_dict()). A missing model or
+    # key, or Ctrl-C, raises llm_tasks.BatchStopped / BatchInterrupted with ``.report``.
+    # ``model``: an llm model id or alias; None is llm's default model.
+
+    def summarize(self, ids: Sequence[str] = (), filters: Filters | None = None, *,
+                  model: str | None = None, force: bool = False, limit: int | None = None,
+                  dry_run: bool = False, progress: Callable[[int, int, str], None] | None = None
+                  ) -> dict[str, Any]:
+        """Summaries (and a title where the source had none) for conversations that need one."""
+        return self._llm_batch("summarize", ids, filters, model, force, limit, dry_run, progress)
+
+    def auto_tag(self, ids: Sequence[str] = (), filters: Filters | None = None, *,
+                 model: str | None = None, force: bool = False, limit: int | None = None,
+                 dry_run: bool = False, progress: Callable[[int, int, str], None] | None = None
+                 ) -> dict[str, Any]:
+        """A few automatic tags per conversation, reusing the existing tags where they fit."""
+        return self._llm_batch("auto_tag", ids, filters, model, force, limit, dry_run, progress)
+
+    def distill(self, ids: Sequence[str] = (), filters: Filters | None = None, *,
+                model: str | None = None, force: bool = False, limit: int | None = None,
+                dry_run: bool = False, progress: Callable[[int, int, str], None] | None = None
+                ) -> dict[str, Any]:
+        """Durable memories extracted from conversations, linked to them, never duplicated."""
+        return self._llm_batch("distill", ids, filters, model, force, limit, dry_run, progress)
+
+    def synthesize_profile(self, *, model: str | None = None) -> dict[str, Any]:
+        """A short paragraph about the user from their memories; ``profile()`` returns it."""
+        from aimem import llm_bridge
+        from aimem.services import llm_tasks
+
+        return llm_tasks.synthesize_profile(self.store, model=llm_bridge.get_model(model))
+
+    def _llm_batch(self, task: str, ids: Sequence[str], filters: Filters | None,
+                   model: str | None, force: bool, limit: int | None, dry_run: bool,
+                   progress: Callable[[int, int, str], None] | None) -> dict[str, Any]:
+        from aimem import llm_bridge
+        from aimem.services import llm_tasks
+
+        full = [c for c in (self.conversation_filter(p) for p in ids) if c]
+        run = getattr(llm_tasks, task)
+        return run(self.store, list(dict.fromkeys(full)), filters,
+                   model=llm_bridge.get_model(model), force=force, limit=limit,
+                   dry_run=dry_run, progress=progress).to_dict()
 
     def stats(self) -> dict[str, Any]:
         s = self.store.stats()

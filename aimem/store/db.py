@@ -575,3 +575,56 @@ class Store:
             "schema_version": q("PRAGMA user_version").fetchone()[0],
             "path": str(self.path), "size_bytes": size,
         }
+
+    # -- llm tasks ---------------------------------------------------------------------
+
+    _LLM_NEEDS = {
+        # no summary, or one written by aimem for other content (a summary that came with
+        # the source has no content hash: it stays until --force)
+        "summary": "NOT EXISTS (SELECT 1 FROM summaries s WHERE s.conversation = c.rowid "
+                   "AND (s.content_hash IS NULL OR s.content_hash IS c.content_hash))",
+        "tags": "NOT EXISTS (SELECT 1 FROM conversation_tags ct WHERE ct.conversation = c.rowid "
+                "AND ct.auto = 1)",
+        # no memory distilled from it since it was last imported (or changed)
+        "distill": "NOT EXISTS (SELECT 1 FROM memories mm WHERE mm.conversation = c.rowid "
+                   "AND mm.source = 'distill' AND mm.updated_at >= c.imported_at)",
+    }
+
+    def llm_candidates(self, filters: Filters | None = None, *, ids: Sequence[str] = (),
+                       need: str | None = None) -> list[tuple[int, str, str | None]]:
+        """(rowid, id, content_hash) of the conversations an llm task works on, oldest first.
+
+        ``ids`` (full ids) narrow the filters further; ``need`` ("summary", "tags",
+        "distill") keeps only the conversations that task has not done yet.
+        """
+        where, params = filter_sql(filters, "c", None)
+        if filters and filters.roles:
+            where += (f" AND c.rowid IN (SELECT conversation FROM messages WHERE role IN "
+                      f"({','.join('?' * len(filters.roles))}))")
+            params += filters.roles
+        if ids:
+            where += f" AND c.id IN ({','.join('?' * len(ids))})"
+            params += list(ids)
+        if need is not None:
+            where += " AND " + self._LLM_NEEDS[need]
+        return self.conn.execute(
+            f"SELECT c.rowid, c.id, c.content_hash FROM conversations c WHERE {where} "
+            "ORDER BY c.created_at IS NULL, c.created_at, c.id", params).fetchall()
+
+    def set_title(self, conv_rowid: int, title: str) -> None:
+        """Give a conversation a title (one proposed by a model, where the source had none)."""
+        self._unindex_conversation(conv_rowid)
+        self.conn.execute("UPDATE conversations SET title = ? WHERE rowid = ?", (title, conv_rowid))
+        self._index_conversation(conv_rowid)
+
+    def clear_auto_tags(self, conv_rowid: int) -> None:
+        """Drop a conversation's automatic tags (its manual ones stay)."""
+        self.conn.execute("DELETE FROM conversation_tags WHERE conversation = ? AND auto = 1",
+                          (conv_rowid,))
+        self._drop_unused_tags()
+
+    def conversation_memory_texts(self, conv_rowid: int) -> list[str]:
+        """The texts of the memories linked to a conversation (distilled from it), oldest first."""
+        return [r[0] for r in self.conn.execute(
+            "SELECT text FROM memories WHERE conversation = ? ORDER BY created_at, id",
+            (conv_rowid,))]

@@ -1,0 +1,197 @@
+"""One conversation: its messages in order, Markdown rendered, the matches marked.
+
+The message the search hit is scrolled into view and gets the cursor; ``n``/``N`` move
+the cursor between the messages that match the query, ``j``/``k`` between messages.
+Messages are mounted in batches so a long conversation shows its first screen at once.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.widgets import Footer, Static
+
+from aimem.errors import AimemError
+from aimem.services import Memory
+from aimem.services.filters import make_filters
+from aimem.tui.formatting import day
+from aimem.tui.screens.item_actions import ItemActions, Target
+from aimem.tui.search_state import SearchState
+from aimem.tui.widgets.busy_line import BusyLine
+from aimem.tui.widgets.message_view import MessageView
+
+BATCH = 40
+MAX_MATCHES = 1000
+
+
+def load(mem: Memory, conv_id: str, query: str) -> tuple[dict[str, Any], set[str]]:
+    """The conversation and the ids of its messages that match ``query``."""
+    conv = mem.show(conv_id)  # counts as a recall, like aimem show
+    matches: set[str] = set()
+    if query.strip():
+        f = make_filters(mem, conversation=conv["id"])
+        matches = {h["id"] for h in mem.search(query, f, limit=MAX_MATCHES, kinds=("message",))}
+    return conv, matches
+
+
+class ConversationScreen(ItemActions):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("n", "next_match(1)", "Next match"),
+        Binding("N", "next_match(-1)", "Prev match"),
+        Binding("j", "move(1)", "Next message", show=False),
+        Binding("k", "move(-1)", "Previous message", show=False),
+        Binding("c", "copy", "Copy message"),
+        Binding("t", "tags", "Tags"),
+        Binding("y", "copy_inject", "Copy inject"),
+        Binding("e", "export", "Export"),
+        Binding("s", "summarize", "Summarize",
+                tooltip="Write a summary with your llm model (aimem summarize)"),
+        Binding("d", "delete", "Delete"),
+        Binding("q,escape", "back", "Back"),
+    ]
+
+    def __init__(self, conv_id: str, *, focus: str | None = None,
+                 state: SearchState | None = None) -> None:
+        super().__init__()
+        self.conv_id = conv_id
+        self.focus_id = focus
+        self.state = state or SearchState()
+        self.conv: dict[str, Any] | None = None
+        self.matches: list[int] = []  # message indexes, in order
+        self.cursor = 0
+        self.changed = False
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="conv-title")
+        yield Static("", id="conv-meta")
+        yield Static("", id="conv-summary")
+        yield VerticalScroll(id="messages", can_focus=True)
+        yield BusyLine()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#messages").focus()
+        self._load()
+
+    @work(exclusive=True, group="conversation", exit_on_error=False)
+    async def _load(self) -> None:
+        try:
+            conv, match_ids = await self.browser.db.call(
+                lambda m: load(m, self.conv_id, self.state.query))
+        except AimemError as e:
+            self.notify(str(e), severity="error")
+            self.dismiss(self.changed)
+            return
+        self.conv = conv
+        messages = conv["messages"]
+        self.matches = [i for i, m in enumerate(messages) if m["id"] in match_ids]
+        focus = next((i for i, m in enumerate(messages) if m["id"] == self.focus_id), None)
+        if focus is None:
+            focus = self.matches[0] if self.matches else 0
+        self.cursor = focus
+        box = self.query_one("#messages", VerticalScroll)
+        views = [MessageView(m, index=i, match=m["id"] in match_ids)
+                 for i, m in enumerate(messages)]
+        # the batch with the focus first, so it can be shown at once; the rest after
+        first_batch = max(BATCH, focus + 5)
+        await box.mount_all(views[:first_batch])
+        self._show_header()
+        self._move_to(focus, animate=False)
+        for start in range(first_batch, len(views), BATCH):
+            await box.mount_all(views[start:start + BATCH])
+
+    @work(exclusive=True, group="header", exit_on_error=False)
+    async def _reload_header(self) -> None:
+        """After a change of tags or summary (the messages stay as they are)."""
+        try:
+            conv = await self.browser.db.call(lambda m: m.show(self.conv_id, record=False))
+        except AimemError as e:
+            self.notify(str(e), severity="error")
+            return
+        self.conv = conv
+        self._show_header()
+
+    def _show_header(self) -> None:
+        c = self.conv
+        if c is None:
+            return
+        self.query_one("#conv-title", Static).update(Content.styled(c.get("title") or
+                                                                    "(untitled)", "bold"))
+        n = len(c["messages"])
+        meta: list[str | tuple[str, str]] = [(c.get("source") or "", "$text-accent"),
+                                             f" · {day(c.get('created_at'))}"]
+        if c.get("model"):
+            meta.append(f" · {c['model']}")
+        meta.append(f" · {n} message{'s' if n != 1 else ''}")
+        if c.get("tags"):
+            meta.append((" · " + " ".join(f"#{t}" for t in c["tags"]), "$text-secondary"))
+        if self.matches:
+            at = self.matches.index(self.cursor) + 1 if self.cursor in self.matches else 0
+            meta.append((f" · match {at or '-'}/{len(self.matches)}", "bold $text-warning"))
+        elif self.state.query.strip():
+            meta.append((" · no match for the query here", "$text-muted"))
+        self.query_one("#conv-meta", Static).update(Content.assemble(*meta))
+        summary = self.query_one("#conv-summary", Static)
+        summary.display = bool(c.get("summary"))
+        summary.update(Content.styled(c.get("summary") or "", "italic $text-muted"))
+
+    def _views(self) -> list[MessageView]:
+        return list(self.query_one("#messages").query_children(MessageView))
+
+    def _move_to(self, index: int, *, animate: bool = True) -> None:
+        views = self._views()
+        if not views:
+            return
+        index = max(0, min(index, len(views) - 1))
+        for v in views:
+            v.set_class(v.index == index, "-cursor")
+        self.cursor = index
+        box = self.query_one("#messages", VerticalScroll)
+        box.scroll_to_widget(views[index], animate=animate, top=True)
+        self._show_header()
+
+    # -- keys -------------------------------------------------------------------------
+
+    def action_next_match(self, step: int) -> None:
+        if not self.matches:
+            self.notify("no message here matches the query" if self.state.query.strip()
+                        else "no query: search first, then open a result", severity="warning")
+            return
+        if step > 0:
+            following = [i for i in self.matches if i > self.cursor]
+            target = following[0] if following else self.matches[0]
+        else:
+            before = [i for i in self.matches if i < self.cursor]
+            target = before[-1] if before else self.matches[-1]
+        self._move_to(target)
+
+    def action_move(self, step: int) -> None:
+        self._move_to(self.cursor + step)
+
+    def action_back(self) -> None:
+        self.dismiss(self.changed)
+
+    # -- the current item -------------------------------------------------------------
+
+    def target(self) -> Target | None:
+        if self.conv is None:
+            return None
+        messages = self.conv["messages"]
+        text = messages[self.cursor]["text"] if 0 <= self.cursor < len(messages) else None
+        return Target("conversation", self.conv["id"], self.conv.get("title") or "(untitled)",
+                      text)
+
+    def search_state(self) -> SearchState:
+        return self.state
+
+    def item_changed(self, target: Target, *, deleted: bool = False) -> None:
+        self.changed = True
+        if deleted:
+            self.dismiss(True)
+        else:
+            self._reload_header()

@@ -1,0 +1,70 @@
+"""Every key binding, screen by screen, read from the bindings themselves."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+EXTRA = {
+    "Search": [("type", "search as you type (an empty box lists the newest)"),
+               ("↓ ↑ tab", "into the results"), ("esc", "to the results, then quit")],
+    "Results": [("any letter", "back to typing in the search box")],
+    "Everywhere": [("ctrl+p", "command palette: themes, memories, keys"),
+                   ("ctrl+q", "quit at once")],
+}
+
+
+def _bindings(cls: type) -> list[Binding]:
+    out = []
+    for b in getattr(cls, "BINDINGS", []):
+        if isinstance(b, Binding) and b.description:
+            out.append(b)
+    return out
+
+
+def sections() -> list[tuple[str, list[tuple[str, str]]]]:
+    from aimem.tui.app import BrowseApp
+    from aimem.tui.screens.conversation import ConversationScreen
+    from aimem.tui.screens.item_actions import SUMMARIZE_HINT, can_summarize
+    from aimem.tui.screens.search import SearchScreen
+    from aimem.tui.widgets.memory_list import MemoryList
+    from aimem.tui.widgets.result_list import ResultList
+
+    groups: list[tuple[str, list[Any]]] = [
+        ("Search", _bindings(SearchScreen)), ("Results", _bindings(ResultList)),
+        ("Conversation", _bindings(ConversationScreen)), ("Memories", _bindings(MemoryList)),
+        ("Everywhere", _bindings(BrowseApp)),
+    ]
+    out = []
+    for name, bindings in groups:
+        rows = [(b.key.replace(",", " ").replace("slash", "/"),
+                 b.description + (f" ({SUMMARIZE_HINT})" if b.action.endswith("summarize")
+                                  and not can_summarize() else "")) for b in bindings]
+        out.append((name, rows + EXTRA.get(name, [])))
+    return out
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,question_mark,f1", "dismiss", "Close"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(classes="dialog")
+
+    def compose(self) -> ComposeResult:
+        parts: list[str | tuple[str, str]] = []
+        for name, rows in sections():
+            parts += [(name, "bold $text-accent"), "\n"]
+            for key, what in rows:
+                parts += [(f"  {key:<14}", "bold"), f"{what}\n"]
+            parts.append("\n")
+        parts.append(("esc closes this", "$text-muted"))
+        with VerticalScroll(classes="dialog-box help-box"):
+            yield Static(Content.assemble(*parts), id="help-text")

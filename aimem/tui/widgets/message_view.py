@@ -1,0 +1,60 @@
+"""One message of an open conversation: who and when, then the text as Markdown.
+
+A single widget per message (its Markdown drawn as lines, see ``markdown_text``), so a
+conversation of hundreds of messages opens and scrolls quickly.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.content import Content
+from textual.geometry import Size
+from textual.widget import Widget
+
+from aimem.tui.formatting import when
+from aimem.tui.widgets.markdown_text import Block, layout, parse
+
+
+class MessageView(Widget):
+    DEFAULT_CSS = """
+    MessageView {
+        height: auto;
+        text-wrap: nowrap;
+    }
+    """
+
+    def __init__(self, message: dict[str, Any], *, index: int, match: bool = False) -> None:
+        role = message.get("role") or "user"
+        super().__init__(classes=f"message -{role}" + (" -match" if match else ""))
+        self.message = message
+        self.index = index
+        self.match = match
+        self._blocks: list[Block] | None = None
+        self._lines: tuple[int, Content] | None = None
+
+    def head(self) -> Content:
+        m = self.message
+        who = m.get("role") or "user"
+        if m.get("author"):
+            who += f" ({m['author']})"
+        parts: list[str | tuple[str, str]] = [(who, "bold")]
+        if m.get("created_at"):
+            parts.append((f"  {when(m['created_at'])}", "$text-muted"))
+        if self.match:
+            parts.append(("  ● match", "bold $text-warning"))
+        return Content.assemble(*parts)
+
+    def _rendered(self, width: int) -> Content:
+        if self._lines is None or self._lines[0] != width:
+            if self._blocks is None:
+                self._blocks = parse(self.message.get("text") or "")
+            lines = [self.head(), *layout(self._blocks, width)]
+            self._lines = (width, Content("\n").join(lines))
+        return self._lines[1]
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return self._rendered(width).plain.count("\n") + 1
+
+    def render(self) -> Content:
+        return self._rendered(self.content_size.width)

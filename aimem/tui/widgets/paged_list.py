@@ -1,0 +1,77 @@
+"""A list of rows loaded a page at a time, the next page on demand.
+
+Only the rows fetched so far are in the list (a page at a time); moving near the end,
+or pressing ``end``, asks the screen for the next page with a :class:`NeedMore` message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from textual.binding import Binding, BindingType
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+PAGE = 50
+NEAR_END = 5
+
+
+class PagedList(OptionList):
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("end", "last", "Last", show=False)]
+
+    class NeedMore(Message):
+        """The cursor is near the end of what is loaded, and more rows may exist."""
+
+    def __init__(self, *, prompt: Callable[[dict[str, Any]], Content],
+                 id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.rows: list[dict[str, Any]] = []
+        self.more = False
+        self._prompt = prompt
+        self._asked = False
+
+    def show_rows(self, rows: list[dict[str, Any]], *, more: bool, append: bool = False,
+                  keep: str | None = None) -> None:
+        """Replace (or extend) the rows; ``keep``: an id to keep the cursor on."""
+        if append:
+            seen = {r["id"] for r in self.rows}
+            rows = [r for r in rows if r["id"] not in seen]
+            self.rows += rows
+            self.add_options(Option(self._prompt(r)) for r in rows)
+        else:
+            self.rows = list(rows)
+            self.set_options(Option(self._prompt(r)) for r in self.rows)
+            index = next((i for i, r in enumerate(self.rows) if r["id"] == keep), 0)
+            self.highlighted = index if self.rows else None
+        self.more = more
+        self._asked = False
+
+    def update_row(self, index: int, row: dict[str, Any]) -> None:
+        self.rows[index] = row
+        self.replace_option_prompt_at_index(index, self._prompt(row))
+
+    def remove_row(self, index: int) -> None:
+        del self.rows[index]
+        self.remove_option_at_index(index)
+
+    @property
+    def current(self) -> dict[str, Any] | None:
+        if self.highlighted is None or not 0 <= self.highlighted < len(self.rows):
+            return None
+        return self.rows[self.highlighted]
+
+    def watch_highlighted(self, highlighted: int | None) -> None:
+        super().watch_highlighted(highlighted)
+        if (highlighted is not None and self.more and not self._asked
+                and highlighted >= len(self.rows) - NEAR_END):
+            self._asked = True
+            self.post_message(self.NeedMore())
+
+    def action_last(self) -> None:
+        if self.more and not self._asked:
+            self._asked = True
+            self.post_message(self.NeedMore())
+        super().action_last()
