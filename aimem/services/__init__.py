@@ -52,13 +52,16 @@ class Memory:
     def close(self) -> None:
         self.store.close()
 
-    def interrupt(self) -> None:
-        """Abort the query running on this database now (it raises sqlite3 "interrupted").
+    def abort_when(self, check: Callable[[], bool] | None, *, every: int = 10_000) -> None:
+        """Make a running query stop as soon as ``check()`` is true (sqlite3 "interrupted").
 
-        The one method that may be called from another thread: the TUI uses it to stop a
-        search-as-you-type query that a newer keystroke has made stale.
+        ``check`` runs on this Memory's thread every ``every`` SQLite steps; None removes
+        it. The TUI uses it to drop a search-as-you-type query a newer keystroke made stale.
         """
-        self.store.conn.interrupt()
+        if check is None:
+            self.store.conn.set_progress_handler(None, 0)
+        else:
+            self.store.conn.set_progress_handler(lambda: 1 if check() else 0, every)
 
     def __enter__(self) -> Memory:
         return self

@@ -4,15 +4,14 @@ SQLite connections must stay on the thread that opened them, and the UI thread m
 never wait for a query. So every call goes to a single worker thread that owns the
 :class:`~aimem.services.Memory`; the UI awaits the result. Search-as-you-type adds one
 rule: a newer search makes the older one stale. A stale search that has not started is
-skipped, and one that is running is interrupted (``Memory.interrupt``), so the newest
-keystroke never waits behind queries nobody will see.
+skipped, and one that is running stops at its next check (``Memory.abort_when``), so
+the newest keystroke never waits behind queries nobody will see.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
-import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -32,9 +31,7 @@ class Database:
         self.path = path
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aimem-db")
         self._mem: Memory | None = None
-        self._lock = threading.Lock()
-        self._search_gen = 0
-        self._running: int | None = None  # generation of the search running now
+        self._search_gen = 0  # bumped on the UI thread, read on the database thread
 
     def _memory(self) -> Memory:  # on the database thread only
         if self._mem is None:
@@ -47,30 +44,25 @@ class Database:
 
     async def search(self, fn: Callable[[Memory], T]) -> T:
         """Like :meth:`call` for a query a newer one replaces; raises :class:`Stale`."""
-        with self._lock:
-            self._search_gen += 1
-            gen = self._search_gen
-            if self._running is not None and self._mem is not None:
-                self._mem.interrupt()  # the lock keeps the thread inside that stale search
+        self._search_gen += 1
+        gen = self._search_gen
+
+        def stale() -> bool:
+            return gen != self._search_gen
 
         def job() -> T:
-            with self._lock:
-                if gen != self._search_gen:
-                    raise Stale()
-                self._running = gen
+            if stale():
+                raise Stale()
+            mem = self._memory()
+            mem.abort_when(stale)
             try:
-                mem = self._memory()
-                try:
-                    return fn(mem)
-                except sqlite3.OperationalError as e:
-                    if "interrupt" not in str(e):
-                        raise
-                    if gen != self._search_gen:
-                        raise Stale() from None
-                    return fn(mem)  # an interrupt meant for the search before: once more
+                return fn(mem)
+            except sqlite3.OperationalError as e:
+                if stale() and "interrupt" in str(e):
+                    raise Stale() from None
+                raise
             finally:
-                with self._lock:
-                    self._running = None
+                mem.abort_when(None)
 
         return await asyncio.wrap_future(self._pool.submit(job))
 

@@ -7,6 +7,7 @@ Messages are mounted in batches so a long conversation shows its first screen at
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, ClassVar
 
 from textual import work
@@ -29,14 +30,12 @@ BATCH = 40
 MAX_MATCHES = 1000
 
 
-def load(mem: Memory, conv_id: str, query: str) -> tuple[dict[str, Any], set[str]]:
-    """The conversation and the ids of its messages that match ``query``."""
-    conv = mem.show(conv_id)  # counts as a recall, like aimem show
-    matches: set[str] = set()
-    if query.strip():
-        f = make_filters(mem, conversation=conv["id"])
-        matches = {h["id"] for h in mem.search(query, f, limit=MAX_MATCHES, kinds=("message",))}
-    return conv, matches
+def matching(mem: Memory, conv_id: str, query: str) -> set[str]:
+    """The ids of the messages of a conversation that match ``query``."""
+    if not query.strip():
+        return set()
+    f = make_filters(mem, conversation=conv_id)
+    return {h["id"] for h in mem.search(query, f, limit=MAX_MATCHES, kinds=("message",))}
 
 
 class ConversationScreen(ItemActions):
@@ -80,30 +79,49 @@ class ConversationScreen(ItemActions):
 
     @work(exclusive=True, group="conversation", exit_on_error=False)
     async def _load(self) -> None:
-        try:
-            conv, match_ids = await self.browser.db.call(
-                lambda m: load(m, self.conv_id, self.state.query))
+        db, query = self.browser.db, self.state.query
+        try:  # showing counts as a recall, like aimem show
+            if self.focus_id:  # the hit is known: show it first, mark the other matches after
+                conv, match_ids = await db.call(lambda m: m.show(self.conv_id)), None
+            else:
+                conv = await db.call(lambda m: m.show(self.conv_id))
+                match_ids = await db.call(lambda m: matching(m, conv["id"], query))
         except AimemError as e:
             self.notify(str(e), severity="error")
             self.dismiss(self.changed)
             return
         self.conv = conv
         messages = conv["messages"]
-        self.matches = [i for i, m in enumerate(messages) if m["id"] in match_ids]
+        ids = match_ids or set()
+        self.matches = [i for i, m in enumerate(messages) if m["id"] in ids]
         focus = next((i for i, m in enumerate(messages) if m["id"] == self.focus_id), None)
         if focus is None:
             focus = self.matches[0] if self.matches else 0
         self.cursor = focus
         box = self.query_one("#messages", VerticalScroll)
-        views = [MessageView(m, index=i, match=m["id"] in match_ids)
-                 for i, m in enumerate(messages)]
+        views = [MessageView(m, index=i, match=m["id"] in ids) for i, m in enumerate(messages)]
         # the batch with the focus first, so it can be shown at once; the rest after
         first_batch = max(BATCH, focus + 5)
         await box.mount_all(views[:first_batch])
         self._show_header()
         self._move_to(focus, animate=False)
+        if match_ids is None:
+            try:
+                match_ids = await db.call(lambda m: matching(m, conv["id"], query))
+            except AimemError:
+                match_ids = set()
+            self.matches = [i for i, m in enumerate(messages) if m["id"] in match_ids]
+            for v in views:
+                v.mark(v.message["id"] in match_ids)
+            self._show_header()
         for start in range(first_batch, len(views), BATCH):
+            await self._painted()  # the screen first, then the rest of a long conversation
             await box.mount_all(views[start:start + BATCH])
+
+    async def _painted(self) -> None:
+        done = asyncio.get_running_loop().create_future()
+        self.call_after_refresh(lambda: done.done() or done.set_result(None))
+        await done
 
     @work(exclusive=True, group="header", exit_on_error=False)
     async def _reload_header(self) -> None:

@@ -11,13 +11,20 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-EXTRA = {
+BEFORE = {
     "Search": [("type", "search as you type (an empty box lists the newest)"),
                ("↓ ↑ tab", "into the results"), ("esc", "to the results, then quit")],
-    "Results": [("any letter", "back to typing in the search box")],
+}
+AFTER = {
+    "Results": [("other letters", "back to typing in the search box")],
     "Everywhere": [("ctrl+p", "command palette: themes, memories, keys"),
                    ("ctrl+q", "quit at once")],
 }
+KEY_NAMES = {"question_mark": "?", "slash": "/", "escape": "esc"}
+
+
+def key_names(keys: str) -> str:
+    return " ".join(KEY_NAMES.get(k, k) for k in keys.split(","))
 
 
 def _bindings(cls: type) -> list[Binding]:
@@ -43,10 +50,10 @@ def sections() -> list[tuple[str, list[tuple[str, str]]]]:
     ]
     out = []
     for name, bindings in groups:
-        rows = [(b.key.replace(",", " ").replace("slash", "/"),
+        rows = [(key_names(b.key),
                  b.description + (f" ({SUMMARIZE_HINT})" if b.action.endswith("summarize")
                                   and not can_summarize() else "")) for b in bindings]
-        out.append((name, rows + EXTRA.get(name, [])))
+        out.append((name, BEFORE.get(name, []) + rows + AFTER.get(name, [])))
     return out
 
 

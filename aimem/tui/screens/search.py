@@ -36,12 +36,12 @@ class SearchScreen(ItemActions):
         Binding("ctrl+t", "pick_tag", "Tag"),
         Binding("ctrl+o", "cycle_period", "Time"),
         Binding("ctrl+l", "clear_filters", "Clear filters", show=False),
-        Binding("down", "into_results('cursor_down')", "Results", show=False),
+        Binding("down", "into_results('cursor_down')", show=False),
         Binding("up", "into_results('cursor_up')", show=False),
         Binding("pagedown", "into_results('page_down')", show=False),
         Binding("pageup", "into_results('page_up')", show=False),
         Binding("tab", "into_results('')", show=False),
-        Binding("escape", "back", "Quit", show=False),
+        Binding("escape", "back", show=False),
     ]
 
     def __init__(self, query: str = "") -> None:

@@ -33,6 +33,14 @@ class MessageView(Widget):
         self._blocks: list[Block] | None = None
         self._lines: tuple[int, Content] | None = None
 
+    def mark(self, match: bool) -> None:
+        """Mark it as matching the query (or not); its head line says so."""
+        if match != self.match:
+            self.match = match
+            self.set_class(match, "-match")
+            self._lines = None
+            self.refresh()
+
     def head(self) -> Content:
         m = self.message
         who = m.get("role") or "user"
