@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
+from aimem import jsonio
 from aimem.errors import ImportFailed
 from aimem.models import Conversation, MemoryItem, Skipped
 
@@ -139,3 +140,22 @@ def error_line(e: Exception) -> str:
     arg = e.args[0] if e.args else ""
     text = arg.decode("utf-8", "replace") if isinstance(arg, bytes) else str(e)
     return (text.strip().splitlines() or [type(e).__name__])[0].strip()
+
+
+NOT_AN_OBJECT = "not a JSON object"
+
+
+def log_record(raw: bytes, where: str) -> dict[str, Any] | Skipped:
+    """One line of a JSON Lines log that a tool appends to while it runs (Claude Code,
+    Codex, Gemini CLI): the object, or a Skipped saying why not. A last line without its
+    newline is reported as cut, since the tool may still be writing it."""
+    try:
+        obj = jsonio.loads(raw)
+    except jsonio.JSONDecodeError:
+        if not raw.endswith(b"\n"):
+            return Skipped(where, "truncated last line (the session may still have been "
+                                  "writing it)")
+        return Skipped(where, "not valid JSON")
+    if not isinstance(obj, dict):
+        return Skipped(where, NOT_AN_OBJECT)
+    return obj

@@ -76,7 +76,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aimem import jsonio
-from aimem.importers.base import HEAD_SIZE, Input, Item
+from aimem.importers.base import HEAD_SIZE, NOT_AN_OBJECT, Input, Item, log_record
 from aimem.models import Conversation, Message, Skipped
 from aimem.timeutil import to_epoch
 
@@ -89,7 +89,6 @@ TOOL_TEXT_LIMIT = 4000
 BOOKKEEPING = {"file-history-snapshot", "queue-operation", "progress", "last-prompt", "mode",
                "attachment", "turn_end", "pr-link", "system"}
 TASK_TOOLS = {"Task", "Agent"}
-_BOM = b"\xef\xbb\xbf"
 
 # Injected context inside a prompt or tool result: never what the user typed.
 _INJECTED = re.compile(r"<(system-reminder|ide_opened_file|ide_selection|ide_diagnostics|"
@@ -232,8 +231,6 @@ class _Parser:
     def run(self) -> Iterator[Item]:
         with self.inp.open() as f:
             for lineno, raw in enumerate(f, 1):
-                if lineno == 1 and raw.startswith(_BOM):
-                    raw = raw[len(_BOM):]
                 if not raw.strip():
                     continue
                 self.lines += 1
@@ -250,18 +247,10 @@ class _Parser:
 
     def line(self, raw: bytes, lineno: int) -> Iterator[Item]:
         where = f"{self.inp.name}: line {lineno}"
-        try:
-            obj = jsonio.loads(raw)
-        except jsonio.JSONDecodeError:
-            self.bad += 1
-            if not raw.endswith(b"\n"):
-                yield Skipped(where, "truncated last line (the session may still have been "
-                                     "writing it)")
-            else:
-                yield Skipped(where, "not valid JSON")
-            return
-        if not isinstance(obj, dict):
-            yield Skipped(where, "not a JSON object")
+        obj = log_record(raw, where)
+        if isinstance(obj, Skipped):
+            self.bad += obj.reason != NOT_AN_OBJECT
+            yield obj
             return
         kind = obj.get("type")
         if not isinstance(kind, str):

@@ -79,7 +79,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from aimem import jsonio
-from aimem.importers.base import HEAD_SIZE, Input, Item
+from aimem.importers.base import HEAD_SIZE, NOT_AN_OBJECT, Input, Item, log_record
 from aimem.importers.claude_code import clip
 from aimem.models import Conversation, Message, Skipped
 from aimem.timeutil import to_epoch
@@ -88,7 +88,6 @@ NAME = "codex"
 SOURCE = "codex"
 DESCRIPTION = "Codex CLI rollouts (~/.codex/sessions/YYYY/MM/DD/rollout-*.jsonl)"
 
-_BOM = b"\xef\xbb\xbf"
 # Envelope record types that hold no conversation text of their own.
 BOOKKEEPING = {"turn_context", "event_msg", "world_state", "inter_agent_communication",
                "inter_agent_communication_metadata"}
@@ -212,8 +211,6 @@ class _Parser:
             return
         with self.inp.open() as f:
             for lineno, raw in enumerate(f, 1):
-                if lineno == 1 and raw.startswith(_BOM):
-                    raw = raw[len(_BOM):]
                 if not raw.strip():
                     continue
                 self.lines += 1
@@ -258,18 +255,10 @@ class _Parser:
 
     def line(self, raw: bytes, lineno: int) -> Iterator[Item]:
         where = f"{self.inp.name}: line {lineno}"
-        try:
-            obj = jsonio.loads(raw)
-        except jsonio.JSONDecodeError:
-            self.bad += 1
-            if not raw.endswith(b"\n"):
-                yield Skipped(where, "truncated last line (the session may still have been "
-                                     "writing it)")
-            else:
-                yield Skipped(where, "not valid JSON")
-            return
-        if not isinstance(obj, dict):
-            yield Skipped(where, "not a JSON object")
+        obj = log_record(raw, where)
+        if isinstance(obj, Skipped):
+            self.bad += obj.reason != NOT_AN_OBJECT
+            yield obj
             return
         if is_envelope(obj):
             yield from self.envelope(obj, lineno, where)

@@ -52,7 +52,7 @@ from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
 from aimem import jsonio
-from aimem.importers.base import HEAD_SIZE, Input, Item
+from aimem.importers.base import HEAD_SIZE, Input, Item, log_record
 from aimem.importers.claude_code import clip
 from aimem.models import Conversation, Message, Skipped
 from aimem.timeutil import to_epoch
@@ -61,7 +61,6 @@ NAME = "gemini_cli"
 SOURCE = "gemini-cli"
 DESCRIPTION = "Gemini CLI sessions (~/.gemini/tmp/<project>/chats/session-*.json[l])"
 
-_BOM = b"\xef\xbb\xbf"
 NOTICE_TYPES = {"info", "error", "warning"}
 _WINDOWS_PATH = re.compile(r"^[A-Za-z]:[\\/]")
 MAX_PATH_CANDIDATES = 2000
@@ -198,8 +197,6 @@ def parse(inp: Input) -> Iterator[Item]:
 def _parse(inp: Input) -> Iterator[Item]:
     with inp.open() as f:
         data = f.read()
-    if data.startswith(_BOM):
-        data = data[len(_BOM):]
     if not data.strip():
         raise inp.fail("empty file")
     first, _, _rest = data.lstrip().partition(b"\n")
@@ -236,22 +233,14 @@ def _legacy(inp: Input, obj: dict[str, Any]) -> Iterator[Item]:
 
 def _jsonl(inp: Input, data: bytes) -> Iterator[Item]:
     s = _Session(inp)
-    lines = data.split(b"\n")
     started = False
-    for lineno, raw in enumerate(lines, 1):
+    for lineno, raw in enumerate(data.splitlines(keepends=True), 1):
         if not raw.strip():
             continue
         where = f"{inp.name}: line {lineno}"
-        try:
-            obj = jsonio.loads(raw)
-        except jsonio.JSONDecodeError:
-            last = all(not rest.strip() for rest in lines[lineno:])
-            cut = last and not data.endswith(b"\n")
-            yield Skipped(where, "truncated last line (the session may still have been "
-                                 "writing it)" if cut else "not valid JSON")
-            continue
-        if not isinstance(obj, dict):
-            yield Skipped(where, "not a JSON object")
+        obj = log_record(raw, where)
+        if isinstance(obj, Skipped):
+            yield obj
             continue
         if not started:
             s.meta = {k: v for k, v in obj.items() if k != "messages"}
