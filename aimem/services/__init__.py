@@ -58,10 +58,7 @@ class Memory:
         ``check`` runs on this Memory's thread every ``every`` SQLite steps; None removes
         it. The TUI uses it to drop a search-as-you-type query a newer keystroke made stale.
         """
-        if check is None:
-            self.store.conn.set_progress_handler(None, 0)
-        else:
-            self.store.conn.set_progress_handler(lambda: 1 if check() else 0, every)
+        self.store.abort_when(check, every=every)
 
     def __enter__(self) -> Memory:
         return self

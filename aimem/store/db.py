@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -123,6 +123,13 @@ class Store:
 
     def close(self) -> None:
         self.conn.close()
+
+    def abort_when(self, check: Callable[[], bool] | None, *, every: int = 10_000) -> None:
+        """Stop the running statement (sqlite3 "interrupted") once ``check()`` is true."""
+        if check is None:
+            self.conn.set_progress_handler(None, 0)
+        else:
+            self.conn.set_progress_handler(lambda: 1 if check() else 0, every)
 
     @contextmanager
     def transaction(self, *, rollback: bool = False) -> Iterator[None]:
