@@ -159,3 +159,15 @@ def test_each_command_loads_from_its_own_module() -> None:
                 "print(sorted(m for m in sys.modules if m.startswith('aimem.cli.cmd_')))")
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
         assert out.returncode == 0, (name, out.stderr)
+
+
+def test_a_failed_first_command_leaves_no_empty_database(tmp_path: Path) -> None:
+    db = tmp_path / "new.db"
+    for args in (["import", str(tmp_path / "missing.json")], ["remember", "x", "--kind", "gossip"]):
+        proc = run_aimem("--db", str(db), *args)
+        assert proc.returncode == 1 and proc.stderr.count(b"\n") == 1, args
+        assert not list(tmp_path.glob("new.db*")), args
+    run_aimem("--db", str(db), "remember", "kept", check=True)
+    before = dump_db(db)
+    assert run_aimem("--db", str(db), "import", str(tmp_path / "missing.json")).returncode == 1
+    assert db.exists() and dump_db(db) == before  # an existing database is never removed

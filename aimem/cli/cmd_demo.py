@@ -18,6 +18,7 @@ EPILOG = """Examples:
   aimem demo --reset"""
 
 QUERY = "sourdough starter"
+INJECT_QUERY = "rust port"
 
 
 @app.command(epilog=EPILOG)
@@ -47,9 +48,14 @@ def demo(
                   f"{report.messages_added} messages added, {report.memories_added} memories")
         con.print(f"\n[bold]$ aimem search {QUERY}[/]")
         _print_hits(mem.search(QUERY, limit=5, kinds=("message", "memory")))
+        con.print(f'\n[bold]$ aimem inject "{INJECT_QUERY}" --budget 400[/]  '
+                  "[dim](the block to paste into a new chat)[/]")
+        con.print(mem.inject(INJECT_QUERY, budget=400), markup=False, highlight=False,
+                  end="")
     con.print("\n[bold]Try next[/]")
     for cmd in (f'aimem --db {db} search "database is locked"',
                 f"aimem --db {db} search kyoto --source gemini",
+                f'aimem --db {db} inject "kyoto trip" | pbcopy',
                 f"aimem --db {db} list",
                 f"aimem --db {db} stats",
                 "aimem import ~/Downloads/<your ChatGPT export>.zip"):

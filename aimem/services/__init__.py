@@ -37,13 +37,16 @@ def _with_iso(hit: dict[str, Any]) -> dict[str, Any]:
 class Memory:
     """aimem's memory: one database, and everything that can be done with it."""
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Store, *, created: bool = False):
         self.store = store
+        self.created = created  # this Memory made the database file: see __exit__
 
     @classmethod
     def open(cls, db: str | os.PathLike[str] | None = None, *, create: bool = True) -> Memory:
         """Open the database (``None``: the default location); ``create=False`` for reads."""
-        return cls(Store.open(db_path(db), create=create))
+        path = db_path(db)
+        existed = path.exists()
+        return cls(Store.open(path, create=create), created=not existed)
 
     @property
     def path(self) -> Path:
@@ -63,8 +66,13 @@ class Memory:
     def __enter__(self) -> Memory:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        """Close; a database this Memory created is removed again when the block failed,
+        so a command that fails (a missing file, bad input) leaves no empty database."""
         self.close()
+        if exc_type is not None and self.created:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{self.store.path}{suffix}").unlink(missing_ok=True)
 
     # -- import / export ----------------------------------------------------------------
 
