@@ -9,7 +9,6 @@ that leaves the database untouched when anything goes wrong.
 from __future__ import annotations
 
 import hashlib
-import re
 import sqlite3
 import time
 from collections import Counter
@@ -25,7 +24,6 @@ from aimem.store.db import Store
 # progress(bytes_done, bytes_total, conversations_done)
 Progress = Callable[[int, int, int], None]
 
-_SPACES = re.compile(r"\s+")
 
 
 def _content_hash(c: Conversation) -> str:

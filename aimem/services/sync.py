@@ -68,7 +68,8 @@ def known_sources() -> list[Source]:
         Source("claude-code", _env_path("CLAUDE_CONFIG_DIR", "~/.claude") / "projects",
                "**/*.jsonl"),
         Source("codex", _env_path("CODEX_HOME", "~/.codex") / "sessions", "**/*.jsonl"),
-        Source("gemini-cli", Path("~/.gemini/tmp").expanduser(), "**/chats/*.json*"),
+        # chats/<session>.json(l), and sub-agents in chats/<parent session>/
+        Source("gemini-cli", Path("~/.gemini/tmp").expanduser(), "**/chats/**/*.json*"),
         Source("llm", llm_logs_path(), None),
     ]
 
