@@ -301,3 +301,95 @@ def test_zips_inside_a_folder_are_expanded(db: Path, tmp_path: Path) -> None:
     report = import_json(db, str(folder))
     assert len(report["files"]) == 2
     assert report["conversations_added"] == 2 and report["conversations_unchanged"] == 1
+
+
+def _single_object() -> dict:  # type: ignore[type-arg]
+    return json.loads((SHARED_CHATGPT / "librechat_chatgpt-tree.json").read_text())[0]
+
+
+def test_single_conversation_object_is_detected_and_forced(db: Path, tmp_path: Path) -> None:
+    """What browser exporters and the backend API save: one conversation, no list around it."""
+    if not SHARED_CHATGPT.is_dir():
+        pytest.skip("../shared/fixtures is absent")
+    conv = _single_object()
+    src = tmp_path / "one.json"
+    src.write_text(json.dumps(conv, indent=2))
+    (expected,), _ = parse(SHARED_CHATGPT / "librechat_chatgpt-tree.json")
+    report = json.loads(run_aimem("--db", str(db), "import", str(src), "--json",
+                                  check=True).stdout)
+    assert report["files"][0]["format"] == "chatgpt"
+    assert report["conversations_added"] == 1
+    assert report["messages_added"] == len(expected.messages)
+    # the same conversation inside a full export is the same conversation: nothing changes
+    full = json.loads(run_aimem("--db", str(db), "import",
+                                str(SHARED_CHATGPT / "librechat_chatgpt-tree.json"), "--json",
+                                check=True).stdout)
+    assert full["conversations_unchanged"] == 1 and full["messages_added"] == 0
+    other = tmp_path / "forced.db"
+    forced = json.loads(run_aimem("--db", str(other), "import", str(src), "--format", "chatgpt",
+                                  "--json", check=True).stdout)
+    assert forced["conversations_added"] == 1
+    again = json.loads(run_aimem("--db", str(other), "import", str(src), "--json",
+                                 check=True).stdout)
+    assert again["conversations_unchanged"] == 1
+    assert detect(input_from_path(src)) is chatgpt
+
+
+def test_missing_current_node_and_children_that_are_not_in_the_mapping(db: Path,
+                                                                       tmp_path: Path) -> None:
+    """A cut export: current_node and the leaf's children are gone, the root too."""
+    def node(nid: str, parent: str, children: list[str], role: str, text: str,
+             t: float) -> dict:  # type: ignore[type-arg]
+        return {"id": nid, "parent": parent, "children": children, "message": {
+            "id": nid, "author": {"role": role}, "create_time": t,
+            "content": {"content_type": "text", "parts": [text]}}}
+    conv = {"title": "cut", "create_time": 1.0, "conversation_id": "cut-1",
+            "current_node": "n9", "mapping": {
+                "n1": node("n1", "n0", ["n2"], "user", "first question", 1.0),
+                "n2": node("n2", "n1", ["n3", "n2b"], "assistant", "first answer", 2.0),
+                "n3": node("n3", "n2", ["n9"], "user", "second question", 3.0),
+                "n2b": node("n2b", "n2", [], "user", "older edit", 2.5)}}
+    src = tmp_path / "conversations.json"
+    src.write_text(json.dumps([conv]))
+    proc = run_aimem("--db", str(db), "import", str(src), "--json")
+    assert proc.returncode == 0, proc.stderr.decode()
+    out = json.loads(run_aimem("--db", str(db), "export", check=True).stdout)
+    assert [(m["role"], m["text"]) for m in out["messages"]] == [
+        ("user", "first question"), ("assistant", "first answer"), ("user", "second question")]
+    again = json.loads(run_aimem("--db", str(db), "import", str(src), "--json",
+                                 check=True).stdout)
+    assert again["conversations_unchanged"] == 1
+
+
+def test_zip_with_only_a_readme_is_not_an_export(db: Path, tmp_path: Path) -> None:
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("readme.txt", "This archive holds your data.\nThanks for using us.\n")
+    proc = run_aimem("--db", str(db), "import", str(archive))
+    assert proc.returncode == 1
+    assert proc.stderr.decode() == f"aimem: error: {archive}: no recognised export in it\n"
+    assert not db.exists() or dump_db(db).get("conversations") == []
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "notes.md").write_text("# Notes\n\nJust some notes.\n")
+    proc = run_aimem("--db", str(db), "import", str(folder))
+    assert proc.returncode == 1
+    # plain text with turn markers inside a zip is still a conversation
+    chat = tmp_path / "chat.zip"
+    with zipfile.ZipFile(chat, "w") as z:
+        z.writestr("chat.md", "User: hello there\nAssistant: hi, how can I help?\n")
+    report = json.loads(run_aimem("--db", str(db), "import", str(chat), "--json",
+                                  check=True).stdout)
+    assert report["conversations_added"] == 1
+
+
+@pytest.mark.parametrize("cut", [40, 300, 2000])
+def test_truncated_single_object_says_truncated(db: Path, tmp_path: Path, cut: int) -> None:
+    if not SHARED_CHATGPT.is_dir():
+        pytest.skip("../shared/fixtures is absent")
+    src = tmp_path / "cut.json"
+    src.write_bytes(json.dumps(_single_object(), indent=2).encode()[:cut])
+    proc = run_aimem("--db", str(db), "import", str(src))
+    assert proc.returncode == 1
+    err = proc.stderr.decode()
+    assert err.startswith(f"aimem: error: {src}: truncated") and err.count("\n") == 1, err

@@ -1,5 +1,9 @@
 """ChatGPT data export: ``conversations.json`` and its ``conversations-NNN.json`` shards.
 
+Also a single conversation object on its own (``{"title", "mapping", "current_node",
+...}``, what browser exporters and the backend API save) and the
+``{"conversations": [...]}`` wrapper.
+
 See ``docs/formats.md`` §1. Each conversation is a tree of nodes (``mapping``); the
 transcript people saw is the path from the root to ``current_node``. We import that
 path only, with the messages the ChatGPT UI hides left out (§1.6). Files are parsed
@@ -30,23 +34,40 @@ CITATION = re.compile(r"【\d+(?:[:†][^】]*)?】|\ue200[^\ue201]*\ue201")
 _SNIFF = re.compile(r'"mapping"\s*:')
 
 
+_WRAPPER = re.compile(r'\{\s*"conversations"\s*:\s*\[')
+# A single conversation object (what browser exporters and the backend API save): its
+# own keys, before or after the mapping, at the top level.
+_SINGLE_KEYS = re.compile(r'"(?:current_node|conversation_id|default_model_slug|'
+                          r'is_archived|moderation_results|safe_urls)"\s*:')
+
+
 def sniff(inp: Input) -> bool:
     head = inp.text_head().lstrip()
     if not (head.startswith("[") or head.startswith("{")):
-        return False
-    if head.startswith("{") and not re.match(r'\{\s*"conversations"\s*:\s*\[', head):
         return False
     if not _SNIFF.search(head):
         return False
     # DeepSeek shares "mapping" but has ISO "inserted_at" and message "fragments".
     if '"inserted_at"' in head or '"fragments"' in head:
         return False
+    if head.startswith("{") and not _WRAPPER.match(head):
+        return _single(head)
     return '"current_node"' in head or '"create_time"' in head
+
+
+def _single(head: str) -> bool:
+    """Is this head a single ChatGPT conversation object? A node of the tree has
+    ``message.author``; the conversation has ``mapping`` and a float ``create_time``
+    or one of its own keys."""
+    return ('"author"' in head or '"children"' in head) and bool(
+        _SINGLE_KEYS.search(head) or re.search(r'"create_time"\s*:\s*\d+\.\d', head))
 
 
 def _prefix(inp: Input) -> str:
     head = inp.text_head(4096).lstrip()
-    return "conversations.item" if head.startswith("{") else "item"
+    if not head.startswith("{"):
+        return "item"
+    return "conversations.item" if _WRAPPER.match(head) else ""
 
 
 def parse(inp: Input) -> Iterator[Item]:
@@ -114,10 +135,16 @@ def visible_path(mapping: dict[str, Any], current: Any) -> list[dict[str, Any]]:
 
 
 def _newest_leaf(mapping: dict[str, Any]) -> str | None:
+    """The newest node none of whose children is in ``mapping`` (a cut export lists
+    children that it does not hold)."""
     best: str | None = None
     best_time = float("-inf")
     for node_id, node in mapping.items():
-        if not isinstance(node, dict) or node.get("children"):
+        if not isinstance(node, dict):
+            continue
+        children = node.get("children")
+        if isinstance(children, list) and any(
+                isinstance(c, str) and c in mapping for c in children):
             continue
         msg = node.get("message") if isinstance(node.get("message"), dict) else {}
         t = _num(msg.get("create_time"))

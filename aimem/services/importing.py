@@ -13,10 +13,11 @@ import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from aimem import importers, jsonio
 from aimem.errors import AimemError, ImportFailed
-from aimem.importers.base import Importer, Input
+from aimem.importers.base import Importer, Input, error_line, first_json_char
 from aimem.models import Conversation, FileReport, ImportReport, MemoryItem, Skipped, make_id, memory_hash
 from aimem.redact import redact as redact_text
 from aimem.store.db import Store
@@ -143,13 +144,38 @@ def _gather(paths: Sequence[str], report: ImportReport, in_folder: bool
     out: list[tuple[Input, bool]] = []
     for p in paths:
         items = list(importers.expand(p))
-        direct = len(items) == 1 and isinstance(items[0], Input) and not in_folder
+        # named directly: a plain file or stdin, never the one member of a zip or folder
+        direct = (len(items) == 1 and isinstance(items[0], Input) and not in_folder
+                  and (p == "-" or items[0].path == Path(p).expanduser()))
         for it in items:
             if isinstance(it, Input):
                 out.append((it, direct))
             else:
                 report.skipped.append(Skipped(where=it[0], reason=it[1]))
     return out
+
+
+def _broken_json(inp: Input) -> str | None:
+    """Why a file that looks like JSON (starts with ``{`` or ``[``) cannot be read, or None
+    when it is whole JSON (then it is simply in no known format)."""
+    if first_json_char(inp) not in ("{", "["):
+        return None
+    import ijson
+
+    with inp.open() as f:
+        try:
+            for _ in ijson.parse(f):
+                pass
+        except ijson.IncompleteJSONError as e:
+            why = error_line(e)
+            if "premature EOF" in why or "incomplete" in why.lower():
+                return f"truncated JSON: it ends at byte {inp.bytes_read} in the middle of a value"
+            return f"malformed JSON near byte {inp.bytes_read} ({why})"
+        except ijson.JSONError as e:
+            return f"malformed JSON near byte {inp.bytes_read} ({error_line(e)})"
+        except (UnicodeDecodeError, ValueError) as e:
+            return f"not a readable JSON file ({error_line(e)})"
+    return None
 
 
 def import_paths(store: Store, paths: Sequence[str], *, fmt: str = "auto",
@@ -184,7 +210,8 @@ def import_paths(store: Store, paths: Sequence[str], *, fmt: str = "auto",
                         what = f"not in the {forced.NAME} format" if forced else (
                             "not a recognised export (try --format; known: "
                             + ", ".join(importers.IMPORTERS) + ")")
-                        raise inp.fail("empty file" if inp.size == 0 else what)
+                        raise inp.fail("empty file" if inp.size == 0 else
+                                       _broken_json(inp) or what)
                     report.skipped.append(Skipped(inp.name, "not a recognised export"))
                     continue
                 fr = FileReport(path=inp.name, format=importer.NAME)
