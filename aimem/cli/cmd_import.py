@@ -13,6 +13,7 @@ import typer
 
 from aimem.cli._app import app
 from aimem.cli._common import JsonOpt, console, err_console, open_memory, print_json, stderr_is_tty
+from aimem.errors import AimemError
 from aimem.paths import db_path
 
 EPILOG = """Examples:
@@ -103,12 +104,18 @@ def import_(
     with an input rolls the whole import back: the database stays as it was.
     """
     bar = _ProgressBar()
-    with _dry_run_db(ctx) if dry_run else nullcontext(), open_memory(ctx, create=True) as mem:
-        try:
-            report = mem.import_paths(paths, fmt=format, tags=tag or [], dry_run=dry_run,
-                                      redact=not no_redact, progress=bar)
-        finally:
-            bar.stop()
+    try:
+        with _dry_run_db(ctx) if dry_run else nullcontext(), \
+                open_memory(ctx, create=True) as mem:
+            try:
+                report = mem.import_paths(paths, fmt=format, tags=tag or [], dry_run=dry_run,
+                                          redact=not no_redact, progress=bar)
+            finally:
+                bar.stop()
+    except AimemError as e:
+        if json:  # scripts read the error from stdout too; stderr still has the line
+            print_json({"error": " ".join(str(e).split("\n"))})
+        raise
     if json:
         print_json(report.to_dict())
         return
