@@ -169,3 +169,44 @@ def test_cli_truncated_export_fails_and_writes_nothing(db: Path, tmp_path: Path)
     assert err.startswith("aimem: error: ") and err.count("\n") == 1
     assert str(cut) in err and "truncated or malformed JSON" in err
     assert dump_db(db) == before
+
+
+def _ids_export(*responses: dict) -> dict:  # type: ignore[type-arg]
+    """An export whose ids are conversation_id / response_id (no id / _id anywhere)."""
+    return {"conversations": [{"conversation": {
+        "conversation_id": "conv-77", "title": "Tides", "create_time": "2025-03-01T10:00:00Z",
+        "modify_time": "2025-03-01T10:05:00Z"},
+        "responses": [{"response": r} for r in responses]}],
+        "projects": [], "media_posts": [], "tasks": []}
+
+
+def _resp(rid: str, parent: str, sender: str, text: str, ms: int) -> dict:  # type: ignore[type-arg]
+    return {"response_id": rid, "conversation_id": "conv-77", "parent_response_id": parent,
+            "sender": sender, "message": text,
+            "create_time": {"$date": {"$numberLong": str(1740823200000 + ms)}}}
+
+
+def test_cli_conversation_id_and_response_id_are_the_source_ids(db: Path, tmp_path: Path) -> None:
+    q = _resp("r1", "", "human", "When is high tide in Porto?", 0)
+    first = _resp("r2", "r1", "assistant", "At 09:10 and 21:30.", 1000)
+    regen = _resp("r3", "r1", "assistant", "High tide in Porto is at 09:12.", 5000)
+    old = tmp_path / "old" / "prod-grok-backend.json"
+    old.parent.mkdir()
+    old.write_text(json.dumps(_ids_export(q, first)))
+    report = import_json(db, str(old))
+    assert report["conversations_added"] == 1 and report["messages_added"] == 2
+    follow = _resp("r4", "r3", "human", "And low tide?", 9000)
+    new = tmp_path / "new" / "prod-grok-backend.json"
+    new.parent.mkdir()
+    new.write_text(json.dumps(_ids_export(q, first, regen, follow)))
+    report = import_json(db, str(new))
+    assert report["conversations_added"] == 0 and report["conversations_updated"] == 1
+    out = [json.loads(line) for line in run_aimem("--db", str(db), "export",
+                                                   check=True).stdout.splitlines()]
+    assert len(out) == 1 and out[0]["source_id"] == "conv-77"
+    # the regenerated answer replaced the first one on the visible thread
+    assert [(m["source_id"], m["text"]) for m in out[0]["messages"]] == [
+        ("r1", "When is high tide in Porto?"), ("r3", "High tide in Porto is at 09:12."),
+        ("r4", "And low tide?")]
+    again = import_json(db, str(new))
+    assert again["conversations_unchanged"] == 1 and again["messages_added"] == 0

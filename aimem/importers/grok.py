@@ -5,8 +5,10 @@ See ``docs/formats.md`` §6.5. One object, ``{"conversations": [{"conversation":
 Responses carry Mongo Extended JSON times (``{"$date": {"$numberLong": "<ms>"}}``),
 are not guaranteed to be in order and form a tree through ``parent_response_id``
 (two answers to one prompt = a regeneration). We sort by time, rebuild the tree and
-import the path to the newest leaf; ``thinking_trace`` (reasoning) is left out. The
-file is parsed as a stream (``ijson``); only ``conversations`` is read.
+import the path to the newest leaf (a regenerated answer replaces the one before it);
+ids are ``id`` / ``_id`` or, in some exports, ``conversation_id`` / ``response_id``;
+``thinking_trace`` (reasoning) is left out. The file is parsed as a stream
+(``ijson``); only ``conversations`` is read.
 """
 
 from __future__ import annotations
@@ -66,11 +68,10 @@ def _conversation(entry: Any, index: int, inp: Input) -> Iterator[Item]:
         yield Skipped(where, "not a conversation object")
         return
     conv = entry.get("conversation") if isinstance(entry.get("conversation"), dict) else {}
-    cid = conv.get("id")
-    cid = str(cid) if isinstance(cid, str | int) and str(cid) else None
+    raw = entry.get("responses")
+    cid = _id(conv, "id", "conversation_id", "_id") or _response_conversation_id(raw)
     if cid:
         where = f"{inp.name}: conversation {cid}"
-    raw = entry.get("responses")
     if not isinstance(raw, list) or not raw:
         yield Skipped(where, "no responses")
         return
@@ -195,10 +196,27 @@ def _pid(r: dict[str, Any]) -> str | None:
 
 
 def _rid(r: dict[str, Any]) -> str | None:
-    rid = r.get("_id", r.get("id"))
-    if isinstance(rid, dict):  # {"$oid": "…"}
-        rid = rid.get("$oid")
-    return str(rid) if isinstance(rid, str | int) and str(rid) else None
+    return _id(r, "_id", "id", "response_id")
+
+
+def _response_conversation_id(raw: Any) -> str | None:
+    """The ``conversation_id`` its responses carry, for a conversation without its own."""
+    for wrapper in raw if isinstance(raw, list) else []:
+        resp = wrapper.get("response") if isinstance(wrapper, dict) else None
+        if isinstance(resp, dict) and (cid := _id(resp, "conversation_id")):
+            return cid
+    return None
+
+
+def _id(obj: dict[str, Any], *keys: str) -> str | None:
+    """The first usable id among ``keys``: a string, a number or ``{"$oid": …}``."""
+    for key in keys:
+        value = obj.get(key)
+        if isinstance(value, dict):  # {"$oid": "…"}
+            value = value.get("$oid")
+        if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
+            return str(value)
+    return None
 
 
 def _time(value: Any) -> float | None:
