@@ -433,7 +433,7 @@ class _Parser:
         main = self.conversation(self.main)
         if main is not None:
             main.source_id = self.session or self.main.session
-            main.title = self.custom_title or self.summary_title()
+            main.title = self.custom_title or self.summary_title() or _command_title(main)
             yield main
         elif not self.sidechains:
             yield Skipped(name, "no messages (only meta or bookkeeping records)")
@@ -488,6 +488,17 @@ class _Parser:
             if best is None or (pos, lineno) >= best:
                 best, title = (pos, lineno), text
         return title
+
+
+def _command_title(conv: Conversation) -> str | None:
+    """A session without a typed prompt that starts with a slash command is titled by the
+    command and its argument (``/review PR 42``); otherwise the first prompt is the title."""
+    if any(m.role == "user" and m.text.strip() for m in conv.messages):
+        return None
+    for m in conv.messages:
+        if m.role == "system" and m.author == "command" and m.text.startswith("/"):
+            return first_line(m.text)
+    return None
 
 
 def parse(inp: Input) -> Iterator[Item]:
