@@ -445,3 +445,29 @@ def test_sync_reads_the_codex_sessions_folder(db: Path, tmp_path: Path) -> None:
     second = json.loads(run_aimem("--db", str(db), "sync", "--json", env=env, check=True).stdout)
     assert second["files_changed"] == 0 and second["conversations_added"] == 0
     assert second["conversations_updated"] == 0 and second["messages_added"] == 0
+
+
+@pytest.mark.parametrize("output, text, extra", [
+    ({"output": "total 8\na.txt", "metadata": {"exit_code": 0, "duration_seconds": 0.1}},
+     "total 8\na.txt", {}),
+    ({"output": "ls: cannot access 'x'", "metadata": {"exit_code": 2, "duration_seconds": 0.1}},
+     "ls: cannot access 'x'", {"exit_code": 2}),
+    ({"content": None, "output": "a.txt", "success": True}, "a.txt", {}),
+    ({"content": [{"type": "output_text", "text": "a.txt"}], "success": False}, "a.txt",
+     {"is_error": True}),
+    ({"stdout": "a.txt\n", "stderr": "", "exit_code": 1}, "a.txt", {"exit_code": 1}),
+])
+def test_object_tool_output_is_stored_as_its_text(db: Path, tmp_path: Path, output: dict,  # type: ignore[type-arg]
+                                                  text: str, extra: dict) -> None:  # type: ignore[type-arg]
+    call = ("response_item", {"type": "function_call", "name": "shell", "call_id": "c1",
+                              "arguments": '{"command": ["ls"]}'})
+    out = ("response_item", {"type": "function_call_output", "call_id": "c1", "output": output})
+    src = tmp_path / "rollout-2026-01-01T00-00-00-s1.jsonl"
+    src.write_bytes(envelope_file(prompt("list"), call, out, answer("one file", "m1")))
+    import_json(db, str(src))
+    (conv,) = [json.loads(line) for line in run_aimem("--db", str(db), "export",
+                                                       check=True).stdout.splitlines()]
+    (result,) = [m for m in conv["messages"] if m.get("kind") == "tool_result"]
+    assert result["text"] == text
+    assert {k: result[k] for k in ("exit_code", "is_error") if k in result} == extra
+    assert import_json(db, str(src))["conversations_unchanged"] == 1

@@ -650,12 +650,22 @@ def output_text(output: Any) -> tuple[str, dict[str, Any]]:
             return output.lstrip()[header.end():], extra
         return output, extra
     if isinstance(output, dict):
+        # an object output ({"output", "metadata": {"exit_code"}}, {"content", "success"},
+        # {"stdout", "stderr", "exit_code"}) is stored as its text, never as raw JSON
         if output.get("success") is False:
             extra["is_error"] = True
-        inner = output.get("content", output.get("output"))
-        if inner is not None and inner is not output:
+        meta = output.get("metadata") if isinstance(output.get("metadata"), dict) else {}
+        code = meta.get("exit_code", output.get("exit_code"))
+        if isinstance(code, int) and not isinstance(code, bool) and code != 0:
+            extra["exit_code"] = code
+        inner = next((output[k] for k in ("output", "content", "text") if output.get(k)
+                      is not None), None)
+        if inner is not None:
             text, more = output_text(inner)
             return text, {**more, **extra}
+        streams = [output[k] for k in ("stdout", "stderr") if isinstance(output.get(k), str)]
+        if streams:
+            return "\n".join(t.rstrip("\n") for t in streams if t.strip()), extra
         return _json(output), extra
     if isinstance(output, list):
         parts = []
