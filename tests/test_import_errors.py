@@ -32,3 +32,27 @@ def test_json_import_success_has_no_error_key(db: Path) -> None:
     proc = run_aimem("--db", str(db), "import", "-", "--json",
                      input=b"User: hello\nAssistant: hi\n", check=True)
     assert "error" not in json.loads(proc.stdout)
+
+
+def test_truncated_single_claude_object_says_truncated(db: Path, tmp_path: Path) -> None:
+    from conftest import SHARED_FIXTURES
+
+    src = SHARED_FIXTURES / "claude_ai" / "simonw_claude-to-sqlite_artifacts_2024-10.json"
+    if not src.exists():
+        import pytest
+
+        pytest.skip("../shared/fixtures is absent")
+    data = json.dumps(json.loads(src.read_text())[0], indent=2).encode()
+    for cut in (30, 200, len(data) // 2):
+        path = tmp_path / f"cut{cut}.json"
+        path.write_bytes(data[:cut])
+        proc = run_aimem("--db", str(db), "import", str(path))
+        assert proc.returncode == 1
+        err = proc.stderr.decode()
+        assert err.startswith(f"aimem: error: {path}: truncated"), err
+    # whole JSON in no known format is still "not a recognised export"
+    other = tmp_path / "other.json"
+    other.write_text('{"a": [1, 2, 3]}')
+    proc = run_aimem("--db", str(db), "import", str(other))
+    assert "not a recognised export" in proc.stderr.decode()
+    assert not db.exists() or dump_db(db).get("conversations") == []
