@@ -78,7 +78,8 @@ RULES: tuple[Rule, ...] = (
 _PLACEHOLDER = re.compile(r"^(?:\*+|x+|\.+|<[^>]*>|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|"
                           r"\[REDACTED:[a-z-]+\]|your[_-]?\w*|changeme|example\w*)$", re.I)
 _SAME_CHAR = re.compile(r"^(.)\1*$")
-_WORDS = frozenset("""password passwd pwd passwort contrasena contraseña passphrase secret
+_WORDS = frozenset("""password passwd pwd pass pw passwort contrasena contraseña passphrase secret
+    foo bar baz test example token apikey api-key
     string str text bytes char varchar int integer number bool boolean any none null nil
     true false undefined optional required hidden redacted masked empty unset default
     new-password current-password old-password""".split())
@@ -87,6 +88,8 @@ _SIGILS = tuple("$%{<:?@*&#!\\/~")
 _DOTTED = re.compile(r"^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$")
 _IDENT = re.compile(r"^[A-Za-z_]\w*$")
 _VARIABLE_WORD = re.compile(r"pass|pwd|hash", re.I)
+_CONSTANT = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")
+_LABEL = re.compile(r"^[A-Za-z]+(?:[-_][A-Za-z]+)*$")
 _ENV_LINE_PREFIX = re.compile(r"^[ \t]*(?:export[ \t]+)?[A-Za-z0-9_]*$")
 
 
@@ -104,8 +107,9 @@ def _password_value(m: re.Match[str]) -> tuple[str, int, int] | None:
         return None
     if group != "bare":  # a string literal: a secret unless a label, template or sentence
         if any(c.isspace() for c in value) or "{" in value or "%s" in value \
-                or value.startswith(("$", "<", "%", "*")):
-            return None
+                or value.startswith(("$", "<", "%", "*")) or _CONSTANT.match(value) \
+                or (_LABEL.match(value) and _VARIABLE_WORD.search(value)):
+            return None  # FORCE_CHANGE_PASSWORD, "no-password-required", "challengePassword"
         return value, start, end
     if value.startswith(_SIGILS) or any(c in value for c in "()[]{}<>"):
         return None  # a call, subscript, template, parameter, path, type or pointer
@@ -144,7 +148,8 @@ def redact(text: str, counts: Counter[str] | None = None) -> str:
 
 def _is_placeholder(value: str) -> bool:
     return bool(_PLACEHOLDER.match(value) or _SAME_CHAR.match(value)
-                or value.startswith(("$", "{", "<", "%")))
+                or value.startswith(("$", "{", "<", "%")) or value.lower() in _WORDS
+                or value.endswith("EXAMPLE") or "[" in value or "]" in value)
 
 
 def _replace(m: re.Match[str], rule: Rule, counts: Counter[str] | None) -> str:
@@ -158,6 +163,8 @@ def _replace(m: re.Match[str], rule: Rule, counts: Counter[str] | None) -> str:
             return m.group(0)
         start, end = m.span("secret")
     else:
+        if _is_placeholder(m.group(0)):
+            return m.group(0)  # AKIAIOSFODNN7EXAMPLE, the documented example key
         start, end = m.span()
     offset = m.start()
     whole = m.group(0)

@@ -21,7 +21,7 @@ CASES = {
     "github-token": ("ghp_" + A40[:36], "[REDACTED:github-token]"),
     "gitlab-token": ("glpat-" + A40[:20], "[REDACTED:gitlab-token]"),
     "google-api-key": ("AIza" + A40[:35], "[REDACTED:google-api-key]"),
-    "aws-access-key": ("AKIA" + "IOSFODNN7EXAMPLE", "[REDACTED:aws-access-key]"),
+    "aws-access-key": ("AKIA" + "Q3ZRT7WXYV5PLM2N", "[REDACTED:aws-access-key]"),
     "aws-secret-key": ("aws_secret_access_key = " + A40,
                        "aws_secret_access_key = [REDACTED:aws-secret-key]"),
     "slack-token": ("xoxb-1234567890-abcdefghij", "[REDACTED:slack-token]"),
@@ -160,6 +160,13 @@ CODE_KEPT = [
     '<input type="password" name="password" autocomplete="current-password">',
     '"password": "string",',
     '"password": true,',
+    # constants, labels and documentation examples
+    'FORCE_CHANGE_PASSWORD = "FORCE_CHANGE_PASSWORD"',
+    'NOPASSWORD = "no-password-required"',
+    'AttributeOID.CHALLENGE_PASSWORD: "challengePassword",',
+    "proxy: https://username:password@proxy.example.com",
+    "e.g. `pass` in `https://user:pass@host:port/path?query#fragment`",
+    '"AccessKeyId": "AKIAIOSFODNN7EXAMPLE",',
     # prose
     "The password: it must be at least 12 characters long.",
     "Reset your password = easy with the link.",
@@ -192,6 +199,10 @@ SECRETS_GONE = [
     ("password: Password123", "password: [REDACTED:password]"),
     ("mongodb://admin:Sup3rS3cret@db.example.com:27017/app",
      "mongodb://admin:[REDACTED:url-password]@db.example.com:27017/app"),
+    ('credentials = {"username": "admin", "password": "P@55w0rd!"}',
+     'credentials = {"username": "admin", "password": "[REDACTED:password]"}'),
+    ("ctx.load_cert_chain(CERTFILE, password=\"badpass1\")",
+     "ctx.load_cert_chain(CERTFILE, password=\"[REDACTED:password]\")"),
     ("Server=db;User Id=sa;Password=Str0ng!Pass;",
      "Server=db;User Id=sa;Password=[REDACTED:password];"),
 ]
