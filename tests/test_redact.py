@@ -161,6 +161,8 @@ CODE_KEPT = [
     '"password": "string",',
     '"password": true,',
     # constants, labels and documentation examples
+    '_SK_START = b"-----BEGIN OPENSSH PRIVATE KEY-----"\n_SK_END = b"-----END OPENSSH PRIVATE KEY-----"',
+    "when your file has '-----BEGIN RSA PRIVATE KEY-----' and\n'-----END RSA PRIVATE KEY-----' markers.",
     'FORCE_CHANGE_PASSWORD = "FORCE_CHANGE_PASSWORD"',
     'NOPASSWORD = "no-password-required"',
     'AttributeOID.CHALLENGE_PASSWORD: "challengePassword",',
