@@ -177,14 +177,16 @@ def register(add: Callable[..., Any], s: Any, names: Sequence[str]) -> None:
                 end = min(len(text), offset + PAGE_CHARS)
                 return Page(id=full, kind=kind, text=text[offset:end],
                             next_offset=end if end < len(text) else None)
-            if kind == "message":
+            if kind == "message":  # the hit and its neighbours, within one page
                 i = next(i for i, m in enumerate(msgs) if m["id"] == full)
-                window = msgs[max(0, i - around):i + around + 1]
-                parts = [_msg_md(m, WINDOW_CHARS, m["id"] == full) for m in window]
                 first = max(0, i - around)
-                return Page(id=full, kind=kind, text="\n\n".join([head, *parts]),
-                            next_offset=first + len(window) if first + len(window) < len(msgs)
-                            else None)
+                window = msgs[first:i + around + 1]
+                each = max(300, min(WINDOW_CHARS, PAGE_CHARS // len(window)))
+                parts = [head, *(_msg_md(m, each, m["id"] == full) for m in window)]
+                if first or first + len(window) < len(msgs):
+                    parts.append(f"[the whole conversation: read(id={d['id']!r}, "
+                                 f"offset={first})]")
+                return Page(id=full, kind=kind, text="\n\n".join(parts))
             if offset > len(msgs):
                 raise ToolError(f"offset {offset} is past the end ({len(msgs)} messages)")
             parts, used, n = [head], len(head), 0
@@ -195,7 +197,7 @@ def register(add: Callable[..., Any], s: Any, names: Sequence[str]) -> None:
                 parts.append(part)
                 used, n = used + len(part), n + 1
             end = offset + n
-            if kind == "message" or end < len(msgs):
+            if end < len(msgs):
                 parts.append(f"[more: read(id={d['id']!r}, offset={end})]")
             return Page(id=d["id"], kind=kind, text="\n\n".join(parts),
                         next_offset=end if end < len(msgs) else None)

@@ -321,3 +321,33 @@ def test_anthropic_adapter_delegates(db: Path, monkeypatch: pytest.MonkeyPatch) 
         with pytest.raises(ToolError, match="would escape"):
             tool.view(cmd(path="/memories/../x", view_range=None))
         assert m.search("oboe")[0]["text"] == "Gina plays the oboe"
+
+
+async def test_read_pages_a_long_conversation(db: Path, tmp_path: Path) -> None:
+    conv = {"type": "conversation", "source": "jsonl", "source_id": "long-1", "title": "Long one",
+            "messages": [{"role": "user" if i % 2 == 0 else "assistant",
+                          "text": f"part {i} about herons " + "x" * (3000 if i != 7 else 15000)}
+                         for i in range(30)]}
+    path = tmp_path / "long.jsonl"
+    path.write_text(json.dumps(conv) + "\n")
+    with Memory.open(db) as m:
+        m.import_paths([str(path)], fmt="jsonl")  # one line longer than what sniff reads
+        d = m.show(m.search("part", limit=1)[0]["conversation_id"], record=False)
+    ids = [x["id"] for x in d["messages"]]
+    async with Client(build_server(db), raise_exceptions=True) as c:
+        win = await call(c, "read", id=ids[15], around=10)
+        assert len(win["text"]) < 9_000 and win["next_offset"] is None
+        assert all(x in win["text"] for x in ids[5:26]) and ids[4] not in win["text"]
+        assert f"read(id={d['id']!r}, offset=5)" in win["text"]
+        seen, offset, pages = set(), 0, 0
+        while offset is not None:
+            page = await call(c, "read", id=d["id"], offset=offset)
+            assert len(page["text"]) < 9_000
+            seen |= {x for x in ids if x in page["text"]}
+            offset, pages = page["next_offset"], pages + 1
+        assert seen == set(ids) and pages > 3
+        text, offset = "", 0
+        while offset is not None:  # a long message, a page of characters at a time
+            page = await call(c, "read", id=ids[7], around=0, offset=offset)
+            text, offset = text + page["text"], page["next_offset"]
+        assert text == d["messages"][7]["text"]
