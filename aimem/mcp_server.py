@@ -654,10 +654,20 @@ def _resource_errors(fn: Callable[..., str]) -> Callable[..., str]:
     return wrapper
 
 
-def build_server(db: str | Path | None = None, *, read_only: bool = False) -> MCPServer:
-    """The MCP server over the database ``db`` (None: aimem's default location)."""
+def build_server(db: str | Path | None = None, *, read_only: bool = False,
+                 tools: str | Sequence[str] = "core") -> MCPServer:
+    """The MCP server over the database ``db`` (None: aimem's default location), offering
+    the tools of ``tools``: a profile (core, all), names, or both (see aimem.mcp_tools;
+    an unknown name raises mcp_tools.UnknownTools). ``read_only`` drops writing tools."""
+    from aimem import mcp_tools
+
+    names = [n for n in mcp_tools.resolve(tools) if not (read_only and n in mcp_tools.WRITES)]
     s = Server(db, read_only=read_only)
-    instructions = INSTRUCTIONS.format(save="" if read_only else SAVE_INSTRUCTIONS)
+    if set(names) & set(mcp_tools.DETAILED):
+        instructions = INSTRUCTIONS.format(save="" if read_only else SAVE_INSTRUCTIONS)
+    else:
+        instructions = mcp_tools.CORE_INSTRUCTIONS.format(
+            save="" if read_only else mcp_tools.CORE_SAVE)
     mcp = MCPServer("aimem", title="aimem", version=__version__, instructions=instructions,
                     description="Local memory of the user's AI conversations and saved facts.",
                     website_url="https://github.com/aimem/aimem", log_level="WARNING")
@@ -665,6 +675,8 @@ def build_server(db: str | Path | None = None, *, read_only: bool = False) -> MC
     def tool(**kw: Any) -> Callable[[Callable[..., T]], Callable[..., T]]:
         """``mcp.tool`` with the docstring on one line (the description a model reads)."""
         def register(fn: Callable[..., T]) -> Callable[..., T]:
+            if fn.__name__ not in names:  # not in the chosen profile
+                return fn
             fn.__doc__ = " ".join((fn.__doc__ or "").split())
             return mcp.tool(**kw)(fn)
         return register
@@ -848,6 +860,8 @@ def build_server(db: str | Path | None = None, *, read_only: bool = False) -> MC
             the same or a newer export adds only what is new, never duplicates."""
             return s.import_data(path, format, tags, dry_run)
 
+    mcp_tools.register(tool, s, names)  # the core tools and memory (after these: ALL's order)
+
     @mcp.resource("aimem://memory/{id}", name="memory", title="A saved memory",
                   mime_type="application/json",
                   description="One saved memory (JSON), by id or unique prefix.")
@@ -879,11 +893,11 @@ def build_server(db: str | Path | None = None, *, read_only: bool = False) -> MC
 
 
 def serve(db: str | Path | None, *, read_only: bool = False,
-          http: tuple[str, int] | None = None) -> None:
+          http: tuple[str, int] | None = None, tools: str | Sequence[str] = "core") -> None:
     """Run the server: stdio, or streamable HTTP on ``http`` (host, port), path ``/mcp``."""
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
                         format="aimem serve-mcp: %(levelname)s %(name)s: %(message)s")
-    mcp = build_server(db, read_only=read_only)
+    mcp = build_server(db, read_only=read_only, tools=tools)
     if http is None:
         mcp.run()
         return

@@ -10,12 +10,12 @@ __aimem_takes_value() {
         "import") case "$2" in --format|-f|--tag|-t) return 0 ;; esac ;;
         "inject") case "$2" in --source|-s|--tag|-t|--since|--until|--role|-r|--conversation|-c|--budget|-b|--format|-f) return 0 ;; esac ;;
         "list") case "$2" in --source|-s|--tag|-t|--since|--until|--role|-r|--limit|-n|--offset) return 0 ;; esac ;;
-        "mcp-config") case "$2" in --client|-c|--name) return 0 ;; esac ;;
+        "mcp-config") case "$2" in --client|-c|--name|--tools) return 0 ;; esac ;;
         "memories") case "$2" in --kind|-k|--tag|-t|--limit|-n|--offset) return 0 ;; esac ;;
         "profile") case "$2" in --model|-m) return 0 ;; esac ;;
         "remember") case "$2" in --kind|-k|--tag|-t|--update|-u) return 0 ;; esac ;;
         "search") case "$2" in --source|-s|--tag|-t|--since|--until|--role|-r|--conversation|-c|--limit|-n|--kind|-k) return 0 ;; esac ;;
-        "serve-mcp") case "$2" in --http) return 0 ;; esac ;;
+        "serve-mcp") case "$2" in --http|--tools) return 0 ;; esac ;;
         "summarize") case "$2" in --source|-s|--tag|-t|--since|--until|--role|-r|--conversation|-c|--model|-m|--limit|-n) return 0 ;; esac ;;
         "sync") case "$2" in --add|--remove|--interval) return 0 ;; esac ;;
         "tag auto") case "$2" in --source|-s|--tag|-t|--since|--until|--role|-r|--conversation|-c|--model|-m|--limit|-n) return 0 ;; esac ;;
@@ -81,7 +81,7 @@ _aimem() {
             ;;
         "distill")
             case "$prev" in
-                --source|-s) __aimem_words "chatgpt claude claude-code codex deepseek gemini gemini-cli grok jsonl llm manual markdown openwebui"; return ;;
+                --source|-s) __aimem_words "aider chatgpt claude claude-code codex deepseek gemini gemini-cli grok jsonl llm manual markdown openwebui specstory"; return ;;
                 --tag|-t) return ;;  # TAG: free text
                 --since) return ;;  # SINCE: free text
                 --until) return ;;  # UNTIL: free text
@@ -96,7 +96,7 @@ _aimem() {
             ;;
         "export")
             case "$prev" in
-                --source|-s) __aimem_words "chatgpt claude claude-code codex deepseek gemini gemini-cli grok jsonl llm manual markdown openwebui"; return ;;
+                --source|-s) __aimem_words "aider chatgpt claude claude-code codex deepseek gemini gemini-cli grok jsonl llm manual markdown openwebui specstory"; return ;;
                 --tag|-t) return ;;  # TAG: free text
                 --since) return ;;  # SINCE: free text
                 --until) return ;;  # UNTIL: free text
@@ -116,7 +116,7 @@ _aimem() {
             ;;
         "import")
             case "$prev" in
-                --format|-f) __aimem_words "auto jsonl claude_code codex gemini_cli chatgpt deepseek claude openwebui grok gemini_takeout llm_logs markdown"; return ;;
+                --format|-f) __aimem_words "auto jsonl claude_code codex gemini_cli chatgpt deepseek claude openwebui grok gemini_takeout llm_logs aider specstory markdown"; return ;;
                 --tag|-t) return ;;  # TAG: free text
             esac
             if [[ "$cur" == -* ]]; then
@@ -127,7 +127,7 @@ _aimem() {
             ;;
         "inject")
             case "$prev" in
-                --source|-s) __aimem_words "chatgpt claude claude-code codex deepseek gemini gemini-cli grok jsonl llm manual markdown openwebui"; return ;;
+                --source|-s) __aimem_words "aider chatgpt claude claude-code codex deepseek gemini gemini-cli grok jsonl llm manual markdown openwebui specstory"; return ;;
                 --tag|-t) return ;;  # TAG: free text
                 --since) return ;;  # SINCE: free text
                 --until) return ;;  # UNTIL: free text
@@ -142,7 +142,7 @@ _aimem() {
             ;;
         "list")
             case "$prev" in
-                --source|-s) __aimem_words "chatgpt claude claude-code codex deepseek gemini gemini-cli grok jsonl llm manual markdown openwebui"; return ;;
+                --source|-s) __aimem_words "aider chatgpt claude claude-code codex deepseek gemini gemini-cli grok jsonl llm manual markdown openwebui specstory"; return ;;
                 --tag|-t) return ;;  # TAG: free text
                 --since) return ;;  # SINCE: free text
                 --until) return ;;  # UNTIL: free text
@@ -158,9 +158,10 @@ _aimem() {
             case "$prev" in
                 --client|-c) __aimem_words "claude-desktop claude-code cursor vscode"; return ;;
                 --name) return ;;  # NAME: free text
+                --tools) return ;;  # PROFILE|NAMES: free text
             esac
             if [[ "$cur" == -* ]]; then
-                __aimem_words "--client -c --read-only --name --help -h"
+                __aimem_words "--client -c --read-only --name --tools --help -h"
             fi
             ;;
         "memories")
@@ -194,7 +195,7 @@ _aimem() {
             ;;
         "search")
             case "$prev" in
-                --source|-s) __aimem_words "chatgpt claude claude-code codex deepseek gemini gemini-cli grok jsonl llm manual markdown openwebui"; return ;;
+                --source|-s) __aimem_words "aider chatgpt claude claude-code codex deepseek gemini gemini-cli grok jsonl llm manual markdown openwebui specstory"; return ;;
                 --tag|-t) return ;;  # TAG: free text
                 --since) return ;;  # SINCE: free text
                 --until) return ;;  # UNTIL: free text
@@ -210,9 +211,10 @@ _aimem() {
         "serve-mcp")
             case "$prev" in
                 --http) return ;;  # HOST:PORT: free text
+                --tools) return ;;  # PROFILE|NAMES: free text
             esac
             if [[ "$cur" == -* ]]; then
-                __aimem_words "--http --read-only --allow-remote --help -h"
+                __aimem_words "--http --read-only --allow-remote --tools --help -h"
             fi
             ;;
         "show")
@@ -227,7 +229,7 @@ _aimem() {
             ;;
         "summarize")
             case "$prev" in
-                --source|-s) __aimem_words "chatgpt claude claude-code codex deepseek gemini gemini-cli grok jsonl llm manual markdown openwebui"; return ;;
+                --source|-s) __aimem_words "aider chatgpt claude claude-code codex deepseek gemini gemini-cli grok jsonl llm manual markdown openwebui specstory"; return ;;
                 --tag|-t) return ;;  # TAG: free text
                 --since) return ;;  # SINCE: free text
                 --until) return ;;  # UNTIL: free text
@@ -264,7 +266,7 @@ _aimem() {
             ;;
         "tag auto")
             case "$prev" in
-                --source|-s) __aimem_words "chatgpt claude claude-code codex deepseek gemini gemini-cli grok jsonl llm manual markdown openwebui"; return ;;
+                --source|-s) __aimem_words "aider chatgpt claude claude-code codex deepseek gemini gemini-cli grok jsonl llm manual markdown openwebui specstory"; return ;;
                 --tag|-t) return ;;  # TAG: free text
                 --since) return ;;  # SINCE: free text
                 --until) return ;;  # UNTIL: free text

@@ -17,7 +17,7 @@ function __aimem_takes_value
         case 'list'
             contains -- $argv[2] --source -s --tag -t --since --until --role -r --limit -n --offset; and return 0
         case 'mcp-config'
-            contains -- $argv[2] --client -c --name; and return 0
+            contains -- $argv[2] --client -c --name --tools; and return 0
         case 'memories'
             contains -- $argv[2] --kind -k --tag -t --limit -n --offset; and return 0
         case 'profile'
@@ -27,7 +27,7 @@ function __aimem_takes_value
         case 'search'
             contains -- $argv[2] --source -s --tag -t --since --until --role -r --conversation -c --limit -n --kind -k; and return 0
         case 'serve-mcp'
-            contains -- $argv[2] --http; and return 0
+            contains -- $argv[2] --http --tools; and return 0
         case 'summarize'
             contains -- $argv[2] --source -s --tag -t --since --until --role -r --conversation -c --model -m --limit -n; and return 0
         case 'sync'
@@ -97,7 +97,7 @@ complete -c aimem -n '__aimem_is demo' -l reset -d 'Start from an empty demo dat
 complete -c aimem -n '__aimem_is demo' -l help -s h -d 'Show this message and exit.'
 
 # aimem distill
-complete -c aimem -n '__aimem_is distill' -l source -s s -x -a 'chatgpt claude claude-code codex deepseek gemini gemini-cli grok jsonl llm manual markdown openwebui' -d 'Only this source (chatgpt, claude, jsonl…); repeatable.'
+complete -c aimem -n '__aimem_is distill' -l source -s s -x -a 'aider chatgpt claude claude-code codex deepseek gemini gemini-cli grok jsonl llm manual markdown openwebui specstory' -d 'Only this source (chatgpt, claude, jsonl…); repeatable.'
 complete -c aimem -n '__aimem_is distill' -l tag -s t -x -d 'Only items with this tag; repeatable (any of them).'
 complete -c aimem -n '__aimem_is distill' -l since -x -d 'From this time: 2024-05-01, 7d, 2w, 3m, 1y, yesterday.'
 complete -c aimem -n '__aimem_is distill' -l until -x -d 'Up to this time (a bare date includes that whole day).'
@@ -112,7 +112,7 @@ complete -c aimem -n '__aimem_is distill' -l json -d 'Print machine-readable JSO
 complete -c aimem -n '__aimem_is distill' -l help -s h -d 'Show this message and exit.'
 
 # aimem export
-complete -c aimem -n '__aimem_is export' -l source -s s -x -a 'chatgpt claude claude-code codex deepseek gemini gemini-cli grok jsonl llm manual markdown openwebui' -d 'Only this source (chatgpt, claude, jsonl…); repeatable.'
+complete -c aimem -n '__aimem_is export' -l source -s s -x -a 'aider chatgpt claude claude-code codex deepseek gemini gemini-cli grok jsonl llm manual markdown openwebui specstory' -d 'Only this source (chatgpt, claude, jsonl…); repeatable.'
 complete -c aimem -n '__aimem_is export' -l tag -s t -x -d 'Only items with this tag; repeatable (any of them).'
 complete -c aimem -n '__aimem_is export' -l since -x -d 'From this time: 2024-05-01, 7d, 2w, 3m, 1y, yesterday.'
 complete -c aimem -n '__aimem_is export' -l until -x -d 'Up to this time (a bare date includes that whole day).'
@@ -129,7 +129,7 @@ complete -c aimem -n '__aimem_is forget' -l json -d 'Print machine-readable JSON
 complete -c aimem -n '__aimem_is forget' -l help -s h -d 'Show this message and exit.'
 
 # aimem import
-complete -c aimem -n '__aimem_is import' -l format -s f -x -a 'auto jsonl claude_code codex gemini_cli chatgpt deepseek claude openwebui grok gemini_takeout llm_logs markdown' -d 'Force a format (auto detects by content).'
+complete -c aimem -n '__aimem_is import' -l format -s f -x -a 'auto jsonl claude_code codex gemini_cli chatgpt deepseek claude openwebui grok gemini_takeout llm_logs aider specstory markdown' -d 'Force a format (auto detects by content).'
 complete -c aimem -n '__aimem_is import' -l tag -s t -x -d 'Tag every imported conversation; repeatable.'
 complete -c aimem -n '__aimem_is import' -l dry-run -d 'Show what would be imported; write nothing.'
 complete -c aimem -n '__aimem_is import' -l no-redact -d 'Keep secrets (API keys, tokens, passwords) instead of replacing them with [REDACTED:kind].'
@@ -138,7 +138,7 @@ complete -c aimem -n '__aimem_is import' -l help -s h -d 'Show this message and 
 complete -c aimem -n '__aimem_is import' -F
 
 # aimem inject
-complete -c aimem -n '__aimem_is inject' -l source -s s -x -a 'chatgpt claude claude-code codex deepseek gemini gemini-cli grok jsonl llm manual markdown openwebui' -d 'Only this source (chatgpt, claude, jsonl…); repeatable.'
+complete -c aimem -n '__aimem_is inject' -l source -s s -x -a 'aider chatgpt claude claude-code codex deepseek gemini gemini-cli grok jsonl llm manual markdown openwebui specstory' -d 'Only this source (chatgpt, claude, jsonl…); repeatable.'
 complete -c aimem -n '__aimem_is inject' -l tag -s t -x -d 'Only items with this tag; repeatable (any of them).'
 complete -c aimem -n '__aimem_is inject' -l since -x -d 'From this time: 2024-05-01, 7d, 2w, 3m, 1y, yesterday.'
 complete -c aimem -n '__aimem_is inject' -l until -x -d 'Up to this time (a bare date includes that whole day).'
@@ -150,7 +150,7 @@ complete -c aimem -n '__aimem_is inject' -l copy -d 'Put the block on the clipbo
 complete -c aimem -n '__aimem_is inject' -l help -s h -d 'Show this message and exit.'
 
 # aimem list
-complete -c aimem -n '__aimem_is list' -l source -s s -x -a 'chatgpt claude claude-code codex deepseek gemini gemini-cli grok jsonl llm manual markdown openwebui' -d 'Only this source (chatgpt, claude, jsonl…); repeatable.'
+complete -c aimem -n '__aimem_is list' -l source -s s -x -a 'aider chatgpt claude claude-code codex deepseek gemini gemini-cli grok jsonl llm manual markdown openwebui specstory' -d 'Only this source (chatgpt, claude, jsonl…); repeatable.'
 complete -c aimem -n '__aimem_is list' -l tag -s t -x -d 'Only items with this tag; repeatable (any of them).'
 complete -c aimem -n '__aimem_is list' -l since -x -d 'From this time: 2024-05-01, 7d, 2w, 3m, 1y, yesterday.'
 complete -c aimem -n '__aimem_is list' -l until -x -d 'Up to this time (a bare date includes that whole day).'
@@ -165,6 +165,7 @@ complete -c aimem -n '__aimem_is list' -l help -s h -d 'Show this message and ex
 complete -c aimem -n '__aimem_is mcp-config' -l client -s c -x -a 'claude-desktop claude-code cursor vscode' -d 'Only this client: claude-desktop, claude-code, cursor, vscode.'
 complete -c aimem -n '__aimem_is mcp-config' -l read-only -d 'Configure the server with --read-only.'
 complete -c aimem -n '__aimem_is mcp-config' -l name -x -d 'The server\'s name in the client.'
+complete -c aimem -n '__aimem_is mcp-config' -l tools -x -d 'Configure the server with --tools (core, all, or tool names separated by commas); by default the server\'s own default, core.'
 complete -c aimem -n '__aimem_is mcp-config' -l help -s h -d 'Show this message and exit.'
 
 # aimem memories
@@ -191,7 +192,7 @@ complete -c aimem -n '__aimem_is remember' -l json -d 'Print machine-readable JS
 complete -c aimem -n '__aimem_is remember' -l help -s h -d 'Show this message and exit.'
 
 # aimem search
-complete -c aimem -n '__aimem_is search' -l source -s s -x -a 'chatgpt claude claude-code codex deepseek gemini gemini-cli grok jsonl llm manual markdown openwebui' -d 'Only this source (chatgpt, claude, jsonl…); repeatable.'
+complete -c aimem -n '__aimem_is search' -l source -s s -x -a 'aider chatgpt claude claude-code codex deepseek gemini gemini-cli grok jsonl llm manual markdown openwebui specstory' -d 'Only this source (chatgpt, claude, jsonl…); repeatable.'
 complete -c aimem -n '__aimem_is search' -l tag -s t -x -d 'Only items with this tag; repeatable (any of them).'
 complete -c aimem -n '__aimem_is search' -l since -x -d 'From this time: 2024-05-01, 7d, 2w, 3m, 1y, yesterday.'
 complete -c aimem -n '__aimem_is search' -l until -x -d 'Up to this time (a bare date includes that whole day).'
@@ -207,6 +208,7 @@ complete -c aimem -n '__aimem_is search' -l help -s h -d 'Show this message and 
 complete -c aimem -n '__aimem_is serve-mcp' -l http -x -d 'Serve streamable HTTP on this address (endpoint /mcp) instead of stdio. The host defaults to 127.0.0.1.'
 complete -c aimem -n '__aimem_is serve-mcp' -l read-only -d 'Offer only tools that read: nothing can be saved, changed, deleted or imported.'
 complete -c aimem -n '__aimem_is serve-mcp' -l allow-remote -d 'Allow --http on an address other than loopback. There is no authentication: anyone who can reach it can read your memory.'
+complete -c aimem -n '__aimem_is serve-mcp' -l tools -x -d 'Which tools to offer: core (a small set: search, read, recall, remember, edit_memory, forget), all (every tool, with Claude\'s memory tool), or tool names separated by commas (core and all may be among them).'
 complete -c aimem -n '__aimem_is serve-mcp' -l help -s h -d 'Show this message and exit.'
 
 # aimem show
@@ -219,7 +221,7 @@ complete -c aimem -n '__aimem_is stats' -l json -d 'Print machine-readable JSON.
 complete -c aimem -n '__aimem_is stats' -l help -s h -d 'Show this message and exit.'
 
 # aimem summarize
-complete -c aimem -n '__aimem_is summarize' -l source -s s -x -a 'chatgpt claude claude-code codex deepseek gemini gemini-cli grok jsonl llm manual markdown openwebui' -d 'Only this source (chatgpt, claude, jsonl…); repeatable.'
+complete -c aimem -n '__aimem_is summarize' -l source -s s -x -a 'aider chatgpt claude claude-code codex deepseek gemini gemini-cli grok jsonl llm manual markdown openwebui specstory' -d 'Only this source (chatgpt, claude, jsonl…); repeatable.'
 complete -c aimem -n '__aimem_is summarize' -l tag -s t -x -d 'Only items with this tag; repeatable (any of them).'
 complete -c aimem -n '__aimem_is summarize' -l since -x -d 'From this time: 2024-05-01, 7d, 2w, 3m, 1y, yesterday.'
 complete -c aimem -n '__aimem_is summarize' -l until -x -d 'Up to this time (a bare date includes that whole day).'
@@ -255,7 +257,7 @@ complete -c aimem -n '__aimem_is tag add' -l json -d 'Print machine-readable JSO
 complete -c aimem -n '__aimem_is tag add' -l help -s h -d 'Show this message and exit.'
 
 # aimem tag auto
-complete -c aimem -n '__aimem_is tag auto' -l source -s s -x -a 'chatgpt claude claude-code codex deepseek gemini gemini-cli grok jsonl llm manual markdown openwebui' -d 'Only this source (chatgpt, claude, jsonl…); repeatable.'
+complete -c aimem -n '__aimem_is tag auto' -l source -s s -x -a 'aider chatgpt claude claude-code codex deepseek gemini gemini-cli grok jsonl llm manual markdown openwebui specstory' -d 'Only this source (chatgpt, claude, jsonl…); repeatable.'
 complete -c aimem -n '__aimem_is tag auto' -l tag -s t -x -d 'Only items with this tag; repeatable (any of them).'
 complete -c aimem -n '__aimem_is tag auto' -l since -x -d 'From this time: 2024-05-01, 7d, 2w, 3m, 1y, yesterday.'
 complete -c aimem -n '__aimem_is tag auto' -l until -x -d 'Up to this time (a bare date includes that whole day).'

@@ -33,6 +33,8 @@ READ_TOOLS = {"search_memory", "search_conversations", "get_memory", "list_memor
               "get_conversation", "get_message", "list_conversations", "inject_context",
               "get_user_profile", "get_stats", "list_tags", "export_data"}
 WRITE_TOOLS = {"save_memory", "update_memory", "delete_memory", "import_data"}
+CORE_READ = {"search", "read", "recall"}  # the core profile (aimem.mcp_profiles.CORE)
+CORE_WRITE = {"remember", "edit_memory", "forget"}
 SAMPLE = FIXTURES / "jsonl" / "sample.jsonl"
 
 
@@ -57,7 +59,7 @@ def seeded(db: Path) -> Path:
 
 @pytest.fixture
 async def client(seeded: Path) -> AsyncIterator[Client]:
-    async with Client(build_server(seeded), raise_exceptions=True) as c:
+    async with Client(build_server(seeded, tools="all"), raise_exceptions=True) as c:
         yield c
 
 
@@ -89,14 +91,14 @@ def conv_id(db: Path, title: str) -> str:
 
 async def test_tools_annotations_and_schemas(client: Client) -> None:
     tools = {t.name: t for t in (await client.list_tools()).tools}
-    assert set(tools) == READ_TOOLS | WRITE_TOOLS
+    assert set(tools) == READ_TOOLS | WRITE_TOOLS | CORE_READ | CORE_WRITE | {"memory"}
     for name, t in tools.items():
         a = t.annotations
         assert a is not None and a.open_world_hint is False, name
         assert t.output_schema and t.output_schema["type"] == "object", name
         assert t.description and "\n" not in t.description and len(t.description) > 40, name
         assert t.title, name
-        assert a.read_only_hint is (name in READ_TOOLS), name
+        assert a.read_only_hint is (name in READ_TOOLS | CORE_READ), name
     for name in ("delete_memory", "update_memory"):
         assert tools[name].annotations.destructive_hint is True  # type: ignore[union-attr]
     for name in ("save_memory", "import_data"):
@@ -112,10 +114,10 @@ async def test_tools_annotations_and_schemas(client: Client) -> None:
 
 
 async def test_read_only_offers_no_writing_tool(seeded: Path) -> None:
-    srv = build_server(seeded, read_only=True)
+    srv = build_server(seeded, read_only=True, tools="all")
     async with Client(srv, raise_exceptions=True) as c:
         tools = (await c.list_tools()).tools
-        assert {t.name for t in tools} == READ_TOOLS
+        assert {t.name for t in tools} == READ_TOOLS | CORE_READ
         assert all(t.annotations and t.annotations.read_only_hint for t in tools)
         assert "save_memory" not in (srv.instructions or "")
         text = await error(c, "save_memory", text="x")
@@ -127,8 +129,9 @@ async def test_read_only_offers_no_writing_tool(seeded: Path) -> None:
 
 async def test_read_only_on_a_missing_database_is_a_tool_error(tmp_path: Path) -> None:
     missing = tmp_path / "none.db"
-    async with Client(build_server(missing, read_only=True)) as c:
+    async with Client(build_server(missing, read_only=True, tools="all")) as c:
         assert "no database" in await error(c, "get_stats")
+        assert "no database" in await error(c, "search", query="x")
     assert not missing.exists()
 
 
@@ -138,7 +141,7 @@ async def test_instructions_resources_and_prompt_are_offered(client: Client, see
     assert {"aimem://memory/{id}", "aimem://conversation/{id}"} <= templates
     prompts = {p.name: p for p in (await client.list_prompts()).prompts}
     assert [a.name for a in prompts["recall"].arguments or []] == ["topic"]
-    srv = build_server(seeded)
+    srv = build_server(seeded, tools="all")
     assert "search_memory" in (srv.instructions or "") and "save_memory" in (srv.instructions
                                                                              or "")
 
@@ -458,11 +461,11 @@ async def save_search_read(c: Client) -> None:
 async def test_stdio_subprocess(seeded: Path, tmp_path: Path) -> None:
     errlog = tmp_path / "stderr.txt"
     with errlog.open("w") as err:
-        async with Client(stdio_client(stdio_params(seeded), errlog=err)) as c:
+        async with Client(stdio_client(stdio_params(seeded, "--tools", "all"), errlog=err)) as c:
             await save_search_read(c)
-        async with Client(stdio_client(stdio_params(seeded, "--read-only"), errlog=err),
-                          mode="legacy") as c:
-            assert {t.name for t in (await c.list_tools()).tools} == READ_TOOLS
+        async with Client(stdio_client(stdio_params(seeded, "--read-only", "--tools", "all"),
+                                       errlog=err), mode="legacy") as c:
+            assert {t.name for t in (await c.list_tools()).tools} == READ_TOOLS | CORE_READ
             assert (await call(c, "search_memory", query="dark mode"))["hits"]
     assert "Traceback" not in errlog.read_text()
 
@@ -490,7 +493,8 @@ def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 30)
 async def test_http_subprocess(seeded: Path) -> None:
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "aimem", "--db", str(seeded), "serve-mcp",
-                             "--http", f"127.0.0.1:{port}"], stdout=subprocess.PIPE,
+                             "--http", f"127.0.0.1:{port}", "--tools", "all"],
+                            stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, env=_env())
     try:
         wait_for_port(port, proc)
@@ -515,7 +519,7 @@ async def test_serving_while_other_commands_write(seeded: Path, tmp_path: Path) 
     bulk = write_jsonl(tmp_path / "bulk.jsonl", convs)
     errlog = tmp_path / "stderr.txt"
     with errlog.open("w") as err:
-        async with Client(stdio_client(stdio_params(seeded), errlog=err)) as c:
+        async with Client(stdio_client(stdio_params(seeded, "--tools", "all"), errlog=err)) as c:
             await call(c, "get_stats")
             cmd = [sys.executable, "-m", "aimem", "--db", str(seeded)]
             importer = subprocess.Popen([*cmd, "import", str(bulk)], stdout=subprocess.PIPE,

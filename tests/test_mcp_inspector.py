@@ -56,11 +56,13 @@ def inspector() -> Path:
     return BIN
 
 
-def run(inspector: Path, db: Path, tmp_path: Path, *method: str, read_only: bool = False
-        ) -> tuple[int, Any, str]:
+def run(inspector: Path, db: Path, tmp_path: Path, *method: str, read_only: bool = False,
+        tools: str | None = "all") -> tuple[int, Any, str]:
     server = [sys.executable, "-m", "aimem", "--db", str(db), "serve-mcp"]
     if read_only:
         server.append("--read-only")
+    if tools is not None:
+        server += ["--tools", tools]
     env = {**os.environ, "MCP_CATALOG_PATH": str(tmp_path / "catalog.json")}
     proc = subprocess.run([str(inspector), "--cli", "-q", "--format", "json", *server,
                            "--method", *method], capture_output=True, text=True, env=env,
@@ -113,6 +115,17 @@ def test_inspector_strict_schema_lint_and_read_only(inspector: Path, db: Path,
         m.remember("Erin runs Arch Linux on the laptop")
     rc, out, err = run(inspector, db, tmp_path, "tools/list", "--strict")
     assert rc == 0, err  # exit 6 would mean schema-portability errors
+    # the default profile, core: small, and just as portable
+    rc, out, err = run(inspector, db, tmp_path, "tools/list", "--strict", tools=None)
+    assert rc == 0, err
+    assert {t["name"] for t in out["result"]["tools"]} == {
+        "search", "read", "recall", "remember", "edit_memory", "forget"}
+    assert len(json.dumps(out["result"]["tools"])) <= 6_000
+    rc, out, err = run(inspector, db, tmp_path, "tools/call", "--tool-name", "search",
+                       "--tool-arg", "query=arch", tools=None)
+    assert rc == 0, err
+    hit = out["result"]["structuredContent"]["hits"][0]
+    assert hit["kind"] == "memory" and "Arch" in hit["snippet"]
     rc, out, err = run(inspector, db, tmp_path, "tools/list", read_only=True)
     assert rc == 0, err
     assert all(t["annotations"]["readOnlyHint"] for t in out["result"]["tools"])

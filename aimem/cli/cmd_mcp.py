@@ -28,6 +28,10 @@ SERVE_EPILOG = """Examples:
 
   aimem --db ~/notes/aimem.db serve-mcp --read-only
 
+  aimem serve-mcp --tools all                       # every tool (about 38,000 characters of definitions)
+
+  aimem serve-mcp --tools core,memory               # the core set and Claude's memory tool
+
   aimem serve-mcp --http 127.0.0.1:8765             # streamable HTTP on http://127.0.0.1:8765/mcp
 
   aimem mcp-config --client claude-code             # how to plug it into a client"""
@@ -39,6 +43,8 @@ CONFIG_EPILOG = """Examples:
   aimem mcp-config --client claude-desktop
 
   aimem --db ~/notes/aimem.db mcp-config --client vscode --read-only
+
+  aimem mcp-config --client cursor --tools all
 
   eval "$(aimem mcp-config --client claude-code)"   # runs `claude mcp add …`"""
 
@@ -94,18 +100,29 @@ def serve_mcp(
         "--allow-remote", help="Allow --http on an address other than loopback. There is no "
                                "authentication: anyone who can reach it can read your memory.")
     ] = False,
+    tools: Annotated[str, typer.Option(
+        "--tools", metavar="PROFILE|NAMES",
+        help="Which tools to offer: core (a small set: search, read, recall, remember, "
+             "edit_memory, forget), all (every tool, with Claude's memory tool), or tool "
+             "names separated by commas (core and all may be among them).")] = "core",
 ) -> None:
     """Serve your memory to MCP clients (Claude Desktop, Claude Code, Cursor, VS Code, …).
 
     Over stdio by default: the client starts `aimem serve-mcp` itself (see aimem
-    mcp-config). Tools: search_memory, search_conversations, get_memory,
-    get_conversation, list_*, inject_context, get_user_profile, get_stats, export_data,
-    and (unless --read-only) save_memory, update_memory, delete_memory, import_data.
+    mcp-config). Every tool's definition sits in the model's context in every session,
+    so the default --tools core offers six: search (ids and one-line snippets), read (an
+    id, with the messages around it or a page of the conversation), recall (a
+    token-budgeted context block), remember, edit_memory and forget. --tools all adds
+    search_memory, search_conversations, get_memory, get_conversation, get_message,
+    list_*, inject_context, get_user_profile, get_stats, export_data, save_memory,
+    update_memory, delete_memory, import_data and memory (Claude's memory tool: files
+    under /memories kept as aimem memories). --read-only drops every tool that writes.
     Nothing but protocol messages goes to stdout; messages go to stderr.
     """
     from aimem.paths import db_path
     from aimem.services import Memory
 
+    chosen = check_tools(tools)
     address = parse_http(http) if http is not None else None
     if address and not is_loopback(address[0]):
         if not allow_remote:
@@ -121,7 +138,17 @@ def serve_mcp(
 
     from aimem.mcp_server import serve
 
-    serve(db, read_only=read_only, http=address)
+    serve(db, read_only=read_only, http=address, tools=chosen)
+
+
+def check_tools(value: str) -> list[str]:
+    """The tool names of a --tools value; an unknown name is a usage error (exit 2)."""
+    from aimem.mcp_profiles import UnknownTools, resolve
+
+    try:
+        return resolve(value)
+    except UnknownTools as e:
+        raise typer.BadParameter(str(e), param_hint="--tools") from None
 
 
 def aimem_command() -> list[str]:
@@ -162,6 +189,10 @@ def mcp_config(
         "--read-only", help="Configure the server with --read-only.")] = False,
     name: Annotated[str, typer.Option("--name", help="The server's name in the client.")
                     ] = "aimem",
+    tools: Annotated[str | None, typer.Option(
+        "--tools", metavar="PROFILE|NAMES", show_default=False,
+        help="Configure the server with --tools (core, all, or tool names separated by "
+             "commas); by default the server's own default, core.")] = None,
 ) -> None:
     """Print the configuration that makes an MCP client start aimem's server.
 
@@ -172,6 +203,8 @@ def mcp_config(
     if client is not None and client not in CLIENTS:
         raise typer.BadParameter(f"{client!r}: use one of {', '.join(CLIENTS)}",
                                  param_hint="--client")
+    if tools is not None:
+        check_tools(tools)
     args: list[str] = []
     db = (ctx.find_root().obj or {}).get("db")
     if db:
@@ -179,6 +212,8 @@ def mcp_config(
     args.append("serve-mcp")
     if read_only:
         args.append("--read-only")
+    if tools is not None:
+        args += ["--tools", tools]
     env = {} if db else {k: str(Path(os.environ[k]).expanduser().absolute())
                          for k in ("AIMEM_DB", "AIMEM_HOME") if os.environ.get(k)}
     command = aimem_command()

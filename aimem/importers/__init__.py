@@ -21,7 +21,7 @@ from aimem.importers.base import Importer, Input, Item
 # One module per format, in detection order: the first importer whose sniff() says
 # yes wins, so the strictest recognisers come first and the plain-text fallback last.
 MODULES = ("jsonl", "claude_code", "codex", "gemini_cli", "chatgpt", "deepseek", "claude",
-           "openwebui", "grok", "gemini_takeout", "llm_logs", "markdown")
+           "openwebui", "grok", "gemini_takeout", "llm_logs", "aider", "specstory", "markdown")
 
 
 def _load() -> dict[str, Importer]:

@@ -283,6 +283,13 @@ class Memory:
     def record_use(self, kind: str, ids: Sequence[str]) -> None:
         memories.record_use(self.store, kind, ids)
 
+    def memory_tool(self) -> Any:
+        """Claude's memory tool (view/create/str_replace/insert/delete/rename under
+        /memories) over this database's memories: a :class:`~aimem.services.memory_tool.MemoryTool`."""
+        from aimem.services.memory_tool import MemoryTool
+
+        return MemoryTool(self.store)
+
     def profile(self) -> dict[str, Any]:
         return memories.profile(self.store)
 

@@ -1,7 +1,9 @@
 """``aimem sync``: import what changed in the AI tools' own folders on this machine.
 
 The known sources are the session folders of Claude Code, Codex CLI and Gemini CLI
-and ``llm``'s logs.db, plus any path the user added (``aimem sync --add PATH``). A
+and ``llm``'s logs.db, plus any path the user added (``aimem sync --add PATH``), in
+which Aider's ``.aider.chat.history.md`` and SpecStory's ``.specstory/history/*.md``
+are found too. A
 file is imported again only when its size or mtime differs from what the import log
 recorded for it (or, for SQLite files, when its ``-wal`` file changed since), so a
 sync over thousands of session files costs a ``stat`` each. Each changed file is its
@@ -22,6 +24,10 @@ from aimem.importers import MEDIA_SUFFIXES
 from aimem.services.importing import import_paths
 from aimem.store.db import Store
 
+# Files some tools keep under a hidden name inside the project folder (SpecStory's
+# .specstory/history/*.md are ordinary names inside a hidden folder, found as they are).
+HIDDEN_HISTORIES = {".aider.chat.history.md"}
+
 
 @dataclass(slots=True)
 class Source:
@@ -37,7 +43,7 @@ class Source:
         if not self.path.is_dir():
             return
         for p in sorted(self.path.glob(self.pattern)):
-            if p.is_file() and not p.name.startswith(".") and \
+            if p.is_file() and (not p.name.startswith(".") or p.name in HIDDEN_HISTORIES) and \
                     p.suffix.lower() not in MEDIA_SUFFIXES and not _companion(p):
                 yield p
 

@@ -313,6 +313,18 @@ class Store:
     def touch_memory(self, rowid: int, now: float) -> None:
         self.conn.execute("UPDATE memories SET updated_at = ? WHERE rowid = ?", (now, rowid))
 
+    def memory_files(self) -> list[tuple[int, str, str, int]]:
+        """(rowid, id, path, characters) of the memories the memory tool keeps as files
+        (``extra.memory_path``), by path."""
+        return self.conn.execute(
+            "SELECT rowid, id, p, length(text) FROM (SELECT rowid, id, text, CASE WHEN "
+            "json_valid(extra) THEN json_extract(extra, '$.memory_path') END AS p "
+            "FROM memories) WHERE p IS NOT NULL ORDER BY p").fetchall()
+
+    def set_memory_extra(self, rowid: int, extra: dict[str, Any] | None) -> None:
+        self.conn.execute("UPDATE memories SET extra = ? WHERE rowid = ?",
+                          (_extra_json(extra), rowid))
+
     def delete_memory(self, rowid: int) -> None:
         """A memory and everything derived from it: index rows, tag links, counters."""
         self.conn.execute("INSERT INTO memories_fts (memories_fts, rowid, text) "
