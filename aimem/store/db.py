@@ -110,11 +110,13 @@ class Store:
     # -- opening -----------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str], *, create: bool = True) -> Store:
+    def open(cls, path: str | os.PathLike[str], *, create: bool = True,
+             busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Store:
         """Open (and migrate) the database at ``path``.
 
         With ``create=False`` a missing database is an error instead of a new file:
-        read-only commands never create one.
+        read-only commands never create one. ``busy_timeout_ms``: how long to wait for
+        another writer's lock (hooks wait less than commands).
         """
         path = Path(path)
         if not path.exists():
@@ -128,7 +130,7 @@ class Store:
             raise AimemError(f"{path} is a directory, not a database file")
         try:
             conn = sqlite3.connect(path, isolation_level=None)
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
             if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                 conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
