@@ -215,32 +215,34 @@ def build(store: Store, query: str, filters: Filters | None = None, *,
 
 
 def fit(block: dict[str, Any], candidates: dict[str, Any], budget: int,
-        render: Callable[[dict[str, Any]], str], overhead: int = 0) -> str:
+        render: Callable[[dict[str, Any]], str], overhead: int = 0,
+        steps: list[tuple[str, list[dict[str, Any]], float]] | None = None) -> str:
     """Fill ``block`` with candidates, best first, until the estimate reaches ``budget``.
 
-    ``overhead``: tokens the caller adds around the rendered text (kept out of the budget).
+    ``steps``: (section, items, share) filled in this order, each until the block takes
+    ``share`` of the budget (after the header); by default the profile up to
+    PROFILE_SHARE, then the memories, then the excerpts. ``overhead``: tokens the caller
+    adds around the rendered text (kept out of the budget).
     """
     budget -= overhead
     header = estimate(render(block))
-    # the profile is short context, not the answer: it may take at most PROFILE_SHARE of
-    # what the header leaves, so the relevant memories and excerpts always get room
-    limits = {"profile": header + int(PROFILE_SHARE * (budget - header)),
-              "memories": budget, "excerpts": budget}
-    section = "profile"
-
-    def fits() -> bool:
-        return estimate(render(block)) <= limits[section]
-
-    for section in ("profile", "memories", "excerpts"):
-        for item in candidates[section]:
+    if steps is None:
+        # the profile is short context, not the answer: it may take at most PROFILE_SHARE
+        # of what the header leaves, so the relevant memories and excerpts always get room
+        steps = [("profile", candidates["profile"], PROFILE_SHARE),
+                 ("memories", candidates["memories"], 1.0),
+                 ("excerpts", candidates["excerpts"], 1.0)]
+    for section, items, share in steps:
+        limit = header + int(share * (budget - header))
+        for item in items:
             block[section].append(item)
-            if fits():
+            if estimate(render(block)) <= limit:
                 continue
             block[section].pop()
             smaller = _smaller(section, item)
             if smaller is not None:
                 block[section].append(smaller)
-                if not fits():
+                if estimate(render(block)) > limit:
                     block[section].pop()
     if not block["memories"] and not block["excerpts"] and not block["profile"]:
         block["empty"] = True
@@ -271,8 +273,8 @@ def gather_recent(store: Store, project: str | None, *, skip_sources: tuple[str,
                   ) -> dict[str, Any]:
     """Candidates for a session starting in ``project`` (None: no project, globals only).
 
-    Profile (pinned, preferences, instructions: global or this project's), then this
-    project's memories, then global memories, newest first; excerpts are the last
+    Profile (pinned, preferences, instructions: global or this project's), this
+    project's memories and global memories, newest first; excerpts are the last
     exchange of this project's most recent conversations (``skip_sources``: source ids of
     conversations to leave out, e.g. the session that is starting).
     """
@@ -285,12 +287,12 @@ def gather_recent(store: Store, project: str | None, *, skip_sources: tuple[str,
              if _in_scope(m.project, project)]
     profile = [*pinned, *prefs][:PROFILE_ITEMS]
     seen = {m.id for m in profile}
-    mems = []
+    local = []
     if pf is not None:
-        mems += [m for m in store.iter_memories(pf, newest_first=True, limit=PROJECT_MEMORIES)
+        local = [m for m in store.iter_memories(pf, newest_first=True, limit=PROJECT_MEMORIES)
                  if m.id not in seen]
-    mems += [m for m in store.iter_memories(newest_first=True, limit=GLOBAL_MEMORIES,
-                                            global_only=True) if m.id not in seen]
+    glob = [m for m in store.iter_memories(newest_first=True, limit=GLOBAL_MEMORIES,
+                                           global_only=True) if m.id not in seen]
     excerpts: list[dict[str, Any]] = []
     if pf is not None:
         for c in store.iter_conversations(pf, limit=RECENT_CONVERSATIONS + len(skip_sources),
@@ -313,7 +315,9 @@ def gather_recent(store: Store, project: str | None, *, skip_sources: tuple[str,
         "profile": [{**_mem_item(public(m)), "text": _clip(m.text, PROFILE_CHARS)}
                     for m in profile],
         "memories": [{**_mem_item(public(m)), "text": _clip(m.text, MATCH_CHARS)}
-                     for m in mems],
+                     for m in local],
+        "global_memories": [{**_mem_item(public(m)), "text": _clip(m.text, MATCH_CHARS)}
+                            for m in glob],
         "excerpts": excerpts,
     }
 
@@ -324,15 +328,19 @@ def recall(store: Store, project: str | None, *, budget: int = 1000,
     "" when there is nothing to recall. Nothing counts as used: the agent did not ask."""
     from aimem import recall as marker
 
-    candidates = gather_recent(store, project, skip_sources=skip_sources)
-    if not (candidates["profile"] or candidates["memories"] or candidates["excerpts"]):
+    c = gather_recent(store, project, skip_sources=skip_sources)
+    if not (c["profile"] or c["memories"] or c["excerpts"] or c["global_memories"]):
         return ""
     about = f" for the project {project}" if project else ""
     block: dict[str, Any] = {"note": RECALL_NOTE.format(about=about), "query": "",
                              "budget": budget, "tokens": 0, "profile": [], "memories": [],
                              "excerpts": []}
     overhead = estimate(marker.wrap("", project))
-    text = fit(block, candidates, max(budget, MIN_BUDGET), _markdown, overhead)
+    # this project's memories, then its recent excerpts, then global memories with what
+    # is left (they are listed after the project's in the MEMORIES section)
+    steps = [("profile", c["profile"], 0.25), ("memories", c["memories"], 0.5),
+             ("excerpts", c["excerpts"], 0.85), ("memories", c["global_memories"], 1.0)]
+    text = fit(block, c, max(budget, MIN_BUDGET), _markdown, overhead, steps)
     if block.get("empty"):
         return ""
     return marker.wrap(text, project)
