@@ -9,17 +9,6 @@ import typer
 from aimem.cli._app import app
 from aimem.cli._common import JsonOpt, console, print_json
 
-hooks_app = typer.Typer(
-    name="hooks", no_args_is_help=True, help="Let Claude Code, Codex CLI and Gemini CLI recall "
-    "and capture by themselves: install aimem's session hooks.")
-app.add_typer(hooks_app, name="hooks")
-
-ToolArg = Annotated[str, typer.Argument(
-    help="claude-code, codex, gemini-cli or all.", show_default=False)]
-ProjectFlag = Annotated[bool, typer.Option(
-    "--project", help="The current project's settings (.claude/settings.json, "
-    ".codex/hooks.json, .gemini/settings.json) instead of your user settings.")]
-
 INSTALL_EPILOG = """Examples:
 
   aimem hooks install all
@@ -29,6 +18,18 @@ INSTALL_EPILOG = """Examples:
   aimem hooks uninstall codex
 
   aimem hooks status --json"""
+
+hooks_app = typer.Typer(
+    name="hooks", no_args_is_help=True, epilog=INSTALL_EPILOG,
+    help="Let Claude Code, Codex CLI and Gemini CLI recall and capture by themselves: "
+    "install aimem's session hooks.")
+app.add_typer(hooks_app, name="hooks")
+
+ToolArg = Annotated[str, typer.Argument(
+    help="claude-code, codex, gemini-cli or all.", show_default=False)]
+ProjectFlag = Annotated[bool, typer.Option(
+    "--project", help="The current project's settings (.claude/settings.json, "
+    ".codex/hooks.json, .gemini/settings.json) instead of your user settings.")]
 
 
 def _db(ctx: typer.Context) -> str | None:
@@ -121,9 +122,11 @@ def status(json: JsonOpt = False) -> None:
     _say(lines)
 
 
-HOOK_EPILOG = """The agents run this; you do not need to. To try it:
+HOOK_EPILOG = """Examples (the agents run it; aimem hooks install sets that up):
 
-  echo '{"cwd": "'$PWD'", "hook_event_name": "SessionStart"}' | aimem hook session-start"""
+  echo '{"cwd": "'$PWD'", "hook_event_name": "SessionStart"}' | aimem hook session-start
+
+  aimem hook session-end --tool claude-code < hook-input.json"""
 
 
 @app.command("hook", epilog=HOOK_EPILOG)
