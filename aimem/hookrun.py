@@ -8,8 +8,9 @@ It reads the hook's JSON on stdin and:
   nothing at all when there is nothing to recall;
 - ``session-end`` / ``stop``: imports the session's transcript (``transcript_path``)
   through the import pipeline, like ``aimem sync`` does for a changed file; a large
-  file, or a database another process is writing, is handed to a detached background
-  process so the agent never waits.
+  file (over ``$AIMEM_HOOK_INLINE_BYTES``, 512 kB), a database another process is
+  writing, or a Gemini CLI session end (Gemini does not wait for it) is handed to a
+  detached background process so the agent never waits.
 
 A hook never breaks the agent: whatever happens it exits 0 within its time limit,
 prints nothing but that one JSON object, and writes what went wrong to the hook log
@@ -33,7 +34,7 @@ DEFAULT_BUDGET = 1000
 START_LIMIT_S = 5.0  # the agents' own limits are larger (10 s as installed)
 END_LIMIT_S = 20.0
 BACKGROUND_LIMIT_S = 600.0
-INLINE_BYTES = 2_000_000  # transcripts larger than this are imported in the background
+INLINE_BYTES = 512_000  # transcripts larger than this are imported in the background
 USAGE = ("usage: aimem hook session-start|session-end|stop [--tool claude-code|codex|gemini-cli] "
          "[--budget TOKENS] [--db PATH]")
 
@@ -222,6 +223,10 @@ def _session_end(opts: dict[str, Any], payload: dict[str, Any]) -> None:
         raise _Quiet(f"transcript {transcript} is not readable (permissions)")
     project = _project(payload.get("cwd"))
     inline = _env_number("AIMEM_HOOK_INLINE_BYTES", INLINE_BYTES)
+    if opts["tool"] == "gemini-cli" and opts["event"] == "session-end":
+        # Gemini CLI does not wait for SessionEnd hooks (hooks reference): do not race it
+        _spawn(opts, p, project, "Gemini CLI does not wait for session-end hooks")
+        return
     if p.stat().st_size > inline:
         _spawn(opts, p, project, f"{p.stat().st_size:,} bytes")
         return

@@ -158,6 +158,18 @@ def ours(data: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     return found
 
 
+def wait_for_background_import(timeout: float = 60) -> None:
+    """Until the detached ``_import`` process logged its result (which must be ok)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        done = [e for e in hook_log() if e["event"] == "_import"]
+        if done:
+            assert done[-1]["level"] == "ok", done[-1]
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"no background import within {timeout} s: {hook_log()}")
+
+
 def backups(folder: Path) -> list[Path]:
     return sorted(folder.glob("*.aimem-backup-*"))
 
@@ -504,6 +516,9 @@ def test_gemini_session_start_and_end(home: Path, project: Path, tmp_path: Path,
     r = aimem("hook", "session-end", "--tool", "gemini-cli", input=json.dumps(
         {**base, "hook_event_name": "SessionEnd", "reason": "exit"}).encode())
     assert (r.returncode, r.stdout) == (0, b"")
+    # Gemini CLI does not wait for SessionEnd hooks: the import runs detached
+    assert "in the background" in hook_log()[-1]["message"]
+    wait_for_background_import()
     # Gemini's file does not say its folder: the hook's cwd gives the project
     assert db_rows(dbpath, "SELECT project FROM conversations") == [(str(project),)]
     assert [r[0] for r in db_rows(dbpath, "SELECT role FROM messages ORDER BY position")] == [
@@ -518,12 +533,7 @@ def test_large_transcript_is_imported_in_the_background(home: Path, project: Pat
               env={"AIMEM_HOOK_INLINE_BYTES": "100"})
     assert (r.returncode, r.stdout) == (0, b"")
     assert "in the background" in hook_log()[-1]["message"]
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        if dbpath.exists() and any(e["event"] == "_import" for e in hook_log()):
-            break
-        time.sleep(0.2)
-    assert hook_log()[-1]["level"] == "ok", hook_log()[-1]
+    wait_for_background_import()
     assert len(db_rows(dbpath, "SELECT id FROM conversations")) == 1
 
 
@@ -581,10 +591,7 @@ def test_locked_database(home: Path, project: Path, tmp_path: Path, dbpath: Path
     finally:
         lock.execute("ROLLBACK")
         lock.close()
-    deadline = time.time() + 60  # the background import waits for the lock, then imports
-    while time.time() < deadline and not any(e["event"] == "_import" for e in hook_log()):
-        time.sleep(0.2)
-    assert hook_log()[-1]["event"] == "_import" and hook_log()[-1]["level"] == "ok"
+    wait_for_background_import()  # it waited for the lock, then imported
     assert len(db_rows(dbpath, "SELECT id FROM conversations")) == 1
 
 
