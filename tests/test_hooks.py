@@ -670,3 +670,22 @@ def test_project_filters_on_the_cli(home: Path, project: Path, tmp_path: Path) -
     assert r.returncode == 1 and b"not both" in r.stderr
     r = aimem("remember", "x", "--here", "--global")
     assert r.returncode == 1
+
+
+def test_memory_project_migration_keeps_existing_memories_global(tmp_path: Path) -> None:
+    from aimem.services import Memory
+    from aimem.store import migrations
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    upto = migrations.MIGRATIONS.index(migrations.m007_memory_project)
+    for n, fn in enumerate(migrations.MIGRATIONS[:upto], 1):
+        fn(conn)
+        conn.execute(f"PRAGMA user_version = {n}")
+    conn.execute("INSERT INTO memories (id, text, kind, source, text_hash, created_at, "
+                 "updated_at) VALUES ('m1', 'old fact', 'fact', 'manual', 'h1', 1, 1)")
+    conn.close()
+    with Memory.open(path) as m:
+        assert [(x["id"], x["project"]) for x in m.list_memories()] == [("m1", None)]
+        new = m.remember("new fact", project=str(tmp_path))
+        assert new["project"] == str(tmp_path)
