@@ -92,11 +92,11 @@ def tools_for(name: str) -> list[Tool]:
 def aimem_executable() -> str:
     """How to start this aimem from anywhere: its absolute path (no PATH needed)."""
     argv0 = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
-    if argv0 and argv0.name in ("aimem", "aimem.exe") and argv0.is_file():
-        return shlex.quote(str(argv0.absolute()))
-    found = shutil.which("aimem")
-    if found:
-        return shlex.quote(str(Path(found).absolute()))
+    if argv0 and argv0.name in ("aimem", "aimem.exe"):
+        found = argv0 if argv0.is_file() else shutil.which(str(argv0))
+        if found:
+            return shlex.quote(str(Path(found).absolute()))
+    # python -m aimem (or an embedding): this interpreter, whatever aimem is on PATH
     return f"{shlex.quote(sys.executable)} -m aimem"
 
 
