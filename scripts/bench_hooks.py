@@ -12,7 +12,8 @@ Usage:
   python scripts/bench_hooks.py --db /tmp/hooks-bench/m.db \
       [--import /work/benchdata/conversations-M.json] [--runs 40] [--work DIR]
 
-Prints median and p95 (milliseconds), the same for `python -c pass` (the interpreter's
+Prints median and p95 (milliseconds) of wall time and of CPU time (user + system, which
+a loaded machine does not stretch), the same for `python -c pass` (the interpreter's
 own floor on this machine), the load average, and the size of the block; writes
 WORK/hooks-results.json. Runs with bytecode caches on (PYTHONDONTWRITEBYTECODE unset), as
 an installed aimem does.
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -43,10 +45,17 @@ MARK = "bench_hooks project seeded"
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
+CPU: list[float] = []  # user + system CPU time of each run (ms): what the load cannot stretch
+
+
 def run(cmd: list[str], stdin: bytes | None = None) -> tuple[float, bytes]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     p = subprocess.run(cmd, input=stdin, capture_output=True, check=True, env=ENV)
-    return (time.perf_counter() - t) * 1000, p.stdout
+    wall = (time.perf_counter() - t) * 1000
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU.append((after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000)
+    return wall, p.stdout
 
 
 def seed(db: str, project: Path, work: Path) -> None:
@@ -106,11 +115,18 @@ def main() -> None:
     cmd = [AIMEM, "--db", args.db, "hook", "session-start", "--tool", "claude-code"]
     _, out = run(cmd, payload)  # warm the page cache once
     block = json.loads(out)["hookSpecificOutput"]["additionalContext"] if out else ""
+    CPU.clear()
     hook = [run(cmd, payload)[0] for _ in range(args.runs)]
+    hook_cpu = list(CPU)
+    CPU.clear()
     floor = [run([sys.executable, "-c", "pass"])[0] for _ in range(args.runs)]
+    floor_cpu = list(CPU)
     res = {"db": args.db, "runs": args.runs,
            "hook_ms": {"median": round(statistics.median(hook), 1),
                        "p95": round(pct(hook, 0.95), 1)},
+           "hook_cpu_ms": {"median": round(statistics.median(hook_cpu), 1),
+                           "p95": round(pct(hook_cpu, 0.95), 1)},
+           "python_pass_cpu_ms": {"median": round(statistics.median(floor_cpu), 1)},
            "python_pass_ms": {"median": round(statistics.median(floor), 1),
                               "p95": round(pct(floor, 0.95), 1)},
            "loadavg_1min": round(os.getloadavg()[0], 2), "block_chars": len(block),
@@ -118,7 +134,9 @@ def main() -> None:
            "block_has_excerpts": "CONVERSATION EXCERPTS" in block}
     print(f"aimem hook session-start: median {res['hook_ms']['median']} ms, "
           f"p95 {res['hook_ms']['p95']} ms over {args.runs} runs "
-          f"(python -c pass: median {res['python_pass_ms']['median']} ms); "
+          f"(python -c pass: median {res['python_pass_ms']['median']} ms); CPU time median "
+          f"{res['hook_cpu_ms']['median']} ms, p95 {res['hook_cpu_ms']['p95']} ms (python -c "
+          f"pass {res['python_pass_cpu_ms']['median']} ms); "
           f"block {len(block)} characters; load average {os.getloadavg()[0]:.2f}")
     (work / "hooks-results.json").write_text(json.dumps(res, indent=2) + "\n")
 
