@@ -96,6 +96,9 @@ SinceArg = Annotated[str | None, Field(
     description="From this time: an ISO date or datetime, or 7d, 2w, 3m, 1y, yesterday.")]
 UntilArg = Annotated[str | None, Field(
     description="Up to this time (a bare date includes that whole day).")]
+ProjectArg = Annotated[str | None, Field(
+    description="Only this project: an absolute folder (its git root is used); items from it "
+                "and the folders below it.")]
 IdArg = Annotated[str, Field(description="The id, or a unique prefix of it.", min_length=1,
                              max_length=100)]
 OffsetArg = Annotated[int, Field(ge=0, description="Skip this many first (next_offset of the "
@@ -373,8 +376,10 @@ class Server:
             raise ToolError(" ".join(str(e).split("\n"))) from None
 
     def filters(self, mem: Memory, source: Strs = None, tag: Strs = None,
-                since: str | None = None, until: str | None = None) -> Any:
-        return make_filters(mem, source=_strs(source), tag=_strs(tag), since=since, until=until)
+                since: str | None = None, until: str | None = None,
+                project: str | None = None) -> Any:
+        return make_filters(mem, source=_strs(source), tag=_strs(tag), since=since, until=until,
+                            project=project)
 
     def resolve(self, mem: Memory, prefix: str, want: str) -> str:
         kind, full = mem.resolve(prefix, ("conversation", "memory", "message"))
@@ -390,9 +395,10 @@ class Server:
     # -- reads ----------------------------------------------------------------------------------
 
     def search_memory(self, query: str, limit: int, source: Strs, tag: Strs, since: str | None,
-                      until: str | None) -> MemorySearch:
+                      until: str | None, project: str | None = None) -> MemorySearch:
         with self.memory() as mem:
-            hits = mem.search(query, self.filters(mem, source, tag, since, until), limit=limit,
+            hits = mem.search(query, self.filters(mem, source, tag, since, until, project),
+                              limit=limit,
                               kinds=("memory",))
             out = [MemoryHit(id=h["id"], kind=h.get("memory_kind"), source=h["source"],
                              updated_at=h["created_at"], score=h["score"],
@@ -405,9 +411,11 @@ class Server:
         return MemorySearch(query=query, hits=out)
 
     def search_conversations(self, query: str, limit: int, source: Strs, tag: Strs,
-                             since: str | None, until: str | None) -> ConversationSearch:
+                             since: str | None, until: str | None, project: str | None = None
+                             ) -> ConversationSearch:
         with self.memory() as mem:
-            hits = mem.search(query, self.filters(mem, source, tag, since, until), limit=limit,
+            hits = mem.search(query, self.filters(mem, source, tag, since, until, project),
+                              limit=limit,
                               kinds=("message", "conversation"))
         out = []
         for h in hits:
@@ -686,24 +694,24 @@ def build_server(db: str | Path | None = None, *, read_only: bool = False,
         query: QueryArg,
         limit: Annotated[int, Field(ge=1, le=50, description="At most this many hits.")] = 10,
         source: SourceArg = None, tag: TagArg = None, since: SinceArg = None,
-        until: UntilArg = None,
+        until: UntilArg = None, project: ProjectArg = None,
     ) -> MemorySearch:
         """Full-text search over the user's saved memories (facts, preferences, instructions,
         projects, people), best match first. Use it before answering anything that depends
         on the user. For what was said in past conversations use search_conversations."""
-        return s.search_memory(query, limit, source, tag, since, until)
+        return s.search_memory(query, limit, source, tag, since, until, project)
 
     @tool(title="Search past conversations", annotations=READ)
     def search_conversations(
         query: QueryArg,
         limit: Annotated[int, Field(ge=1, le=50, description="At most this many hits.")] = 10,
         source: SourceArg = None, tag: TagArg = None, since: SinceArg = None,
-        until: UntilArg = None,
+        until: UntilArg = None, project: ProjectArg = None,
     ) -> ConversationSearch:
         """Full-text search over the messages, titles and summaries of the user's past AI
         conversations (ChatGPT, Claude, Gemini, Claude Code, …), best match first. Each hit
         names its conversation; read around it with get_conversation(message_id)."""
-        return s.search_conversations(query, limit, source, tag, since, until)
+        return s.search_conversations(query, limit, source, tag, since, until, project)
 
     @tool(title="Get a memory", annotations=READ)
     def get_memory(id: IdArg) -> MemoryOut:

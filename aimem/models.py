@@ -72,6 +72,7 @@ class MemoryItem:
     use_count: int = 0  # recalls: shown, injected, fetched through MCP
     last_used: float | None = None
     conversation: int | None = None  # rowid of the conversation it was distilled from
+    project: str | None = None  # the project folder it belongs to; None: global
 
 
 @dataclass(slots=True)
@@ -92,6 +93,7 @@ class Filters:
     until: float | None = None
     roles: list[str] = field(default_factory=list)
     conversation: str | None = None  # a full conversation id
+    project: str | None = None  # a project folder: items in it or in a folder below it
 
     @property
     def conversation_only(self) -> bool:

@@ -7,14 +7,15 @@ __aimem_takes_value() {
         "") case "$2" in --db) return 0 ;; esac ;;
         "distill") case "$2" in --source|-s|--tag|-t|--since|--until|--role|-r|--conversation|-c|--model|-m|--limit|-n) return 0 ;; esac ;;
         "export") case "$2" in --source|-s|--tag|-t|--since|--until|--role|-r|--conversation|-c|--format|-f|--output|-o) return 0 ;; esac ;;
+        "hook") case "$2" in --tool|--budget|-b) return 0 ;; esac ;;
         "import") case "$2" in --format|-f|--tag|-t) return 0 ;; esac ;;
-        "inject") case "$2" in --source|-s|--tag|-t|--since|--until|--role|-r|--conversation|-c|--budget|-b|--format|-f) return 0 ;; esac ;;
-        "list") case "$2" in --source|-s|--tag|-t|--since|--until|--role|-r|--limit|-n|--offset) return 0 ;; esac ;;
+        "inject") case "$2" in --source|-s|--tag|-t|--since|--until|--role|-r|--conversation|-c|--project|--budget|-b|--format|-f) return 0 ;; esac ;;
+        "list") case "$2" in --source|-s|--tag|-t|--since|--until|--role|-r|--project|--limit|-n|--offset) return 0 ;; esac ;;
         "mcp-config") case "$2" in --client|-c|--name|--tools) return 0 ;; esac ;;
-        "memories") case "$2" in --kind|-k|--tag|-t|--limit|-n|--offset) return 0 ;; esac ;;
+        "memories") case "$2" in --kind|-k|--tag|-t|--limit|-n|--offset|--project) return 0 ;; esac ;;
         "profile") case "$2" in --model|-m) return 0 ;; esac ;;
-        "remember") case "$2" in --kind|-k|--tag|-t|--update|-u) return 0 ;; esac ;;
-        "search") case "$2" in --source|-s|--tag|-t|--since|--until|--role|-r|--conversation|-c|--limit|-n|--kind|-k) return 0 ;; esac ;;
+        "remember") case "$2" in --kind|-k|--tag|-t|--update|-u|--project) return 0 ;; esac ;;
+        "search") case "$2" in --source|-s|--tag|-t|--since|--until|--role|-r|--conversation|-c|--project|--limit|-n|--kind|-k) return 0 ;; esac ;;
         "serve-mcp") case "$2" in --http|--tools) return 0 ;; esac ;;
         "summarize") case "$2" in --source|-s|--tag|-t|--since|--until|--role|-r|--conversation|-c|--model|-m|--limit|-n) return 0 ;; esac ;;
         "sync") case "$2" in --add|--remove|--interval) return 0 ;; esac ;;
@@ -44,7 +45,7 @@ _aimem() {
         prev="${cur%%=*}" pre="${cur%%=*}=" cur="${cur#*=}"
     fi
     # the command path typed so far ("tag add"), skipping options and their values
-    local paths="|browse|demo|distill|export|forget|import|inject|list|mcp-config|memories|profile|remember|search|serve-mcp|show|stats|summarize|sync|tag|tag add|tag auto|tag list|tag remove|"
+    local paths="|browse|demo|distill|export|forget|hook|hooks|hooks install|hooks status|hooks uninstall|import|inject|list|mcp-config|memories|profile|remember|search|serve-mcp|show|stats|summarize|sync|tag|tag add|tag auto|tag list|tag remove|"
     local cmd="" word i=1
     while (( i < COMP_CWORD )); do
         word="${COMP_WORDS[i]}"
@@ -66,7 +67,7 @@ _aimem() {
             if [[ "$cur" == -* ]]; then
                 __aimem_words "--db --version --help -h"
             else
-                __aimem_words "browse demo distill export forget import inject list mcp-config memories profile remember search serve-mcp show stats summarize sync tag"
+                __aimem_words "browse demo distill export forget hook hooks import inject list mcp-config memories profile remember search serve-mcp show stats summarize sync tag"
             fi
             ;;
         "browse")
@@ -114,6 +115,37 @@ _aimem() {
                 __aimem_words "--yes -y --vacuum --json --help -h"
             fi
             ;;
+        "hook")
+            case "$prev" in
+                --tool) return ;;  # TOOL: free text
+                --budget|-b) return ;;  # BUDGET: free text
+            esac
+            if [[ "$cur" == -* ]]; then
+                __aimem_words "--tool --budget -b --help -h"
+            fi
+            ;;
+        "hooks")
+            if [[ "$cur" == -* ]]; then
+                __aimem_words "--help -h"
+            else
+                __aimem_words "install status uninstall"
+            fi
+            ;;
+        "hooks install")
+            if [[ "$cur" == -* ]]; then
+                __aimem_words "--project --json --help -h"
+            fi
+            ;;
+        "hooks status")
+            if [[ "$cur" == -* ]]; then
+                __aimem_words "--json --help -h"
+            fi
+            ;;
+        "hooks uninstall")
+            if [[ "$cur" == -* ]]; then
+                __aimem_words "--project --json --help -h"
+            fi
+            ;;
         "import")
             case "$prev" in
                 --format|-f) __aimem_words "auto jsonl claude_code codex gemini_cli chatgpt deepseek claude openwebui grok gemini_takeout llm_logs aider specstory markdown"; return ;;
@@ -133,11 +165,12 @@ _aimem() {
                 --until) return ;;  # UNTIL: free text
                 --role|-r) __aimem_words "user assistant system tool"; return ;;
                 --conversation|-c) return ;;  # CONVERSATION: free text
+                --project) return ;;  # PATH: free text
                 --budget|-b) return ;;  # BUDGET: free text
                 --format|-f) __aimem_words "markdown xml json"; return ;;
             esac
             if [[ "$cur" == -* ]]; then
-                __aimem_words "--source -s --tag -t --since --until --role -r --conversation -c --budget -b --format -f --copy --help -h"
+                __aimem_words "--source -s --tag -t --since --until --role -r --conversation -c --project --here --budget -b --format -f --copy --help -h"
             fi
             ;;
         "list")
@@ -147,11 +180,12 @@ _aimem() {
                 --since) return ;;  # SINCE: free text
                 --until) return ;;  # UNTIL: free text
                 --role|-r) __aimem_words "user assistant system tool"; return ;;
+                --project) return ;;  # PATH: free text
                 --limit|-n) return ;;  # LIMIT: free text
                 --offset) return ;;  # OFFSET: free text
             esac
             if [[ "$cur" == -* ]]; then
-                __aimem_words "--source -s --tag -t --since --until --role -r --limit -n --offset --memories -m --json --help -h"
+                __aimem_words "--source -s --tag -t --since --until --role -r --project --here --limit -n --offset --memories -m --json --help -h"
             fi
             ;;
         "mcp-config")
@@ -170,9 +204,10 @@ _aimem() {
                 --tag|-t) return ;;  # TAG: free text
                 --limit|-n) return ;;  # LIMIT: free text
                 --offset) return ;;  # OFFSET: free text
+                --project) return ;;  # PATH: free text
             esac
             if [[ "$cur" == -* ]]; then
-                __aimem_words "--kind -k --tag -t --pinned --limit -n --offset --json --help -h"
+                __aimem_words "--kind -k --tag -t --pinned --limit -n --offset --project --here --json --help -h"
             fi
             ;;
         "profile")
@@ -188,9 +223,10 @@ _aimem() {
                 --kind|-k) __aimem_words "fact preference instruction project person other"; return ;;
                 --tag|-t) return ;;  # TAG: free text
                 --update|-u) return ;;  # ID: free text
+                --project) return ;;  # PATH: free text
             esac
             if [[ "$cur" == -* ]]; then
-                __aimem_words "--kind -k --tag -t --pin --unpin --update -u --json --help -h"
+                __aimem_words "--kind -k --tag -t --pin --unpin --update -u --project --here --global --json --help -h"
             fi
             ;;
         "search")
@@ -201,11 +237,12 @@ _aimem() {
                 --until) return ;;  # UNTIL: free text
                 --role|-r) __aimem_words "user assistant system tool"; return ;;
                 --conversation|-c) return ;;  # CONVERSATION: free text
+                --project) return ;;  # PATH: free text
                 --limit|-n) return ;;  # LIMIT: free text
                 --kind|-k) __aimem_words "message memory conversation all"; return ;;
             esac
             if [[ "$cur" == -* ]]; then
-                __aimem_words "--source -s --tag -t --since --until --role -r --conversation -c --limit -n --kind -k --json --jsonl --help -h"
+                __aimem_words "--source -s --tag -t --since --until --role -r --conversation -c --project --here --limit -n --kind -k --json --jsonl --help -h"
             fi
             ;;
         "serve-mcp")

@@ -10,22 +10,24 @@ function __aimem_takes_value
             contains -- $argv[2] --source -s --tag -t --since --until --role -r --conversation -c --model -m --limit -n; and return 0
         case 'export'
             contains -- $argv[2] --source -s --tag -t --since --until --role -r --conversation -c --format -f --output -o; and return 0
+        case 'hook'
+            contains -- $argv[2] --tool --budget -b; and return 0
         case 'import'
             contains -- $argv[2] --format -f --tag -t; and return 0
         case 'inject'
-            contains -- $argv[2] --source -s --tag -t --since --until --role -r --conversation -c --budget -b --format -f; and return 0
+            contains -- $argv[2] --source -s --tag -t --since --until --role -r --conversation -c --project --budget -b --format -f; and return 0
         case 'list'
-            contains -- $argv[2] --source -s --tag -t --since --until --role -r --limit -n --offset; and return 0
+            contains -- $argv[2] --source -s --tag -t --since --until --role -r --project --limit -n --offset; and return 0
         case 'mcp-config'
             contains -- $argv[2] --client -c --name --tools; and return 0
         case 'memories'
-            contains -- $argv[2] --kind -k --tag -t --limit -n --offset; and return 0
+            contains -- $argv[2] --kind -k --tag -t --limit -n --offset --project; and return 0
         case 'profile'
             contains -- $argv[2] --model -m; and return 0
         case 'remember'
-            contains -- $argv[2] --kind -k --tag -t --update -u; and return 0
+            contains -- $argv[2] --kind -k --tag -t --update -u --project; and return 0
         case 'search'
-            contains -- $argv[2] --source -s --tag -t --since --until --role -r --conversation -c --limit -n --kind -k; and return 0
+            contains -- $argv[2] --source -s --tag -t --since --until --role -r --conversation -c --project --limit -n --kind -k; and return 0
         case 'serve-mcp'
             contains -- $argv[2] --http --tools; and return 0
         case 'summarize'
@@ -40,7 +42,7 @@ end
 
 # The command path typed so far ("tag add"), skipping options and their values.
 function __aimem_cmd
-    set -l paths 'browse' 'demo' 'distill' 'export' 'forget' 'import' 'inject' 'list' 'mcp-config' 'memories' 'profile' 'remember' 'search' 'serve-mcp' 'show' 'stats' 'summarize' 'sync' 'tag' 'tag add' 'tag auto' 'tag list' 'tag remove'
+    set -l paths 'browse' 'demo' 'distill' 'export' 'forget' 'hook' 'hooks' 'hooks install' 'hooks status' 'hooks uninstall' 'import' 'inject' 'list' 'mcp-config' 'memories' 'profile' 'remember' 'search' 'serve-mcp' 'show' 'stats' 'summarize' 'sync' 'tag' 'tag add' 'tag auto' 'tag list' 'tag remove'
     set -l words (commandline -opc)
     set -l cmd ''
     set -l i 2
@@ -71,6 +73,8 @@ complete -c aimem -n '__aimem_is' -a demo -d 'Import a small invented sample his
 complete -c aimem -n '__aimem_is' -a distill -d 'Extract durable memories (facts, preferences, instructions, projects, people).'
 complete -c aimem -n '__aimem_is' -a export -d 'Export conversations and memories; importing a JSONL export gives them back exactly.'
 complete -c aimem -n '__aimem_is' -a forget -d 'Delete conversations or memories with everything derived from them.'
+complete -c aimem -n '__aimem_is' -a hook -d 'Run one hook event with the agent\'s hook JSON on stdin (always exits 0).'
+complete -c aimem -n '__aimem_is' -a hooks -d 'Let Claude Code, Codex CLI and Gemini CLI recall and capture by themselves: install aimem\'s session hooks.'
 complete -c aimem -n '__aimem_is' -a import -d 'Import AI chat exports, session logs, aimem JSONL or pasted text.'
 complete -c aimem -n '__aimem_is' -a inject -d 'Print your profile, the relevant memories and conversation excerpts as one block.'
 complete -c aimem -n '__aimem_is' -a list -d 'List conversations, most recently updated first (or memories, with --memories).'
@@ -128,6 +132,31 @@ complete -c aimem -n '__aimem_is forget' -l vacuum -d 'Afterwards rebuild the da
 complete -c aimem -n '__aimem_is forget' -l json -d 'Print machine-readable JSON.'
 complete -c aimem -n '__aimem_is forget' -l help -s h -d 'Show this message and exit.'
 
+# aimem hook
+complete -c aimem -n '__aimem_is hook' -l tool -x -d 'Which agent calls: claude-code, codex or gemini-cli.'
+complete -c aimem -n '__aimem_is hook' -l budget -s b -x -d 'Token budget of the session-start block (default $AIMEM_HOOK_BUDGET, else 1000).'
+complete -c aimem -n '__aimem_is hook' -l help -s h -d 'Show this message and exit.'
+
+# aimem hooks
+complete -c aimem -n '__aimem_is hooks' -a install -d 'Add aimem\'s hooks to the tool\'s settings: recall at session start, capture at the end.'
+complete -c aimem -n '__aimem_is hooks' -a status -d 'Where aimem\'s hooks are installed, and the last hook runs and errors.'
+complete -c aimem -n '__aimem_is hooks' -a uninstall -d 'Remove exactly what install added (entries that call aimem hook); keep the rest.'
+complete -c aimem -n '__aimem_is hooks' -l help -s h -d 'Show this message and exit.'
+
+# aimem hooks install
+complete -c aimem -n '__aimem_is hooks install' -l project -d 'The current project\'s settings (.claude/settings.json, .codex/hooks.json, .gemini/settings.json) instead of your user settings.'
+complete -c aimem -n '__aimem_is hooks install' -l json -d 'Print machine-readable JSON.'
+complete -c aimem -n '__aimem_is hooks install' -l help -s h -d 'Show this message and exit.'
+
+# aimem hooks status
+complete -c aimem -n '__aimem_is hooks status' -l json -d 'Print machine-readable JSON.'
+complete -c aimem -n '__aimem_is hooks status' -l help -s h -d 'Show this message and exit.'
+
+# aimem hooks uninstall
+complete -c aimem -n '__aimem_is hooks uninstall' -l project -d 'The current project\'s settings (.claude/settings.json, .codex/hooks.json, .gemini/settings.json) instead of your user settings.'
+complete -c aimem -n '__aimem_is hooks uninstall' -l json -d 'Print machine-readable JSON.'
+complete -c aimem -n '__aimem_is hooks uninstall' -l help -s h -d 'Show this message and exit.'
+
 # aimem import
 complete -c aimem -n '__aimem_is import' -l format -s f -x -a 'auto jsonl claude_code codex gemini_cli chatgpt deepseek claude openwebui grok gemini_takeout llm_logs aider specstory markdown' -d 'Force a format (auto detects by content).'
 complete -c aimem -n '__aimem_is import' -l tag -s t -x -d 'Tag every imported conversation; repeatable.'
@@ -144,6 +173,8 @@ complete -c aimem -n '__aimem_is inject' -l since -x -d 'From this time: 2024-05
 complete -c aimem -n '__aimem_is inject' -l until -x -d 'Up to this time (a bare date includes that whole day).'
 complete -c aimem -n '__aimem_is inject' -l role -s r -x -a 'user assistant system tool' -d 'Only messages by this role: user, assistant, system, tool; repeatable.'
 complete -c aimem -n '__aimem_is inject' -l conversation -s c -x -d 'Only this conversation (an id or a unique prefix).'
+complete -c aimem -n '__aimem_is inject' -l project -x -d 'Only this project (its git root, else the folder) and the folders below it.'
+complete -c aimem -n '__aimem_is inject' -l here -d 'Only the project of the current folder (like --project .).'
 complete -c aimem -n '__aimem_is inject' -l budget -s b -x -d 'Token budget for the whole block (estimated, never exceeded).'
 complete -c aimem -n '__aimem_is inject' -l format -s f -x -a 'markdown xml json' -d 'markdown (a fenced block), xml or json.'
 complete -c aimem -n '__aimem_is inject' -l copy -d 'Put the block on the clipboard (OSC 52 over SSH) instead of printing it to a terminal.'
@@ -155,6 +186,8 @@ complete -c aimem -n '__aimem_is list' -l tag -s t -x -d 'Only items with this t
 complete -c aimem -n '__aimem_is list' -l since -x -d 'From this time: 2024-05-01, 7d, 2w, 3m, 1y, yesterday.'
 complete -c aimem -n '__aimem_is list' -l until -x -d 'Up to this time (a bare date includes that whole day).'
 complete -c aimem -n '__aimem_is list' -l role -s r -x -a 'user assistant system tool' -d 'Only messages by this role: user, assistant, system, tool; repeatable.'
+complete -c aimem -n '__aimem_is list' -l project -x -d 'Only this project (its git root, else the folder) and the folders below it.'
+complete -c aimem -n '__aimem_is list' -l here -d 'Only the project of the current folder (like --project .).'
 complete -c aimem -n '__aimem_is list' -l limit -s n -x -d 'How many.'
 complete -c aimem -n '__aimem_is list' -l offset -x -d 'Skip this many first.'
 complete -c aimem -n '__aimem_is list' -l memories -s m -d 'List saved memories instead of conversations.'
@@ -174,6 +207,8 @@ complete -c aimem -n '__aimem_is memories' -l tag -s t -x -d 'Only memories with
 complete -c aimem -n '__aimem_is memories' -l pinned -d 'Only pinned memories.'
 complete -c aimem -n '__aimem_is memories' -l limit -s n -x -d 'How many.'
 complete -c aimem -n '__aimem_is memories' -l offset -x -d 'Skip this many first.'
+complete -c aimem -n '__aimem_is memories' -l project -x -d 'Only this project (its git root, else the folder) and the folders below it.'
+complete -c aimem -n '__aimem_is memories' -l here -d 'Only the project of the current folder (like --project .).'
 complete -c aimem -n '__aimem_is memories' -l json -d 'Print machine-readable JSON.'
 complete -c aimem -n '__aimem_is memories' -l help -s h -d 'Show this message and exit.'
 
@@ -188,6 +223,9 @@ complete -c aimem -n '__aimem_is remember' -l kind -s k -x -a 'fact preference i
 complete -c aimem -n '__aimem_is remember' -l tag -s t -x -d 'Tag it; repeatable.'
 complete -c aimem -n '__aimem_is remember' -l pin -l unpin -d 'Pinned memories always come first in inject and the profile.'
 complete -c aimem -n '__aimem_is remember' -l update -s u -x -d 'Change this memory instead of saving a new one (text, kind, tags, pin).'
+complete -c aimem -n '__aimem_is remember' -l project -x -d 'Save it for this project (its git root, else the folder): it is recalled there first, and hidden from other projects\' session hooks.'
+complete -c aimem -n '__aimem_is remember' -l here -d 'Save it for the project of the current folder (like --project .).'
+complete -c aimem -n '__aimem_is remember' -l global -d 'Save it for every project (the default).'
 complete -c aimem -n '__aimem_is remember' -l json -d 'Print machine-readable JSON.'
 complete -c aimem -n '__aimem_is remember' -l help -s h -d 'Show this message and exit.'
 
@@ -198,6 +236,8 @@ complete -c aimem -n '__aimem_is search' -l since -x -d 'From this time: 2024-05
 complete -c aimem -n '__aimem_is search' -l until -x -d 'Up to this time (a bare date includes that whole day).'
 complete -c aimem -n '__aimem_is search' -l role -s r -x -a 'user assistant system tool' -d 'Only messages by this role: user, assistant, system, tool; repeatable.'
 complete -c aimem -n '__aimem_is search' -l conversation -s c -x -d 'Only this conversation (an id or a unique prefix).'
+complete -c aimem -n '__aimem_is search' -l project -x -d 'Only this project (its git root, else the folder) and the folders below it.'
+complete -c aimem -n '__aimem_is search' -l here -d 'Only the project of the current folder (like --project .).'
 complete -c aimem -n '__aimem_is search' -l limit -s n -x -d 'How many hits.'
 complete -c aimem -n '__aimem_is search' -l kind -s k -x -a 'message memory conversation all' -d 'message, memory, conversation or all (default: messages and memories); repeatable.'
 complete -c aimem -n '__aimem_is search' -l json -d 'Print one JSON array of hits.'

@@ -623,3 +623,18 @@ def test_mcp_config_and_help_do_not_import_mcp(db: Path) -> None:
         r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                            check=True)
         assert "mcp" not in r.stderr.split(), argv
+
+
+async def test_search_tools_take_a_project(seeded: Path, tmp_path: Path) -> None:
+    proj = tmp_path / "heron"
+    (proj / ".git").mkdir(parents=True)
+    with Memory.open(seeded) as m:
+        m.remember("Heron staging uses Postgres 17", project=str(proj))
+    async with Client(build_server(seeded), raise_exceptions=True) as c:
+        everywhere = await call(c, "search_memory", query="postgres staging")
+        assert len(everywhere["hits"]) == 2
+        scoped = await call(c, "search_memory", query="postgres staging",
+                            project=str(proj / "sub"))  # a folder below: its git root
+        assert [h["text"] for h in scoped["hits"]] == ["Heron staging uses Postgres 17"]
+        convs = await call(c, "search_conversations", query="postgres", project=str(proj))
+        assert convs["hits"] == []  # the sample's conversations have no project

@@ -16,7 +16,7 @@ from typing import Any
 
 COMMANDS = ("cmd_import", "cmd_search", "cmd_show", "cmd_list", "cmd_stats", "cmd_export",
             "cmd_sync", "cmd_remember", "cmd_tag", "cmd_inject", "cmd_profile", "cmd_demo",
-            "cmd_mcp", "cmd_browse", "cmd_llm")
+            "cmd_mcp", "cmd_browse", "cmd_llm", "cmd_hooks")
 # command name -> the modules that define it (a group may get subcommands from several)
 COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "import": ("cmd_import",), "search": ("cmd_search",), "show": ("cmd_show",),
@@ -25,7 +25,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "memories": ("cmd_remember",), "tag": ("cmd_tag", "cmd_llm"), "inject": ("cmd_inject",),
     "profile": ("cmd_profile",), "demo": ("cmd_demo",), "serve-mcp": ("cmd_mcp",),
     "mcp-config": ("cmd_mcp",), "browse": ("cmd_browse",), "summarize": ("cmd_llm",),
-    "distill": ("cmd_llm",),
+    "distill": ("cmd_llm",), "hooks": ("cmd_hooks",), "hook": ("cmd_hooks",),
 }
 _GLOBAL_WITH_VALUE = {"--db"}
 
@@ -57,7 +57,30 @@ def _wanted(argv: list[str]) -> tuple[str, ...]:
     return COMMANDS
 
 
+def _hook_argv(argv: list[str]) -> list[str] | None:
+    """``aimem [--db PATH] hook …`` as hookrun's arguments, or None for anything else."""
+    db: list[str] = []
+    i = 0
+    while i < len(argv) and argv[i].split("=", 1)[0] in _GLOBAL_WITH_VALUE:
+        if "=" in argv[i]:
+            db, i = ["--db", argv[i].split("=", 1)[1]], i + 1
+        elif i + 1 < len(argv):
+            db, i = ["--db", argv[i + 1]], i + 2
+        else:
+            return None
+    rest = argv[i + 1:]
+    if i >= len(argv) or argv[i] != "hook" or not rest or any(a in ("-h", "--help")
+                                                               for a in rest):
+        return None
+    return rest + db
+
+
 def main() -> None:
+    hook = _hook_argv(sys.argv[1:])
+    if hook is not None:  # the agents' hooks: no Typer, no rich (start-up time)
+        from aimem import hookrun
+
+        sys.exit(hookrun.main(hook))
     load_commands(_wanted(sys.argv[1:]))()
 
 

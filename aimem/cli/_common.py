@@ -45,15 +45,21 @@ ConversationOpt = Annotated[str | None, typer.Option(
     "--conversation", "-c", help="Only this conversation (an id or a unique prefix).",
     show_default=False)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+ProjectOpt = Annotated[str | None, typer.Option(
+    "--project", metavar="PATH", help="Only this project (its git root, else the folder) and "
+    "the folders below it.", show_default=False)]
+HereOpt = Annotated[bool, typer.Option(
+    "--here", help="Only the project of the current folder (like --project .).")]
 
 
 def filters(mem: Memory, source: list[str] | None = None, tag: list[str] | None = None,
             since: str | None = None, until: str | None = None, role: list[str] | None = None,
-            conversation: str | None = None) -> Filters | None:
+            conversation: str | None = None, project: str | None = None,
+            here: bool = False) -> Filters | None:
     from aimem.services.filters import make_filters
 
     return make_filters(mem, source=source, tag=tag, since=since, until=until, role=role,
-                        conversation=conversation)
+                        conversation=conversation, project=project, here=here)
 
 
 def print_json(obj: Any) -> None:

@@ -12,6 +12,8 @@ import typer
 from aimem.cli._app import app
 from aimem.cli._common import (
     ConversationOpt,
+    HereOpt,
+    ProjectOpt,
     RoleOpt,
     SinceOpt,
     SourceOpt,
@@ -41,6 +43,7 @@ def inject(
                                                show_default=False)],
     source: SourceOpt = None, tag: TagOpt = None, since: SinceOpt = None,
     until: UntilOpt = None, role: RoleOpt = None, conversation: ConversationOpt = None,
+    project: ProjectOpt = None, here: HereOpt = False,
     budget: Annotated[int, typer.Option(
         "--budget", "-b", min=1, help="Token budget for the whole block (estimated, never "
         "exceeded).")] = 1500,
@@ -57,7 +60,7 @@ def inject(
     relevant, a short block says so (exit 0).
     """
     with open_memory(ctx, create=False) as mem:
-        f = filters(mem, source, tag, since, until, role, conversation)
+        f = filters(mem, source, tag, since, until, role, conversation, project, here)
         block = mem.inject(" ".join(query), f, budget=budget, format=format)
     if copy:
         how = copy_to_clipboard(block)

@@ -8,7 +8,9 @@ import typer
 
 from aimem.cli._app import app
 from aimem.cli._common import (
+    HereOpt,
     JsonOpt,
+    ProjectOpt,
     RoleOpt,
     SinceOpt,
     SourceOpt,
@@ -37,6 +39,7 @@ def list_(
     ctx: typer.Context,
     source: SourceOpt = None, tag: TagOpt = None, since: SinceOpt = None,
     until: UntilOpt = None, role: RoleOpt = None,
+    project: ProjectOpt = None, here: HereOpt = False,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many.")] = 20,
     offset: Annotated[int, typer.Option("--offset", min=0, help="Skip this many first.")] = 0,
     memories: Annotated[bool, typer.Option(
@@ -48,10 +51,11 @@ def list_(
         from aimem.cli.cmd_remember import show_memories
 
         show_memories(ctx, kind=None, tag=tag, pinned=False, limit=limit, offset=offset,
-                      json=json)
+                      json=json, project=project, here=here)
         return
     with open_memory(ctx, create=False) as mem:
-        convs = mem.list_conversations(filters(mem, source, tag, since, until, role),
+        convs = mem.list_conversations(filters(mem, source, tag, since, until, role,
+                                               project=project, here=here),
                                        limit=limit, offset=offset)
     if json:
         print_json(convs)

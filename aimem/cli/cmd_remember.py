@@ -8,7 +8,16 @@ from typing import Annotated
 import typer
 
 from aimem.cli._app import app
-from aimem.cli._common import JsonOpt, console, err_console, open_memory, print_json, short
+from aimem.cli._common import (
+    HereOpt,
+    JsonOpt,
+    ProjectOpt,
+    console,
+    err_console,
+    open_memory,
+    print_json,
+    short,
+)
 from aimem.errors import AimemError
 from aimem.models import MEMORY_KINDS
 
@@ -26,7 +35,9 @@ REMEMBER_EPILOG = """Examples:
 
   aimem remember --update 33c3d5fe "I prefer pytest, with pytest-xdist for speed"
 
-  aimem remember --update 33c3d5fe --unpin"""
+  aimem remember --update 33c3d5fe --unpin
+
+  aimem remember "Tests run with make test-fast" --here     # only for this project"""
 
 
 @app.command(epilog=REMEMBER_EPILOG)
@@ -44,13 +55,27 @@ def remember(
         "--update", "-u", metavar="ID",
         help="Change this memory instead of saving a new one (text, kind, tags, pin).",
         show_default=False)] = None,
+    project: Annotated[str | None, typer.Option(
+        "--project", metavar="PATH", help="Save it for this project (its git root, else the "
+        "folder): it is recalled there first, and hidden from other projects' session hooks.",
+        show_default=False)] = None,
+    here: Annotated[bool, typer.Option(
+        "--here", help="Save it for the project of the current folder (like --project .).")
+    ] = False,
+    global_: Annotated[bool, typer.Option(
+        "--global", help="Save it for every project (the default).")] = False,
     json: JsonOpt = False,
 ) -> None:
     """Save a memory: a fact, preference, instruction or project detail worth keeping.
 
     Saving the same text again (case, spacing and end punctuation do not count)
     refreshes the existing memory instead of storing it twice. Prints the memory's id.
+    A memory is global unless --project or --here says which project it belongs to.
     """
+    if sum(map(bool, (project, here, global_))) > 1:
+        raise AimemError("use one of --project PATH, --here and --global")
+    if (project or here or global_) and update:
+        raise AimemError("--project, --here and --global apply to a new memory, not --update")
     if text == "-":
         text = sys.stdin.read()
     with open_memory(ctx, create=update is None) as mem:
@@ -61,14 +86,17 @@ def remember(
         else:
             if not text or not text.strip():
                 raise AimemError("nothing to remember: give the text, or - to read stdin")
-            result = mem.remember(text, kind=kind or "fact", tags=tag or [], pin=bool(pin))
+            result = mem.remember(text, kind=kind or "fact", tags=tag or [], pin=bool(pin),
+                                  project=project or ("." if here else None))
             verb = "saved" if result["created"] else "already known, refreshed"
     if json:
         print_json(result)
         return
     typer.echo(result["id"])
     err_console().print(f"{verb}: {short(result['id'])} ({result['kind']}"
-                        f"{', pinned' if result['pinned'] else ''})", markup=False)
+                        f"{', pinned' if result['pinned'] else ''}"
+                        f"{', project ' + result['project'] if result.get('project') else ''})",
+                        markup=False)
 
 
 FORGET_EPILOG = """Examples:
@@ -137,18 +165,22 @@ def memories(
     pinned: Annotated[bool, typer.Option("--pinned", help="Only pinned memories.")] = False,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many.")] = 50,
     offset: Annotated[int, typer.Option("--offset", min=0, help="Skip this many first.")] = 0,
+    project: ProjectOpt = None, here: HereOpt = False,
     json: JsonOpt = False,
 ) -> None:
     """List saved memories, most recently updated first (also: aimem list --memories)."""
-    show_memories(ctx, kind=kind, tag=tag, pinned=pinned, limit=limit, offset=offset, json=json)
+    show_memories(ctx, kind=kind, tag=tag, pinned=pinned, limit=limit, offset=offset, json=json,
+                  project=project, here=here)
 
 
 def show_memories(ctx: typer.Context, *, kind: str | None, tag: list[str] | None, pinned: bool,
-                  limit: int, offset: int, json: bool) -> None:
+                  limit: int, offset: int, json: bool, project: str | None = None,
+                  here: bool = False) -> None:
     from aimem.cli._common import filters
 
     with open_memory(ctx, create=False) as mem:
-        rows = mem.list_memories(filters(mem, tag=tag), limit=limit, offset=offset, kind=kind,
+        rows = mem.list_memories(filters(mem, tag=tag, project=project, here=here),
+                                 limit=limit, offset=offset, kind=kind,
                                  pinned=True if pinned else None)
     if json:
         print_json(rows)

@@ -9,6 +9,8 @@ import typer
 from aimem.cli._app import app
 from aimem.cli._common import (
     ConversationOpt,
+    HereOpt,
+    ProjectOpt,
     RoleOpt,
     SinceOpt,
     SourceOpt,
@@ -49,6 +51,7 @@ def search(
              "title:, role:, source:, tag:.", show_default=False)],
     source: SourceOpt = None, tag: TagOpt = None, since: SinceOpt = None,
     until: UntilOpt = None, role: RoleOpt = None, conversation: ConversationOpt = None,
+    project: ProjectOpt = None, here: HereOpt = False,
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="How many hits.")] = 20,
     kind: Annotated[list[str] | None, typer.Option(
         "--kind", "-k", help="message, memory, conversation or all (default: messages and "
@@ -64,7 +67,7 @@ def search(
     if "all" in kinds:
         kinds = ["message", "memory", "conversation"]
     with open_memory(ctx, create=False) as mem:
-        f = filters(mem, source, tag, since, until, role, conversation)
+        f = filters(mem, source, tag, since, until, role, conversation, project, here)
         hits = mem.search(" ".join(query), f, limit=limit, kinds=kinds or None)
     if json or jsonl:
         for h in hits:

@@ -185,7 +185,8 @@ class Memory:
             return filters
         f = filters or Filters()
         return Filters(sources=f.sources + q.sources, tags=f.tags + q.tags, since=f.since,
-                       until=f.until, roles=f.roles + q.roles, conversation=f.conversation)
+                       until=f.until, roles=f.roles + q.roles, conversation=f.conversation,
+                       project=f.project)
 
     def conversation_filter(self, prefix: str | None) -> str | None:
         """The full conversation id for a ``--conversation`` prefix (or a message id in it)."""
@@ -242,11 +243,20 @@ class Memory:
 
     def remember(self, text: str, *, kind: str = "fact", tags: Sequence[str] = (),
                  pin: bool = False, source: str = "manual",
-                 conversation_id: str | None = None) -> dict[str, Any]:
-        """Save a memory; a near-duplicate refreshes the existing one (``created`` False)."""
+                 conversation_id: str | None = None, project: str | None = None
+                 ) -> dict[str, Any]:
+        """Save a memory; a near-duplicate refreshes the existing one (``created`` False).
+
+        ``project``: a project folder (normalised to its git root) the memory belongs to;
+        None saves a global memory. A refreshed memory keeps the project it had.
+        """
         conv = self.conversation_filter(conversation_id) if conversation_id else None
+        if project is not None:
+            from aimem.projects import project_root
+
+            project = project_root(project)
         return memories.remember(self.store, text, kind=kind, tags=tags, pin=pin, source=source,
-                                 conversation_id=conv)
+                                 conversation_id=conv, project=project)
 
     def update_memory(self, prefix: str, *, text: str | None = None, kind: str | None = None,
                       tags: Sequence[str] | None = None, pin: bool | None = None

@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from aimem import importers, jsonio
+from aimem import importers, jsonio, recall
 from aimem.errors import AimemError, ImportFailed
 from aimem.importers.base import Importer, Input, error_line, first_json_char
 from aimem.models import Conversation, FileReport, ImportReport, MemoryItem, Skipped, make_id, memory_hash
@@ -70,8 +70,24 @@ def normalise(c: Conversation) -> Conversation:
     return c
 
 
+def _drop_recalled(c: Conversation) -> None:
+    """Cut out what an aimem hook injected (aimem.recall): it is not the session's content."""
+    if not any(recall.contains(m.text) for m in c.messages):
+        return
+    kept = []
+    for m in c.messages:
+        if recall.contains(m.text):
+            m.text = recall.strip_recalled(m.text)
+            if not m.text.strip():
+                continue
+        kept.append(m)
+    c.messages = kept
+
+
 class _Run:
-    def __init__(self, store: Store, report: ImportReport, tags: Sequence[str], redact: bool):
+    def __init__(self, store: Store, report: ImportReport, tags: Sequence[str], redact: bool,
+                 project: str | None = None):
+        self.project = project
         self.store = store
         self.report = report
         self.tags = list(tags)
@@ -90,6 +106,9 @@ class _Run:
             m.text = redact_text(m.text, counts)
 
     def conversation(self, c: Conversation, fr: FileReport) -> None:
+        _drop_recalled(c)
+        if self.project and not c.project:
+            c.project = self.project
         self._redact(c)
         normalise(c)
         h = _content_hash(c)
@@ -180,7 +199,8 @@ def _broken_json(inp: Input) -> str | None:
 
 def import_paths(store: Store, paths: Sequence[str], *, fmt: str = "auto",
                  tags: Sequence[str] = (), dry_run: bool = False, redact: bool = True,
-                 progress: Progress | None = None, in_folder: bool = False) -> ImportReport:
+                 progress: Progress | None = None, in_folder: bool = False,
+                 project: str | None = None) -> ImportReport:
     """Import files, zips, folders or "-" in one transaction; return what happened.
 
     Secrets are replaced by ``[REDACTED:kind]`` before anything is stored unless
@@ -193,7 +213,7 @@ def import_paths(store: Store, paths: Sequence[str], *, fmt: str = "auto",
     inputs = _gather(paths, report, in_folder)
     total = sum(i.size or 0 for i, _ in inputs)
     done_before = 0
-    run = _Run(store, report, tags, redact)
+    run = _Run(store, report, tags, redact, project)
     try:
         with store.transaction(rollback=dry_run):
             for inp, direct in inputs:

@@ -47,12 +47,14 @@ def public(m: MemoryItem) -> dict[str, Any]:
     from aimem.timeutil import iso
 
     d["last_used_at"] = iso(m.last_used)
+    d["project"] = m.project
     return d
 
 
 def remember(store: Store, text: str, *, kind: str = "fact", tags: Sequence[str] = (),
-             pin: bool = False, source: str = "manual", conversation_id: str | None = None
-             ) -> dict[str, Any]:
+             pin: bool = False, source: str = "manual", conversation_id: str | None = None,
+             project: str | None = None) -> dict[str, Any]:
+    """Save a memory (``project``: the project folder it belongs to; None: global)."""
     text = _clean_text(text)
     kind = check_kind(kind)
     now = time.time()
@@ -69,7 +71,8 @@ def remember(store: Store, text: str, *, kind: str = "fact", tags: Sequence[str]
         else:
             conv_rowid = store.conversation_rowid(conversation_id) if conversation_id else None
             m = MemoryItem(text=text, kind=kind, id=make_id("memory", h), created_at=now,
-                           updated_at=now, source=source, pinned=pin, conversation=conv_rowid)
+                           updated_at=now, source=source, pinned=pin, conversation=conv_rowid,
+                           project=project)
             rowid = store.insert_memory(m, h)
             mem_id = m.id  # type: ignore[assignment]
             created = True

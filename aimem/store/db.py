@@ -57,7 +57,21 @@ def filter_sql(f: Filters | None, conv: str = "c", msg: str | None = "m") -> tup
     if f.conversation:
         where.append(f"{conv}.id = ?")
         params.append(f.conversation)
+    if f.project:
+        where.append(_project_sql(f"{conv}.project"))
+        params += _project_params(f.project)
     return (" AND ".join(where) or "1"), params
+
+
+def _project_sql(col: str) -> str:
+    # the folder itself or any folder below it ('/' + 1 is '0'): a range the index can use
+    return f"({col} = ? OR ({col} >= ? AND {col} < ?))"
+
+
+def _project_params(project: str) -> list[str]:
+    root = project.rstrip("/") or "/"
+    base = root if root.endswith("/") else root + "/"
+    return [root, base, base[:-1] + "0"]
 
 
 def memory_filter_sql(f: Filters | None, mem: str = "mm") -> tuple[str, list[Any]]:
@@ -80,6 +94,9 @@ def memory_filter_sql(f: Filters | None, mem: str = "mm") -> tuple[str, list[Any
     if f.until is not None:
         where.append(f"{mem}.updated_at < ?")
         params.append(f.until)
+    if f.project:
+        where.append(_project_sql(f"{mem}.project"))
+        params += _project_params(f.project)
     return (" AND ".join(where) or "1"), params
 
 
@@ -93,11 +110,13 @@ class Store:
     # -- opening -----------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str], *, create: bool = True) -> Store:
+    def open(cls, path: str | os.PathLike[str], *, create: bool = True,
+             busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Store:
         """Open (and migrate) the database at ``path``.
 
         With ``create=False`` a missing database is an error instead of a new file:
-        read-only commands never create one.
+        read-only commands never create one. ``busy_timeout_ms``: how long to wait for
+        another writer's lock (hooks wait less than commands).
         """
         path = Path(path)
         if not path.exists():
@@ -111,7 +130,7 @@ class Store:
             raise AimemError(f"{path} is a directory, not a database file")
         try:
             conn = sqlite3.connect(path, isolation_level=None)
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
             if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                 conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
@@ -288,9 +307,9 @@ class Store:
     def insert_memory(self, m: MemoryItem, text_hash: str) -> int:
         cur = self.conn.execute(
             "INSERT INTO memories (id, text, kind, source, text_hash, pinned, created_at, "
-            "updated_at, extra, conversation) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            "updated_at, extra, conversation, project) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (m.id, m.text, m.kind, m.source, text_hash, int(m.pinned), m.created_at,
-             m.updated_at, _extra_json(m.extra), m.conversation))
+             m.updated_at, _extra_json(m.extra), m.conversation, m.project))
         rowid = cur.lastrowid
         assert rowid is not None
         self.conn.execute("INSERT INTO memories_fts (rowid, text) VALUES (?, ?)", (rowid, m.text))
@@ -413,6 +432,16 @@ class Store:
             "WHERE conversation = ? AND position BETWEEN ? AND ? ORDER BY position",
             (conv, pos - before, pos + after)).fetchall()
 
+    def conversation_tail(self, conv_id: str, roles: Sequence[str], count: int
+                          ) -> list[tuple[str, int, str, str | None, str, float | None, str | None]]:
+        """The last ``count`` messages by these roles, in order (columns as messages_window)."""
+        rows = self.conn.execute(
+            "SELECT m.id, m.position, m.role, m.author, m.text, m.created_at, m.source_id "
+            "FROM messages m JOIN conversations c ON c.rowid = m.conversation WHERE c.id = ? "
+            f"AND m.role IN ({','.join('?' * len(roles))}) AND trim(m.text) != '' "
+            "ORDER BY m.position DESC LIMIT ?", (conv_id, *roles, count)).fetchall()
+        return rows[::-1]
+
     def conversation_rowid(self, conv_id: str) -> int | None:
         row = self.conn.execute("SELECT rowid FROM conversations WHERE id = ?",
                                 (conv_id,)).fetchone()
@@ -532,10 +561,11 @@ class Store:
     def _memory_from_row(self, row: tuple[Any, ...]) -> MemoryItem:
         return MemoryItem(id=row[1], text=row[2], kind=row[3], source=row[4], pinned=bool(row[5]),
                           created_at=row[6], updated_at=row[7], extra=_extra_load(row[8]),
-                          use_count=row[9], last_used=row[10], conversation=row[11])
+                          use_count=row[9], last_used=row[10], conversation=row[11],
+                          project=row[12])
 
     _MEM_COLS = ("rowid, id, text, kind, source, pinned, created_at, updated_at, extra, "
-                 "access_count, last_accessed, conversation")
+                 "access_count, last_accessed, conversation, project")
 
     def get_memory(self, mem_id: str) -> MemoryItem | None:
         row = self.conn.execute(f"SELECT {self._MEM_COLS} FROM memories WHERE id = ?",
@@ -548,8 +578,11 @@ class Store:
 
     def iter_memories(self, filters: Filters | None = None, *, kinds: Sequence[str] = (),
                       pinned: bool | None = None, limit: int | None = None, offset: int = 0,
-                      newest_first: bool = False) -> Iterator[MemoryItem]:
+                      newest_first: bool = False, global_only: bool = False
+                      ) -> Iterator[MemoryItem]:
         where, params = memory_filter_sql(filters, "mm")
+        if global_only:
+            where += " AND mm.project IS NULL"
         if kinds:
             where += f" AND mm.kind IN ({','.join('?' * len(kinds))})"
             params += list(kinds)

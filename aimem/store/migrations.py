@@ -185,6 +185,20 @@ def m003_use_and_profile(conn: sqlite3.Connection) -> None:
     CREATE INDEX memories_kind ON memories(kind);
     """)
 
+
+@migration
+def m007_memory_project(conn: sqlite3.Connection) -> None:
+    """Memories get a project (NULL: global); conversations' project gets an index.
+
+    Existing memories stay global: which project a fact belongs to is not in the data.
+    """
+    run_script(conn, """
+    ALTER TABLE memories ADD COLUMN project TEXT;
+    CREATE INDEX memories_project ON memories(project);
+    CREATE INDEX conversations_project ON conversations(project);
+    """)
+
+
 def apply(conn: sqlite3.Connection) -> int:
     """Apply the migrations this database lacks; return how many ran."""
     current = conn.execute("PRAGMA user_version").fetchone()[0]
