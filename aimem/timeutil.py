@@ -78,3 +78,42 @@ def parse_when(text: str, *, end: bool = False, now: float | None = None) -> flo
     if end and re.fullmatch(r"\d{4}-\d{2}-\d{2}", s):
         ts += 86400
     return ts
+
+
+_MONTHS = {name: i for i, name in enumerate(
+    ("january february march april may june july august september october november "
+     "december").split(), 1)}
+_MONTHS.update({name[:3]: i for name, i in list(_MONTHS.items())})
+_MONTHS["sept"] = 9
+_MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_DATE_MENTION = re.compile(
+    rf"\b(?:(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?)?(?P<mon>{_MONTH_RE})\.?"
+    rf"(?:\s+(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?)?,?\s+(?P<year>(?:19|20)\d\d)\b"
+    r"|\b(?P<iy>(?:19|20)\d\d)-(?P<im>\d\d)(?:-(?P<id>\d\d))?\b", re.I)
+DAY_SLACK = 7 * 86400  # a day named in a question: the talk about it is rarely on that very day
+
+
+def date_mentions(text: str) -> list[tuple[float, float]]:
+    """Time windows (start, end) for the dates a text names: "7 July, 2023", "July 2023",
+    "2023-07-07", "2023-07". A day gives the week either side of it, a month the month.
+
+    Search uses them as a soft hint ("what did we decide in March 2024"), never as a filter.
+    """
+    out: list[tuple[float, float]] = []
+    for m in _DATE_MENTION.finditer(text):
+        try:
+            if m.group("iy"):
+                year, month, day = int(m.group("iy")), int(m.group("im")), m.group("id")
+            else:
+                year, month = int(m.group("year")), _MONTHS[m.group("mon").lower()]
+                day = m.group("d1") or m.group("d2")
+            if day:
+                t = datetime(year, month, int(day), tzinfo=UTC).timestamp()
+                out.append((t - DAY_SLACK, t + 86400 + DAY_SLACK))
+            else:
+                start = datetime(year, month, 1, tzinfo=UTC)
+                end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
+                out.append((start.timestamp(), end.timestamp()))
+        except ValueError:  # 31 February, month 13: not a date
+            continue
+    return out

@@ -86,7 +86,8 @@ def test_all_words_rank_first_then_any_word(mem: Memory) -> None:
 
 
 def test_phrase_prefix_and_exclusion(mem: Memory) -> None:
-    assert texts(mem.search('"weigh over a tonne"')) == ["A walrus can weigh over a tonne."]
+    # the message itself first; its neighbours may follow (their context holds the phrase)
+    assert texts(mem.search('"weigh over a tonne"'))[0] == "A walrus can weigh over a tonne."
     assert "Build the image, push it, then kubectl apply the walrus deployment manifest." in \
         texts(mem.search("kubect*"))
     hits = mem.search("walrus -zoo -tonne", kinds=["message"])

@@ -77,26 +77,22 @@ def gather(store: Store, query: str, filters: Filters | None, budget: int
     mem_hits = ranking.apply(store, fts.search_memories(store.conn, q, filters, MEMORY_HITS))
     memories = [h for h in mem_hits if h["id"] not in profile_ids]
     msg_hits = ranking.apply(store, fts.search_messages(store.conn, q, filters, MESSAGE_HITS))
-    excerpts: list[dict[str, Any]] = []
-    covered: set[str] = set()
-    per_conv: dict[str, int] = {}
+    hits: list[dict[str, Any]] = []
     for h in msg_hits:
-        if h["id"] in covered or per_conv.get(h["conversation_id"], 0) >= 2:
-            continue
         window = store.messages_window(h["id"], 1, 1)
-        msgs = []
-        for mid, _pos, role, author, text, created, source_id in window:
-            covered.add(mid)
+        msgs = {}
+        for mid, pos, role, author, text, created, source_id in window:
             match = mid == h["id"]
-            msgs.append({"id": mid, "source_id": source_id, "role": role, "author": author,
-                         "created_at": iso(created),
-                         "match": match,
-                         "text": _clip(text, MATCH_CHARS if match else NEIGHBOUR_CHARS,
-                                       pattern)})
-        per_conv[h["conversation_id"]] = per_conv.get(h["conversation_id"], 0) + 1
-        excerpts.append({"conversation_id": h["conversation_id"], "title": h["title"],
-                         "source": h["source"], "date": _day(h["created_at"]),
-                         "message_id": h["id"], "score": h["score"], "messages": msgs})
+            msgs[pos] = {"id": mid, "source_id": source_id, "role": role, "author": author,
+                         "created_at": iso(created), "match": match,
+                         "text": _clip(text, MATCH_CHARS if match else NEIGHBOUR_CHARS, pattern)}
+        here = [p for p, m in msgs.items() if m["match"]]
+        if not here:
+            continue
+        hits.append({"conversation_id": h["conversation_id"], "title": h["title"],
+                     "source": h["source"], "date": _day(h["created_at"]),
+                     "message_id": h["id"], "score": h["score"], "position": here[0],
+                     "window": msgs})
     return {
         "query": query,
         "profile": [{**_mem_item(public(m)), "text": _clip(m.text, PROFILE_CHARS)}
@@ -104,7 +100,7 @@ def gather(store: Store, query: str, filters: Filters | None, budget: int
         "memories": [_mem_item({"id": h["id"], "kind": h.get("memory_kind"),
                                 "source": h["source"], "updated_at": iso(h["created_at"]),
                                 "pinned": False, "text": h["text"]}) for h in memories],
-        "excerpts": excerpts,
+        "hits": hits,
     }
 
 
@@ -198,16 +194,21 @@ def build(store: Store, query: str, filters: Filters | None = None, *,
     if budget < MIN_BUDGET:
         raise AimemError(f"--budget {budget} is too small: use at least {MIN_BUDGET} tokens")
     render = RENDER[format]
+    # What the budget counts: the text a model reads. JSON is for programs (scripts, the
+    # LoCoMo harness, front ends that render it themselves), so it carries exactly the
+    # items of the markdown block at that budget, with their ids, and ``tokens`` is that
+    # block's size; its own braces and keys are not what a model would be given.
+    measure = RENDER["markdown"] if format == "json" else render
     candidates = gather(store, query, filters, budget)
     about = f' for "{query}"' if query.strip() else ""
     block: dict[str, Any] = {"note": NOTE.format(about=about), "query": query, "budget": budget,
                              "tokens": 0, "profile": [], "memories": [], "excerpts": []}
-    if not candidates["memories"] and not candidates["excerpts"]:
+    if not candidates["memories"] and not candidates["hits"]:
         block["empty"] = True
         text = render(block)
-        block["tokens"] = estimate(text)
+        block["tokens"] = estimate(measure(block))
         return text, block
-    text = fit(block, candidates, budget, render)
+    text = fit(block, candidates, budget, render, measure=measure)
     if record:
         record_use(store, "memory", [m["id"] for m in block["profile"] + block["memories"]])
         record_use(store, "conversation", [e["conversation_id"] for e in block["excerpts"]])
@@ -216,38 +217,50 @@ def build(store: Store, query: str, filters: Filters | None = None, *,
 
 def fit(block: dict[str, Any], candidates: dict[str, Any], budget: int,
         render: Callable[[dict[str, Any]], str], overhead: int = 0,
-        steps: list[tuple[str, list[dict[str, Any]], float]] | None = None) -> str:
+        steps: list[tuple[str, list[dict[str, Any]], float]] | None = None,
+        measure: Callable[[dict[str, Any]], str] | None = None) -> str:
     """Fill ``block`` with candidates, best first, until the estimate reaches ``budget``.
 
     ``steps``: (section, items, share) filled in this order, each until the block takes
     ``share`` of the budget (after the header); by default the profile up to
-    PROFILE_SHARE, then the memories, then the excerpts. ``overhead``: tokens the caller
-    adds around the rendered text (kept out of the budget).
+    PROFILE_SHARE, then the memories, then the search hits (section ``hits``: matching
+    messages first, then their neighbours, see :func:`_fill_excerpts`); prepared
+    excerpts can be given as section ``excerpts``. ``overhead``: tokens the caller adds
+    around the rendered text (kept out of the budget). ``measure``: the rendering the
+    budget counts (default ``render``).
     """
+    measure = measure or render
     budget -= overhead
-    header = estimate(render(block))
+    header = estimate(measure(block))
     if steps is None:
         # the profile is short context, not the answer: it may take at most PROFILE_SHARE
         # of what the header leaves, so the relevant memories and excerpts always get room
         steps = [("profile", candidates["profile"], PROFILE_SHARE),
                  ("memories", candidates["memories"], 1.0),
-                 ("excerpts", candidates["excerpts"], 1.0)]
+                 ("hits", candidates["hits"], 1.0)]
     for section, items, share in steps:
         limit = header + int(share * (budget - header))
+
+        def fits(limit: int = limit) -> bool:
+            return estimate(measure(block)) <= limit
+
+        if section == "hits":
+            _fill_excerpts(block, items, fits)
+            continue
         for item in items:
             block[section].append(item)
-            if estimate(render(block)) <= limit:
+            if fits():
                 continue
             block[section].pop()
             smaller = _smaller(section, item)
             if smaller is not None:
                 block[section].append(smaller)
-                if estimate(render(block)) > limit:
+                if not fits():
                     block[section].pop()
     if not block["memories"] and not block["excerpts"] and not block["profile"]:
         block["empty"] = True
     text = render(block)
-    block["tokens"] = estimate(text) + overhead
+    block["tokens"] = estimate(measure(block)) + overhead
     assert block["tokens"] <= budget + overhead or block.get("empty")
     return text
 
@@ -357,3 +370,53 @@ def _smaller(section: str, item: dict[str, Any]) -> dict[str, Any] | None:
     if len(item["text"]) > 160:
         return {**item, "text": _clip(item["text"], 160)}
     return None
+
+
+def _fill_excerpts(block: dict[str, Any], hits: list[dict[str, Any]],
+                   fits: Callable[[], bool]) -> None:
+    """Fill the budget with matching messages first, then their neighbours.
+
+    Pass 1 adds the matching message of every hit, best first, under one heading per
+    conversation (a conversation with several matches is one excerpt, in message order);
+    a match that does not fit is tried again shortened. Pass 2 gives the best matches
+    their neighbours (the message before first: what a reply answers), while they fit.
+    So a tight budget holds many distinct matches rather than a few with their context,
+    and a loose one holds both.
+    """
+    excerpts: dict[str, dict[str, Any]] = {}
+    shown: dict[str, dict[int, dict[str, Any]]] = {}  # conversation -> position -> message
+
+    def place(h: dict[str, Any], pos: int, msg: dict[str, Any]) -> bool:
+        cid = h["conversation_id"]
+        new_excerpt = cid not in excerpts
+        if new_excerpt:
+            excerpts[cid] = {k: h[k] for k in ("conversation_id", "title", "source", "date",
+                                                "message_id", "score")}
+            excerpts[cid]["messages"] = []
+            shown[cid] = {}
+            block["excerpts"].append(excerpts[cid])
+        shown[cid][pos] = msg
+        excerpts[cid]["messages"] = [shown[cid][p] for p in sorted(shown[cid])]
+        if fits():
+            return True
+        del shown[cid][pos]
+        excerpts[cid]["messages"] = [shown[cid][p] for p in sorted(shown[cid])]
+        if new_excerpt:
+            block["excerpts"].pop()
+            del excerpts[cid], shown[cid]
+        return False
+
+    for h in hits:
+        cid, pos = h["conversation_id"], h["position"]
+        if pos in shown.get(cid, {}):
+            continue
+        msg = h["window"][pos]
+        if not place(h, pos, msg) and len(msg["text"]) > NEIGHBOUR_CHARS:
+            place(h, pos, {**msg, "text": _clip(msg["text"], NEIGHBOUR_CHARS)})
+    for h in hits:
+        cid = h["conversation_id"]
+        if cid not in shown or h["position"] not in shown[cid]:
+            continue
+        for pos in (h["position"] - 1, h["position"] + 1):
+            if pos in h["window"] and pos not in shown[cid]:
+                place(h, pos, h["window"][pos])

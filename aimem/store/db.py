@@ -20,6 +20,7 @@ from aimem.models import Conversation, Filters, MemoryItem, Message
 from aimem.store import migrations
 
 BUSY_TIMEOUT_MS = 30_000
+_FTS_COLS = migrations.MESSAGE_FTS_COLUMNS
 
 
 def _extra_json(extra: dict[str, Any] | None) -> str | None:
@@ -213,8 +214,8 @@ class Store:
     def replace_messages(self, conv_rowid: int, messages: Sequence[Message]) -> None:
         """Make ``messages`` the conversation's messages, index included."""
         self.conn.execute(
-            "INSERT INTO messages_fts (messages_fts, rowid, text, author, context) "
-            "SELECT 'delete', mid, text, author, context FROM messages_fts_content "
+            f"INSERT INTO messages_fts (messages_fts, rowid, {_FTS_COLS}) "
+            f"SELECT 'delete', mid, {_FTS_COLS} FROM messages_fts_content "
             "WHERE mid IN (SELECT rowid FROM messages WHERE conversation = ?)", (conv_rowid,))
         self.conn.execute("DELETE FROM messages WHERE conversation = ?", (conv_rowid,))
         self.insert_messages(conv_rowid, messages)
@@ -230,8 +231,8 @@ class Store:
             dup = self._duplicate_message_id([m.id for m in messages if m.id])
             raise AimemError(f"message id {dup} appears in two conversations") from None
         self.conn.execute(
-            "INSERT INTO messages_fts (rowid, text, author, context) "
-            "SELECT mid, text, author, context FROM messages_fts_content "
+            f"INSERT INTO messages_fts (rowid, {_FTS_COLS}) "
+            f"SELECT mid, {_FTS_COLS} FROM messages_fts_content "
             "WHERE mid IN (SELECT rowid FROM messages WHERE conversation = ?)", (conv_rowid,))
 
     def _duplicate_message_id(self, ids: list[str]) -> str:
@@ -355,8 +356,8 @@ class Store:
         """A conversation and everything derived from it: messages, index rows, summary,
         tag links, counters. Memories distilled from it stay, unlinked."""
         self.conn.execute(
-            "INSERT INTO messages_fts (messages_fts, rowid, text, author, context) "
-            "SELECT 'delete', mid, text, author, context FROM messages_fts_content "
+            f"INSERT INTO messages_fts (messages_fts, rowid, {_FTS_COLS}) "
+            f"SELECT 'delete', mid, {_FTS_COLS} FROM messages_fts_content "
             "WHERE mid IN (SELECT rowid FROM messages WHERE conversation = ?)", (rowid,))
         self._unindex_conversation(rowid)
         self.conn.execute("DELETE FROM messages WHERE conversation = ?", (rowid,))

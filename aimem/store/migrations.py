@@ -16,6 +16,12 @@ Migration = Callable[[sqlite3.Connection], None]
 MIGRATIONS: list[Migration] = []
 
 TOKENIZER = "porter unicode61 remove_diacritics 2"
+# bm25 weights of messages_fts's columns: text, author (the speaker's name), context (the
+# message before), around (two before and the one after). A word in the message itself
+# counts fully; in its neighbours it counts less the further away they are (0.5, 0.25):
+# they tell what a short turn is about, but a turn that says it itself is the better hit.
+MESSAGE_FTS_COLUMNS = "text, author, context, around"
+MESSAGE_FTS_RANK = "bm25(1.0, 1.0, 0.5, 0.25)"
 
 
 def run_script(conn: sqlite3.Connection, sql: str) -> None:
@@ -197,6 +203,42 @@ def m007_memory_project(conn: sqlite3.Connection) -> None:
     CREATE INDEX memories_project ON memories(project);
     CREATE INDEX conversations_project ON conversations(project);
     """)
+
+
+@migration
+def m008_context_window(conn: sqlite3.Connection) -> None:
+    """A wider context for the message index: the message before (as before) plus the one
+    two back and the one after, at a lower weight.
+
+    Why: in a chat a turn is often meaningless alone ("Yes, last Tuesday!"); the question
+    it answers, the remark before that, and the follow-up after it say what it is about.
+    The nearer a turn, the more it says about this one, so the weights fall off with
+    distance (see ``MESSAGE_FTS_RANK``). Far context is cut shorter (300 characters) than
+    the previous message (1,000): it adds most of the recall for a third of the index
+    growth. Measured on the LoCoMo dev split (issue 17): R@10 70.7 -> 73.5 without other
+    changes. The index is rebuilt once from the tables.
+    """
+    run_script(conn, f"""
+    DROP TABLE messages_fts;
+    DROP VIEW messages_fts_content;
+    CREATE VIEW messages_fts_content AS
+        SELECT m.rowid AS mid, m.text AS text, m.author AS author,
+               (SELECT substr(p.text, 1, 1000) FROM messages p
+                 WHERE p.conversation = m.conversation AND p.position = m.position - 1)
+               AS context,
+               coalesce((SELECT substr(p.text, 1, 300) FROM messages p
+                 WHERE p.conversation = m.conversation AND p.position = m.position - 2), '')
+               || ' ' ||
+               coalesce((SELECT substr(n.text, 1, 300) FROM messages n
+                 WHERE n.conversation = m.conversation AND n.position = m.position + 1), '')
+               AS around
+        FROM messages m;
+    CREATE VIRTUAL TABLE messages_fts USING fts5(
+        text, author, context, around,
+        content='messages_fts_content', content_rowid='mid', tokenize='{TOKENIZER}');
+    """)
+    conn.execute(f"INSERT INTO messages_fts(messages_fts, rank) VALUES('rank', '{MESSAGE_FTS_RANK}')")
+    conn.execute("INSERT INTO messages_fts(messages_fts) VALUES('rebuild')")
 
 
 def apply(conn: sqlite3.Connection) -> int:

@@ -19,6 +19,7 @@ from typing import Any
 
 from aimem.models import Filters
 from aimem.store.db import filter_sql, memory_filter_sql
+from aimem.timeutil import date_mentions
 
 MARK_OPEN, MARK_CLOSE = "\x02", "\x03"  # snippet markers; front ends turn them into styles
 OPERATORS = {"title", "role", "source", "tag"}
@@ -63,10 +64,21 @@ class Query:
     roles: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
+    # time windows of the dates the query names ("in March 2024"): a soft ranking hint
+    when: list[tuple[float, float]] = field(default_factory=list)
+    # the plain words as typed, stopwords included, when there are several: their exact
+    # sequence ranks first (someone who types a line they remember wants that message)
+    typed: list[str] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
         return not self.terms and not self.title
+
+    def phrase(self) -> str | None:
+        """FTS5 query: the plain words as one phrase, in the order typed (None for < 3)."""
+        if len(self.typed) < 3:
+            return None
+        return self._with_exclusions(Term(words=self.typed, quoted=True).fts())
 
     def all_words(self) -> str | None:
         """FTS5 query: every term (None when there is only one, so it equals any_word)."""
@@ -102,6 +114,7 @@ def parse(text: str) -> Query:
     """Parse a search box: words, "phrases", prefix*, -excluded, title:/role:/source:/tag:."""
     q = Query()
     text = text.replace("\x00", " ")
+    q.when = date_mentions(text)
     for m in _TOKEN.finditer(text):
         neg, op, body, inner = m.group(1), (m.group(2) or "").lower(), m.group(3), m.group(4)
         quoted = inner is not None
@@ -122,6 +135,8 @@ def parse(text: str) -> Query:
             q.excluded.append(term)
         else:
             q.terms.append(term)
+    if q.terms and all(not t.quoted and not t.prefix for t in q.terms):
+        q.typed = [w for t in q.terms for w in t.words]
     meaningful = [t for t in q.terms if not t.is_stopword]
     if meaningful:
         q.terms = meaningful
@@ -160,19 +175,27 @@ def _message_rows(conn: sqlite3.Connection, match: str, filters: Filters | None,
 
 
 def _tiered(run, q: Query, limit: int) -> list[tuple[int, float, str, int]]:  # type: ignore[no-untyped-def]
-    """All-words hits first (tier 0), then any-word hits (tier 1) to fill up to ``limit``."""
+    """Tiers, each only filling up what the ones before left: the exact sequence of the
+    typed words (tier 0), all the words (1), any of them (2)."""
     rows: list[tuple[int, float, str, int]] = []
-    both = q.all_words()
-    if both:
-        rows = [(*r, 0) for r in run(both, limit)]
-    if len(rows) < limit:
-        anyw = q.any_word()
-        if anyw:
-            seen = {r[0] for r in rows}
-            more = run(anyw, limit + len(rows))
-            tier = 1 if both else 0
-            rows += [(*r, tier) for r in more if r[0] not in seen][: limit - len(rows)]
+    seen: set[int] = set()
+    for tier, match in enumerate((q.phrase(), q.all_words(), q.any_word())):
+        if match is None or len(rows) >= limit:
+            continue
+        for r in run(match, limit + len(rows)):
+            if r[0] not in seen and len(rows) < limit:
+                seen.add(r[0])
+                rows.append((*r, tier))
     return rows
+
+
+# A message from the time a query names ("in July 2023") scores this many times higher.
+# Chats are dated, and people place what they look for in time; the words of the date
+# itself rarely occur in the message. A factor, not a filter: a strong match from another
+# month still comes first. To let it lift a message into the results, three times the
+# limit are ranked first. On LoCoMo dev (issue 17) it adds 1.6 points of R@10.
+DATE_BOOST = 2.0
+DATE_CANDIDATES = 3
 
 
 def search_messages(conn: sqlite3.Connection, q: Query, filters: Filters | None,
@@ -180,7 +203,8 @@ def search_messages(conn: sqlite3.Connection, q: Query, filters: Filters | None,
     if not q.terms or limit <= 0:
         return []
     title = q.title_query()
-    rows = _tiered(lambda match, n: _message_rows(conn, match, filters, title, n), q, limit)
+    wanted = limit * DATE_CANDIDATES if q.when else limit
+    rows = _tiered(lambda match, n: _message_rows(conn, match, filters, title, n), q, wanted)
     if not rows:
         return []
     info = {r[0]: r[1:] for r in conn.execute(
@@ -191,10 +215,16 @@ def search_messages(conn: sqlite3.Connection, q: Query, filters: Filters | None,
     hits = []
     for rowid, rank, snip, tier in rows:
         mid, cid, source, source_id, title_, role, author, created, text = info[rowid]
+        score = -rank
+        if q.when and created is not None and any(a <= created < b for a, b in q.when):
+            score *= DATE_BOOST
         hits.append({"kind": "message", "id": mid, "conversation_id": cid, "source": source,
                      "source_id": source_id, "title": title_, "role": role, "author": author,
-                     "created_at": created, "score": -rank, "snippet": snip,
+                     "created_at": created, "score": score, "snippet": snip,
                      "text": text, "tier": tier})
+    if q.when:
+        hits.sort(key=lambda h: (h["tier"], -h["score"]))
+        del hits[limit:]
     return hits
 
 
