@@ -113,6 +113,9 @@ def _msg_md(m: dict[str, Any], limit: int, mark: bool = False) -> str:
     return f"{head}\n{text}"
 
 
+_Project = Annotated[str | None, Field(description="Only this project folder (absolute).")]
+
+
 def register(add: Callable[..., Any], s: Any, names: Sequence[str]) -> None:
     """Register the core tools and ``memory`` that are in ``names``; ``add`` is
     mcp_server's ``tool(**kw)`` decorator factory, ``s`` its Server (database access)."""
@@ -126,6 +129,7 @@ def register(add: Callable[..., Any], s: Any, names: Sequence[str]) -> None:
                                                     "-not work.", min_length=1, max_length=500)],
             limit: Annotated[int, Field(ge=1, le=30)] = 10,
             scope: Literal["all", "memories", "conversations"] = "all",
+            project: _Project = None,
         ) -> Hits:
             """Find saved memories and past conversation messages about something the user
             means; returns ids and one-line snippets, best first. Then read(id) the hits you
@@ -133,7 +137,8 @@ def register(add: Callable[..., Any], s: Any, names: Sequence[str]) -> None:
             kinds = {"all": ("memory", "message", "conversation"), "memories": ("memory",),
                      "conversations": ("message", "conversation")}[scope]
             with s.memory() as mem:
-                found = mem.search(query, limit=limit, kinds=kinds)
+                filters = s.filters(mem, project=project) if project else None
+                found = mem.search(query, filters, limit=limit, kinds=kinds)
             hits = []
             for h in found:
                 snip = (h.get("snippet") or h.get("text") or "").replace("\x02", "[")
@@ -208,13 +213,15 @@ def register(add: Callable[..., Any], s: Any, names: Sequence[str]) -> None:
             topic: Annotated[str, Field(description="What the task or question is about.",
                                         min_length=1, max_length=500)],
             budget: Annotated[int, Field(ge=150, le=4000, description="Tokens.")] = 1500,
+            project: _Project = None,
         ) -> Annotated[CallToolResult, Context]:
             """Start here for a task about the user: one block with their profile, the most
             relevant memories and past-conversation excerpts, within a token budget."""
             from aimem.services.tokens import estimate
 
             with s.memory() as mem:
-                block = mem.inject(topic, budget=budget)
+                filters = s.filters(mem, project=project) if project else None
+                block = mem.inject(topic, filters, budget=budget)
             return CallToolResult(content=[TextContent(type="text", text=block)],
                                   structured_content={"tokens": estimate(block),
                                                       "context": block})

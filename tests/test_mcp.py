@@ -630,7 +630,7 @@ async def test_search_tools_take_a_project(seeded: Path, tmp_path: Path) -> None
     (proj / ".git").mkdir(parents=True)
     with Memory.open(seeded) as m:
         m.remember("Heron staging uses Postgres 17", project=str(proj))
-    async with Client(build_server(seeded), raise_exceptions=True) as c:
+    async with Client(build_server(seeded, tools="all"), raise_exceptions=True) as c:
         everywhere = await call(c, "search_memory", query="postgres staging")
         assert len(everywhere["hits"]) == 2
         scoped = await call(c, "search_memory", query="postgres staging",
