@@ -200,6 +200,7 @@ class _Parser:
         self.results: list[tuple[Message, str]] = []
         self.vendor_ids: dict[str, str] = {}  # vendor source_id -> its text (copies count once)
         self.response_messages = 0
+        self.deleted: list[str] = []  # source ids of messages a thread_rolled_back removed
         self.unknown: Counter[str] = Counter()
         self.known = 0
         self.lines = 0
@@ -396,7 +397,10 @@ class _Parser:
         prompts = [i for i, (m, ev) in enumerate(self.messages)
                    if m.role == "user" and ev == from_events]
         if prompts:
-            del self.messages[prompts[-min(n, len(prompts))]:]
+            start = prompts[-min(n, len(prompts))]
+            # the session says these are gone: a re-import may drop them from a stored copy
+            self.deleted += [m.source_id for m, _ in self.messages[start:] if m.source_id]
+            del self.messages[start:]
 
     def item(self, p: dict[str, Any], ts: float | None, sid: str,
              where: str) -> Iterator[Item]:
@@ -525,7 +529,7 @@ class _Parser:
             yield Conversation(source=SOURCE, messages=messages, source_id=self.session,
                                title=self.title, created_at=self.started,
                                updated_at=self.updated, model=self.model, project=self.cwd,
-                               extra=self.extra or None)
+                               extra=self.extra or None, deleted=self.deleted)
         for kind, n in sorted(self.unknown.items()):
             yield Skipped(self.inp.name, f"{n} record{'s' if n > 1 else ''} of unknown type "
                                          f"{kind!r} left out")
