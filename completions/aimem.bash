@@ -217,7 +217,7 @@ _aimem() {
             ;;
         "show")
             if [[ "$cur" == -* ]]; then
-                __aimem_words "--json --markdown --help -h"
+                __aimem_words "--json --markdown --branches --help -h"
             fi
             ;;
         "stats")

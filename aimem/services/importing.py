@@ -17,8 +17,16 @@ from collections.abc import Callable, Sequence
 from aimem import importers, jsonio
 from aimem.errors import AimemError, ImportFailed
 from aimem.importers.base import Importer, Input
-from aimem.models import (Conversation, FileReport, ImportReport, MemoryItem, Message, Skipped,
-                          make_id, memory_hash)
+from aimem.models import (
+    Conversation,
+    FileReport,
+    ImportReport,
+    MemoryItem,
+    Message,
+    Skipped,
+    make_id,
+    memory_hash,
+)
 from aimem.redact import redact as redact_text
 from aimem.store.db import Store
 
