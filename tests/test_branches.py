@@ -274,3 +274,30 @@ def test_claude_ai_retries_are_kept_as_branches(db: Path, tmp_path: Path) -> Non
     d = shown(db, "--branches")
     assert [m["text"] for m in d["messages"]] == ["Name a colour", "Blue"]
     assert [(m["text"], m["parent"]) for m in d["branches"]] == [("Red", "u1")]
+
+
+def test_m006_applies_to_a_database_with_data(db: Path, monkeypatch: pytest.MonkeyPatch,
+                                              tmp_path: Path) -> None:
+    from aimem.services import Memory
+    from aimem.store import migrations
+
+    names = [m.__name__ for m in migrations.MIGRATIONS]
+    older = migrations.MIGRATIONS[:names.index("m006_branches")]
+    with monkeypatch.context() as m:
+        m.setattr(migrations, "MIGRATIONS", older)
+        line = {"type": "conversation", "id": "c-old", "title": "Before",
+                "messages": [{"role": "user", "text": "an old question"},
+                             {"role": "assistant", "text": "an old answer"}]}
+        src = tmp_path / "old.jsonl"
+        src.write_text(json.dumps(line) + "\n")
+        with Memory.open(db) as mem:
+            mem.import_paths([str(src)])
+        assert "branch_messages" not in dump_db(db)
+    report = imp(db, TREE)  # the current aimem migrates it, then imports
+    assert report["conversations_added"] == 1
+    rows = dump_db(db)
+    assert len(rows["branch_messages"]) == 5 and len(rows["messages"]) == 2 + 6
+    old = json.loads(run_aimem("--db", str(db), "show", "c-old", "--json", "--branches",
+                               check=True).stdout)
+    assert [m["text"] for m in old["messages"]] == ["an old question", "an old answer"]
+    assert old["branches"] == []
