@@ -127,8 +127,8 @@ def import_(
         con.print(f"messages kept: {r.messages_kept} that the imported copy no longer has "
                   "(an older or shorter copy, or another branch; aimem show ID --branches)")
     if r.messages_deleted:
-        con.print(f"messages deleted: {r.messages_deleted} (the source says so: Gemini CLI "
-                  "$rewindTo)")
+        con.print(f"messages deleted: {r.messages_deleted} (the source says they were: a "
+                  "rewind or rollback)")
     if r.redactions:
         con.print("secrets redacted: " + ", ".join(f"{n} {k}" for k, n in r.redactions.items())
                   + " (--no-redact keeps them)")

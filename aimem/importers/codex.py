@@ -55,7 +55,9 @@ entry):
   file with no ``response_item`` message at all takes its prompts and answers from
   ``user_message`` / ``agent_message`` instead; ``thread_name_updated`` gives the
   title; ``thread_rolled_back {num_turns}`` drops the last ``num_turns`` user turns
-  (the prompt and everything after it), as Codex does when it rebuilds the history.
+  (the prompt and everything after it), as Codex does when it rebuilds the history;
+  their source ids go to ``Conversation.deleted``, so a re-import drops them from a
+  stored copy too (the only deletion a rollout records).
 
 Ids: a message with a vendor ``id`` (answers carry ``msg_…`` in newer rollouts) uses
 it, tool messages use the vendor ``call_id``; anything else uses its position,

@@ -15,6 +15,8 @@ See ``docs/formats.md`` §6.2. Two layouts:
   ``$rewindTo`` naming no message drops nothing (Gemini CLI would clear the session;
   that only happens to damaged files) and is reported. Where Gemini CLI lets the last
   ``$set`` of ``messages`` win over messages appended after it, those are kept here.
+  The messages a ``$rewindTo`` or a ``$set`` of ``messages`` removed are listed in
+  ``Conversation.deleted``: the only deletions a re-import applies to a stored copy.
   A truncated last line, a non-JSON or non-object line give a
   :class:`~aimem.models.Skipped` and the rest is imported.
 

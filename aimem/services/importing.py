@@ -2,8 +2,9 @@
 
 Importers only parse. Everything that makes an import safe to repeat lives here:
 ids derived from source ids (or content), change detection by content hash, the
-rule that an older copy never overwrites a newer one, and the single transaction
-that leaves the database untouched when anything goes wrong.
+rule that an older copy never overwrites a newer one, the merge that keeps the
+messages a shorter copy lacks (:func:`merge`), and the single transaction that
+leaves the database untouched when anything goes wrong.
 """
 
 from __future__ import annotations
@@ -71,8 +72,10 @@ def merge(c: Conversation, old: list[Message], old_branches: list[Message],
     """Fold the stored copy's messages that ``c`` lacks back into ``c``; (kept, deleted).
 
     A re-import adds and updates, it never drops: a message of the stored copy that the
-    new copy lacks is kept, unless the source says it was deleted (``c.deleted``; only
-    Gemini CLI's ``$rewindTo`` and whole-list ``$set`` do). In a tree-shaped conversation
+    new copy lacks is kept, unless the source says it was deleted (``c.deleted``: only
+    Codex's ``thread_rolled_back`` and Gemini CLI's ``$rewindTo`` and whole-list ``$set``
+    of ``messages`` record deletions; ChatGPT, Claude.ai and Open WebUI exports keep every
+    branch, and the other formats cannot say). In a tree-shaped conversation
     ``messages`` is the visible branch, so a message that left it becomes off-branch; in a
     log it stays in ``messages``, after the message it followed.
     """
