@@ -301,3 +301,19 @@ def test_m006_applies_to_a_database_with_data(db: Path, monkeypatch: pytest.Monk
                                check=True).stdout)
     assert [m["text"] for m in old["messages"]] == ["an old question", "an old answer"]
     assert old["branches"] == []
+
+
+def test_open_webui_regenerations_and_edits_are_kept_as_branches(db: Path) -> None:
+    from conftest import FIXTURES
+
+    imp(db, FIXTURES / "openwebui" / "branches.json")
+    listed = json.loads(run_aimem("--db", str(db), "list", "--json", check=True).stdout)
+    by_title = {c["title"]: c["id"] for c in listed}
+    d = json.loads(run_aimem("--db", str(db), "show", by_title["Packing for Iceland"],
+                             "--json", "--branches", check=True).stdout)
+    off = [(m["text"], m["parent"]) for m in d["branches"]]
+    assert off == [("Layers and a good rain jacket.", "u1"), ("And for a week in Lisbon?", "a1")]
+    visible = [m["text"] for m in d["messages"]]
+    assert not {t for t, _ in off} & set(visible)
+    # the edit follows the abandoned answer: its parent is that off-branch message
+    assert d["branches"][1]["parent_id"] == d["branches"][0]["id"]
