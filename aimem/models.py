@@ -40,6 +40,9 @@ class Message:
     created_at: float | None = None
     id: str | None = None
     extra: dict[str, Any] | None = None
+    # Off-branch messages only (Conversation.branches): the source id of the message this
+    # one follows in the source's tree (on the visible branch or another branch), or None.
+    parent: str | None = None
 
 
 @dataclass(slots=True)
@@ -56,6 +59,12 @@ class Conversation:
     tags: list[str] = field(default_factory=list)
     summary: str | None = None
     extra: dict[str, Any] | None = None
+    # Tree-shaped sources (ChatGPT edits and regenerations, Claude.ai retries, Open WebUI):
+    # the messages that are not on the visible branch, kept outside ``messages``.
+    branches: list[Message] = field(default_factory=list)
+    # Source ids of messages the source itself says were deleted (Gemini CLI ``$rewindTo``):
+    # the only messages a re-import may drop from a stored copy.
+    deleted: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -116,6 +125,10 @@ class ImportReport:
     conversations_updated: int = 0
     conversations_unchanged: int = 0
     messages_added: int = 0
+    # messages of a stored copy that the imported copy lacks, kept (never silently dropped)
+    messages_kept: int = 0
+    # messages dropped because the source says they were deleted (Gemini CLI $rewindTo)
+    messages_deleted: int = 0
     memories_added: int = 0
     memories_unchanged: int = 0
     skipped: list[Skipped] = field(default_factory=list)
@@ -129,6 +142,8 @@ class ImportReport:
             "conversations_updated": self.conversations_updated,
             "conversations_unchanged": self.conversations_unchanged,
             "messages_added": self.messages_added,
+            "messages_kept": self.messages_kept,
+            "messages_deleted": self.messages_deleted,
             "memories_added": self.memories_added,
             "memories_unchanged": self.memories_unchanged,
             "skipped": [{"where": s.where, "reason": s.reason} for s in self.skipped],

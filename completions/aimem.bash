@@ -256,7 +256,7 @@ _aimem() {
             ;;
         "show")
             if [[ "$cur" == -* ]]; then
-                __aimem_words "--json --markdown --help -h"
+                __aimem_words "--json --markdown --branches --help -h"
             fi
             ;;
         "stats")

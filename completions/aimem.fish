@@ -254,6 +254,7 @@ complete -c aimem -n '__aimem_is serve-mcp' -l help -s h -d 'Show this message a
 # aimem show
 complete -c aimem -n '__aimem_is show' -l json -d 'Print machine-readable JSON.'
 complete -c aimem -n '__aimem_is show' -l markdown -d 'Print it as Markdown.'
+complete -c aimem -n '__aimem_is show' -l branches -d 'Also show the messages off the visible branch (edited questions, regenerated answers, messages a later copy no longer had), each saying which message it follows.'
 complete -c aimem -n '__aimem_is show' -l help -s h -d 'Show this message and exit.'
 
 # aimem stats

@@ -824,3 +824,35 @@ async def test_command_palette_has_themes_and_the_memories(browse_db: Path) -> N
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, MemoriesScreen)
+
+
+@pilot_test
+async def test_b_shows_and_hides_the_other_branches(browse_db: Path) -> None:
+    from aimem.tui.screens.conversation import ConversationScreen
+    from aimem.tui.widgets.message_view import MessageView
+
+    app = make_app(browse_db)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await type_text(pilot, "walrus tuesdays")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ConversationScreen)
+        views = list(screen.query(MessageView))
+        assert len(views) == 4 and not screen.query(".-branch")
+        assert all("flamingos" not in v.message["text"] for v in views)
+        await pilot.press("b")
+        await settle(pilot)
+        branch = [v for v in screen.query(MessageView) if v.has_class("-branch")]
+        assert [v.message["text"] for v in branch] == [
+            "Look at the abandoned answer about flamingos."]
+        head = branch[0].render().plain.splitlines()[0]
+        assert head.startswith("↳ ") and "other branch, after “How do I check that?”" in head
+        assert screen.cursor == 4  # the cursor goes to the first other-branch message
+        assert "1 other-branch message" in str(screen.query_one("#conv-meta").render())
+        await pilot.press("b")
+        await settle(pilot)
+        assert not screen.query(".-branch") and len(screen.query(MessageView)) == 4
+        assert screen.cursor == 3

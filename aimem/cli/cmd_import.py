@@ -130,6 +130,12 @@ def import_(
               f"{r.conversations_unchanged} unchanged; messages added: {r.messages_added}"
               + (f"; memories: {r.memories_added} added, {r.memories_unchanged} unchanged"
                  if r.memories_added or r.memories_unchanged else ""))
+    if r.messages_kept:
+        con.print(f"messages kept: {r.messages_kept} that the imported copy no longer has "
+                  "(an older or shorter copy, or another branch; aimem show ID --branches)")
+    if r.messages_deleted:
+        con.print(f"messages deleted: {r.messages_deleted} (the source says they were: a "
+                  "rewind or rollback)")
     if r.redactions:
         con.print("secrets redacted: " + ", ".join(f"{n} {k}" for k, n in r.redactions.items())
                   + " (--no-redact keeps them)")

@@ -39,6 +39,10 @@ def _load() -> dict[str, Importer]:
 
 IMPORTERS: dict[str, Importer] = _load()
 
+# Sources whose conversations are trees (TREE = True in the module): ``messages`` is the
+# visible branch, so a message a later copy moves off it goes to ``branches``.
+TREE_SOURCES = frozenset(m.SOURCE for m in IMPORTERS.values() if getattr(m, "TREE", False))
+
 # Files inside an export that hold no conversations: skipped with this reason.
 ACCOUNT_FILES = {
     "user.json", "users.json", "message_feedback.json", "shared_conversations.json",

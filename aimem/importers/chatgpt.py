@@ -5,8 +5,10 @@ Also a single conversation object on its own (``{"title", "mapping", "current_no
 ``{"conversations": [...]}`` wrapper.
 
 See ``docs/formats.md`` §1. Each conversation is a tree of nodes (``mapping``); the
-transcript people saw is the path from the root to ``current_node``. We import that
-path only, with the messages the ChatGPT UI hides left out (§1.6). Files are parsed
+transcript people saw is the path from the root to ``current_node``: that path is the
+conversation's ``messages``, with the messages the ChatGPT UI hides left out (§1.6). The
+other branches (edited questions, regenerated answers) are kept too, outside
+``messages``, in ``Conversation.branches``. Files are parsed
 as a stream (``ijson``), so a 150 MB single-line export never sits in memory whole.
 """
 
@@ -22,6 +24,7 @@ from aimem.models import Conversation, Message, Skipped
 NAME = "chatgpt"
 SOURCE = "chatgpt"
 DESCRIPTION = "ChatGPT data export (conversations.json, conversations-NNN.json, the zip)"
+TREE = True  # conversations are trees: other branches go to Conversation.branches
 
 # Content types that are never part of the visible transcript (§1.4, §1.6).
 HIDDEN_TYPES = {"tether_browsing_display", "tether_quote", "thoughts", "reasoning_recap",
@@ -97,6 +100,7 @@ def _conversation(conv: Any, index: int, inp: Input) -> Iterator[Item]:
             slug := ((node.get("message") or {}).get("metadata") or {}).get("model_slug"), str)),
             None)
     messages = [m for node in path if (m := _message(node, default_model)) is not None]
+    branches = off_branch(mapping, path, default_model) if len(mapping) > len(path) else []
     if not messages:
         yield Skipped(where, "no visible messages")
         return
@@ -113,7 +117,33 @@ def _conversation(conv: Any, index: int, inp: Input) -> Iterator[Item]:
         source=SOURCE, messages=messages, source_id=str(cid) if cid else None, title=title,
         created_at=_num(conv.get("create_time")), updated_at=_num(conv.get("update_time")),
         model=default_model, project=project,
-        extra=extra or None)
+        extra=extra or None, branches=branches)
+
+
+def off_branch(mapping: dict[str, Any], path: list[dict[str, Any]],
+               default_model: Any) -> list[Message]:
+    """The messages of the other branches (edits, regenerations), in ``mapping`` order,
+    each with ``parent`` = the source id of the nearest message above it."""
+    on_path = {id(node) for node in path}
+    source_ids: dict[str, str | None] = {}  # node id -> its message's source id, or None
+    found: list[tuple[str, Message]] = []
+    for node_id, node in mapping.items():
+        if not isinstance(node, dict):
+            continue
+        m = _message(node, default_model)
+        source_ids[node_id] = m.source_id if m else None
+        if m is not None and id(node) not in on_path:
+            found.append((node_id, m))
+    for node_id, m in found:
+        parent, seen = mapping[node_id].get("parent"), {node_id}
+        while isinstance(parent, str) and parent in mapping and parent not in seen:
+            seen.add(parent)
+            if source_ids.get(parent):
+                m.parent = source_ids[parent]
+                break
+            up = mapping[parent]
+            parent = up.get("parent") if isinstance(up, dict) else None
+    return [m for _, m in found]
 
 
 def visible_path(mapping: dict[str, Any], current: Any) -> list[dict[str, Any]]:

@@ -42,6 +42,7 @@ from aimem.timeutil import to_epoch
 NAME = "claude"
 SOURCE = "claude"
 DESCRIPTION = "Claude.ai data export (conversations.json, memories.json, the zip)"
+TREE = True  # conversations are trees: other branches go to Conversation.branches
 
 ROLES = {"human": "user", "user": "user", "assistant": "assistant"}
 # Stop reasons that say nothing unusual happened.
@@ -149,7 +150,8 @@ def _conversation(conv: dict[str, Any], index: int, inp: Input) -> Iterator[Item
         return
     entries = [m for m in raw if isinstance(m, dict)]
     messages: list[Message] = []
-    for m in visible_branch(entries, conv.get("current_leaf_message_uuid")):
+    visible = visible_branch(entries, conv.get("current_leaf_message_uuid"))
+    for m in visible:
         role = ROLES.get(str(m.get("sender") or "").lower())
         if role is None:
             yield Skipped(f"{where}, message {m.get('uuid')}",
@@ -157,6 +159,16 @@ def _conversation(conv: dict[str, Any], index: int, inp: Input) -> Iterator[Item
             continue
         if (msg := _message(m, role)) is not None:
             messages.append(msg)
+    branches: list[Message] = []
+    if len(visible) < len(entries):  # a tree: the retries and edits not on the branch shown
+        on_branch = {id(m) for m in visible}
+        for m in entries:
+            role = ROLES.get(str(m.get("sender") or "").lower())
+            if id(m) in on_branch or role is None or (msg := _message(m, role)) is None:
+                continue
+            parent = m.get("parent_message_uuid")
+            msg.parent = parent if isinstance(parent, str) and parent else None
+            branches.append(msg)
     if not messages:
         yield Skipped(where, "no messages (empty conversation)")
         return
@@ -172,7 +184,7 @@ def _conversation(conv: dict[str, Any], index: int, inp: Input) -> Iterator[Item
         created_at=to_epoch(conv.get("created_at")), updated_at=to_epoch(conv.get("updated_at")),
         model=model if isinstance(model, str) and model else None, project=_project(conv),
         summary=summary.strip() if isinstance(summary, str) and summary.strip() else None,
-        extra=extra or None)
+        extra=extra or None, branches=branches)
 
 
 def _project(conv: dict[str, Any]) -> str | None:

@@ -55,7 +55,9 @@ entry):
   file with no ``response_item`` message at all takes its prompts and answers from
   ``user_message`` / ``agent_message`` instead; ``thread_name_updated`` gives the
   title; ``thread_rolled_back {num_turns}`` drops the last ``num_turns`` user turns
-  (the prompt and everything after it), as Codex does when it rebuilds the history.
+  (the prompt and everything after it), as Codex does when it rebuilds the history;
+  their source ids go to ``Conversation.deleted``, so a re-import drops them from a
+  stored copy too (the only deletion a rollout records).
 
 Ids: a message with a vendor ``id`` (answers carry ``msg_…`` in newer rollouts) uses
 it, tool messages use the vendor ``call_id``; anything else uses its position,
@@ -200,6 +202,7 @@ class _Parser:
         self.results: list[tuple[Message, str]] = []
         self.vendor_ids: dict[str, str] = {}  # vendor source_id -> its text (copies count once)
         self.response_messages = 0
+        self.deleted: list[str] = []  # source ids of messages a thread_rolled_back removed
         self.unknown: Counter[str] = Counter()
         self.known = 0
         self.lines = 0
@@ -396,7 +399,10 @@ class _Parser:
         prompts = [i for i, (m, ev) in enumerate(self.messages)
                    if m.role == "user" and ev == from_events]
         if prompts:
-            del self.messages[prompts[-min(n, len(prompts))]:]
+            start = prompts[-min(n, len(prompts))]
+            # the session says these are gone: a re-import may drop them from a stored copy
+            self.deleted += [m.source_id for m, _ in self.messages[start:] if m.source_id]
+            del self.messages[start:]
 
     def item(self, p: dict[str, Any], ts: float | None, sid: str,
              where: str) -> Iterator[Item]:
@@ -525,7 +531,7 @@ class _Parser:
             yield Conversation(source=SOURCE, messages=messages, source_id=self.session,
                                title=self.title, created_at=self.started,
                                updated_at=self.updated, model=self.model, project=self.cwd,
-                               extra=self.extra or None)
+                               extra=self.extra or None, deleted=self.deleted)
         for kind, n in sorted(self.unknown.items()):
             yield Skipped(self.inp.name, f"{n} record{'s' if n > 1 else ''} of unknown type "
                                          f"{kind!r} left out")

@@ -15,6 +15,8 @@ See ``docs/formats.md`` §6.2. Two layouts:
   ``$rewindTo`` naming no message drops nothing (Gemini CLI would clear the session;
   that only happens to damaged files) and is reported. Where Gemini CLI lets the last
   ``$set`` of ``messages`` win over messages appended after it, those are kept here.
+  The messages a ``$rewindTo`` or a ``$set`` of ``messages`` removed are listed in
+  ``Conversation.deleted``: the only deletions a re-import applies to a stored copy.
   A truncated last line, a non-JSON or non-object line give a
   :class:`~aimem.models.Skipped` and the rest is imported.
 
@@ -117,6 +119,9 @@ class _Session:
         self.meta: dict[str, Any] = {}
         self.records: dict[str, dict[str, Any]] = {}  # id -> message record, in order
         self.anonymous = 0
+        # records the session itself deleted ($rewindTo, a $set of messages without them):
+        # the only messages a re-import may drop from a stored copy
+        self.deleted: dict[str, dict[str, Any]] = {}
 
     def message(self, rec: dict[str, Any]) -> None:
         mid = rec.get("id")
@@ -124,6 +129,7 @@ class _Session:
             self.anonymous += 1
             mid = f"#{self.anonymous}"  # no id: kept in place, never replaced
         self.records[mid] = rec  # a known id keeps its place (dicts keep insertion order)
+        self.deleted.pop(mid, None)
 
     def rewind(self, mid: Any) -> bool:
         """Drop message ``mid`` and everything after it; False when there is no such one."""
@@ -131,15 +137,29 @@ class _Session:
             return False
         keys = list(self.records)
         for key in keys[keys.index(mid):]:
-            del self.records[key]
+            self.deleted[key] = self.records.pop(key)
         return True
 
     def set_messages(self, messages: list[Any]) -> None:
         """A ``$set`` of the whole message list: it replaces what was there."""
+        self.deleted.update(self.records)
         self.records.clear()
         for rec in messages:
             if isinstance(rec, dict):
                 self.message(rec)
+
+    def deleted_source_ids(self) -> list[str]:
+        """The source ids of the messages the deleted records had given."""
+        out: list[str] = []
+        for mid, rec in self.deleted.items():
+            if mid.startswith("#"):
+                continue  # no id: nothing to match a stored message by
+            out.append(mid)
+            calls = rec.get("toolCalls")
+            for call in calls if isinstance(calls, list) else []:
+                if isinstance(call, dict) and isinstance(call.get("id"), str) and call["id"]:
+                    out += [call["id"], f"{call['id']}/result"]
+        return out
 
     def conversation(self) -> Iterator[Item]:
         meta = self.meta
@@ -184,7 +204,8 @@ class _Session:
         yield Conversation(source=SOURCE, messages=messages, source_id=sid or None, title=title,
                            created_at=to_epoch(meta.get("startTime")),
                            updated_at=to_epoch(meta.get("lastUpdated")), model=model,
-                           project=project, extra=extra or None)
+                           project=project, extra=extra or None,
+                           deleted=self.deleted_source_ids())
 
 
 def parse(inp: Input) -> Iterator[Item]:

@@ -1,7 +1,9 @@
 """aimem JSONL, the exchange format (interface.md, "aimem JSONL").
 
 One JSON object per line; ``type`` is ``conversation`` (the default) or ``memory``.
-Only ``messages[].text`` and ``messages[].role`` are required. The format is strict:
+Only ``messages[].text`` and ``messages[].role`` are required. ``branches`` (optional)
+holds the messages off the visible branch, each with ``parent``: the source id of the
+message it follows. The format is strict:
 a malformed line fails the whole import. Unknown fields are kept in ``extra`` and
 written back on export, so an export re-imports losslessly.
 """
@@ -21,8 +23,9 @@ SOURCE = "jsonl"
 DESCRIPTION = "aimem JSONL: one conversation or memory object per line"
 
 CONVERSATION_KEYS = {"type", "id", "source", "source_id", "title", "created_at", "updated_at",
-                     "tags", "summary", "model", "project", "messages"}
+                     "tags", "summary", "model", "project", "messages", "branches"}
 MESSAGE_KEYS = {"id", "source_id", "role", "author", "text", "created_at"}
+BRANCH_KEYS = MESSAGE_KEYS | {"parent"}  # an off-branch message names the one it follows
 MEMORY_KEYS = {"type", "id", "text", "kind", "tags", "created_at", "updated_at", "source",
                "pinned"}
 ROLE_ALIASES = {"user": "user", "human": "user", "assistant": "assistant", "ai": "assistant",
@@ -67,7 +70,7 @@ def _tags(value: Any, where: str, inp: Input) -> list[str]:
     return [t for t in value if t.strip()]
 
 
-def _message(obj: Any, where: str, inp: Input) -> Message:
+def _message(obj: Any, where: str, inp: Input, branch: bool = False) -> Message:
     if not isinstance(obj, dict):
         raise inp.fail(f"{where} is not an object")
     text = obj.get("text")
@@ -79,7 +82,9 @@ def _message(obj: Any, where: str, inp: Input) -> Message:
                        "(use user, assistant, system or tool)")
     return Message(role=role, text=text, source_id=_str(obj.get("source_id")),
                    author=_str(obj.get("author")), created_at=to_epoch(obj.get("created_at")),
-                   id=_str(obj.get("id")), extra=_extra(obj, MESSAGE_KEYS))
+                   id=_str(obj.get("id")),
+                   extra=_extra(obj, BRANCH_KEYS if branch else MESSAGE_KEYS),
+                   parent=_str(obj.get("parent")) if branch else None)
 
 
 def _conversation(obj: dict[str, Any], where: str, inp: Input) -> Conversation:
@@ -87,6 +92,11 @@ def _conversation(obj: dict[str, Any], where: str, inp: Input) -> Conversation:
     if not isinstance(messages, list):
         raise inp.fail(f"{where}: a conversation needs a messages list")
     msgs = [_message(m, f"{where}, message {i + 1}", inp) for i, m in enumerate(messages)]
+    raw_branches = obj.get("branches")
+    if raw_branches is not None and not isinstance(raw_branches, list):
+        raise inp.fail(f"{where}: branches must be a list of messages")
+    branches = [_message(m, f"{where}, branch message {i + 1}", inp, branch=True)
+                for i, m in enumerate(raw_branches or [])]
     summary = obj.get("summary")
     return Conversation(
         source=_str(obj.get("source")) or SOURCE, messages=msgs,
@@ -95,7 +105,7 @@ def _conversation(obj: dict[str, Any], where: str, inp: Input) -> Conversation:
         updated_at=to_epoch(obj.get("updated_at")), model=_str(obj.get("model")),
         project=_str(obj.get("project")), tags=_tags(obj.get("tags"), where, inp),
         summary=summary if isinstance(summary, str) and summary.strip() else None,
-        extra=_extra(obj, CONVERSATION_KEYS))
+        extra=_extra(obj, CONVERSATION_KEYS), branches=branches)
 
 
 def _memory(obj: dict[str, Any], where: str, inp: Input) -> MemoryItem:

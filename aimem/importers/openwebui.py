@@ -25,6 +25,7 @@ from aimem.timeutil import to_epoch
 NAME = "openwebui"
 SOURCE = "openwebui"
 DESCRIPTION = "Open WebUI \"Export chats\" JSON (chat-export-*.json)"
+TREE = True  # conversations are trees: other branches go to Conversation.branches
 
 ROLES = {"user", "assistant", "system", "tool"}
 _CHAT = re.compile(r'"chat"\s*:\s*\{')
@@ -90,8 +91,12 @@ def _chat(entry: Any, index: int, inp: Input) -> Iterator[Item]:
         model = next((m for _, n in nodes if n.get("role") == "assistant"
                       and isinstance(m := n.get("model"), str) and m), None)
     messages: list[Message] = []
+    last: dict[str, str | None] = {}  # node id -> source id of the last message it gave
     for key, node in nodes:
-        messages.extend(_messages(key, node, model))
+        got = _messages(key, node, model)
+        messages.extend(got)
+        last[key] = got[-1].source_id if got else None
+    branches = _off_branch(chat, {k for k, _ in nodes}, last, model)
     if not messages:
         yield Skipped(where, "no visible messages")
         return
@@ -105,7 +110,40 @@ def _chat(entry: Any, index: int, inp: Input) -> Iterator[Item]:
     yield Conversation(
         source=SOURCE, messages=messages, source_id=cid, title=title, created_at=created,
         updated_at=_epoch(entry.get("updated_at")), model=model, tags=_tags(entry, chat),
-        extra=extra or None)
+        extra=extra or None, branches=branches)
+
+
+def _off_branch(chat: dict[str, Any], shown: set[str], last: dict[str, str | None],
+                model: str | None) -> list[Message]:
+    """The messages of the other branches (regenerations, edits), in tree order, each
+    with ``parent`` = the source id of the message above it."""
+    history = chat.get("history")
+    tree = history.get("messages") if isinstance(history, dict) else None
+    if not isinstance(tree, dict) or len(tree) <= len(shown):
+        return []
+    tree = {str(k): v for k, v in tree.items() if isinstance(v, dict)}
+    found: list[tuple[str, list[Message]]] = []
+    for key, node in tree.items():
+        if key in shown:
+            continue
+        got = _messages(key, node, model)
+        last[key] = got[-1].source_id if got else None
+        found.append((key, got))
+    out: list[Message] = []
+    for key, got in found:
+        parent, seen = tree[key].get("parentId"), {key}
+        above: str | None = None
+        while isinstance(parent, str) and parent in tree and parent not in seen:
+            seen.add(parent)
+            if last.get(parent):
+                above = last[parent]
+                break
+            parent = tree[parent].get("parentId")
+        for m in got:  # a node's own messages follow one another
+            m.parent = above
+            above = m.source_id or above
+        out += got
+    return out
 
 
 def visible_path(chat: dict[str, Any]) -> list[tuple[str, dict[str, Any]]] | None:

@@ -199,11 +199,15 @@ class Memory:
 
     # -- reading ------------------------------------------------------------------------
 
-    def show(self, prefix: str, *, record: bool = True) -> dict[str, Any]:
+    def show(self, prefix: str, *, record: bool = True, branches: bool = False
+             ) -> dict[str, Any]:
         """One conversation (with messages) or memory, by id or unique prefix.
 
         A message id shows its conversation, with ``focus`` set to that message. Showing
-        counts as a recall for ranking unless ``record`` is False.
+        counts as a recall for ranking unless ``record`` is False. ``branches`` adds the
+        conversation's off-branch messages (``branches``: a list, maybe empty), each with
+        ``parent`` (the source id of the message it follows) and ``parent_id`` (that
+        message's aimem id, when it is stored).
         """
         kind, full = self.resolve(prefix)
         if kind == "memory":
@@ -216,10 +220,16 @@ class Memory:
         focus = None
         if kind == "message":
             focus, full = full, self.store.conversation_for_message(full) or ""
-        conv = self.store.get_conversation(full)
+        conv = self.store.get_conversation(full, with_branches=branches)
         if conv is None:
             raise NotFound(f"nothing has the id {prefix!r}")
         out = exporting.conversation_dict(conv, precise=False)
+        if branches:
+            by_source = {m.source_id: m.id for m in conv.messages + conv.branches
+                         if m.source_id}
+            out["branches"] = out.get("branches", [])
+            for d in out["branches"]:
+                d["parent_id"] = by_source.get(d["parent"])
         if focus:
             out["focus"] = focus
         if record:

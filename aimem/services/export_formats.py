@@ -37,7 +37,7 @@ def _memories(store: Store, filters: Filters | None) -> Iterator[Any]:
 def json_chunks(store: Store, filters: Filters | None) -> Iterator[str]:
     """One JSON document: ``{"conversations": [...], "memories": [...]}``."""
     yield '{"conversations": ['
-    for i, c in enumerate(store.iter_conversations(filters)):
+    for i, c in enumerate(store.iter_conversations(filters, with_branches=True)):
         yield ("," if i else "") + "\n  " + jsonio.dumps_str(conversation_dict(c))
     yield '\n], "memories": ['
     for i, m in enumerate(_memories(store, filters)):

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from aimem import jsonio
-from aimem.models import Conversation, Filters, MemoryItem
+from aimem.models import Conversation, Filters, MemoryItem, Message
 from aimem.store.db import Store
 from aimem.timeutil import iso
 
@@ -23,16 +23,22 @@ def conversation_dict(c: Conversation, *, precise: bool = True) -> dict[str, Any
         out["project"] = c.project
     for k, v in sorted((c.extra or {}).items()):
         out.setdefault(k, v)
-    messages = []
-    for m in c.messages:
-        md: dict[str, Any] = {"id": m.id, "source_id": m.source_id, "role": m.role,
-                              "author": m.author, "text": m.text,
-                              "created_at": iso(m.created_at, precise)}
-        for k, v in sorted((m.extra or {}).items()):
-            md.setdefault(k, v)
-        messages.append(md)
-    out["messages"] = messages
+    out["messages"] = [message_dict(m, precise=precise) for m in c.messages]
+    if c.branches:  # only loaded when asked for (export, show --branches)
+        out["branches"] = [message_dict(m, precise=precise, branch=True) for m in c.branches]
     return out
+
+
+def message_dict(m: Message, *, precise: bool = True, branch: bool = False) -> dict[str, Any]:
+    """A message as aimem JSONL writes it; an off-branch one says what it follows."""
+    md: dict[str, Any] = {"id": m.id, "source_id": m.source_id, "role": m.role,
+                          "author": m.author, "text": m.text,
+                          "created_at": iso(m.created_at, precise)}
+    if branch:
+        md["parent"] = m.parent
+    for k, v in sorted((m.extra or {}).items()):
+        md.setdefault(k, v)
+    return md
 
 
 def memory_dict(m: MemoryItem, *, precise: bool = True) -> dict[str, Any]:
@@ -50,7 +56,7 @@ def memory_dict(m: MemoryItem, *, precise: bool = True) -> dict[str, Any]:
 
 def jsonl_lines(store: Store, filters: Filters | None) -> Iterator[bytes]:
     """aimem JSONL, one line at a time: conversations (oldest first), then memories."""
-    for c in store.iter_conversations(filters):
+    for c in store.iter_conversations(filters, with_branches=True):
         yield jsonio.dumps(conversation_dict(c)) + b"\n"
     if filters is None or not filters.conversation_only:
         for m in store.iter_memories(filters):

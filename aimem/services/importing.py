@@ -2,8 +2,9 @@
 
 Importers only parse. Everything that makes an import safe to repeat lives here:
 ids derived from source ids (or content), change detection by content hash, the
-rule that an older copy never overwrites a newer one, and the single transaction
-that leaves the database untouched when anything goes wrong.
+rule that an older copy never overwrites a newer one, the merge that keeps the
+messages a shorter copy lacks (:func:`merge`), and the single transaction that
+leaves the database untouched when anything goes wrong.
 """
 
 from __future__ import annotations
@@ -18,7 +19,16 @@ from pathlib import Path
 from aimem import importers, jsonio, recall
 from aimem.errors import AimemError, ImportFailed
 from aimem.importers.base import Importer, Input, error_line, first_json_char
-from aimem.models import Conversation, FileReport, ImportReport, MemoryItem, Skipped, make_id, memory_hash
+from aimem.models import (
+    Conversation,
+    FileReport,
+    ImportReport,
+    MemoryItem,
+    Message,
+    Skipped,
+    make_id,
+    memory_hash,
+)
 from aimem.redact import redact as redact_text
 from aimem.store.db import Store
 
@@ -27,12 +37,78 @@ Progress = Callable[[int, int, int], None]
 
 
 
+def _message_key(m: Message) -> tuple[object, ...]:
+    return (m.id, m.source_id, m.role, m.author, m.text, m.created_at, m.extra)
+
+
 def _content_hash(c: Conversation) -> str:
-    data = [c.source, c.source_id, c.title, c.created_at, c.updated_at, c.model, c.project,
-            c.summary, c.extra,
-            [(m.id, m.source_id, m.role, m.author, m.text, m.created_at, m.extra)
-             for m in c.messages]]
+    data: list[object] = [c.source, c.source_id, c.title, c.created_at, c.updated_at, c.model,
+                          c.project, c.summary, c.extra, [_message_key(m) for m in c.messages]]
+    if c.branches:  # only then: the hashes of conversations without branches stay as they were
+        data.append([(*_message_key(m), m.parent) for m in c.branches])
     return hashlib.blake2b(jsonio.dumps(data), digest_size=16).hexdigest()
+
+
+def _interleave(old: list[Message], new: list[Message], keep: set[str]) -> list[Message]:
+    """``new`` with the ``keep`` messages of ``old`` put back where they were: each right
+    after the message it followed in ``old`` that ``new`` still has (at the start when
+    none)."""
+    new_ids = {m.id for m in new}
+    after: dict[str | None, list[Message]] = {}
+    anchor: str | None = None
+    for m in old:
+        if m.id in new_ids:
+            anchor = m.id
+        elif m.id in keep:
+            after.setdefault(anchor, []).append(m)
+    out = list(after.get(None, ()))
+    for m in new:
+        out.append(m)
+        out += after.get(m.id, ())
+    return out
+
+
+def merge(c: Conversation, old: list[Message], old_branches: list[Message],
+          tree: bool) -> tuple[int, int]:
+    """Fold the stored copy's messages that ``c`` lacks back into ``c``; (kept, deleted).
+
+    A re-import adds and updates, it never drops: a message of the stored copy that the
+    new copy lacks is kept, unless the source says it was deleted (``c.deleted``: only
+    Codex's ``thread_rolled_back`` and Gemini CLI's ``$rewindTo`` and whole-list ``$set``
+    of ``messages`` record deletions; ChatGPT, Claude.ai and Open WebUI exports keep every
+    branch, and the other formats cannot say). In a tree-shaped conversation
+    ``messages`` is the visible branch, so a message that left it becomes off-branch; in a
+    log it stays in ``messages``, after the message it followed.
+    """
+    present = {m.id for m in c.messages}
+    present.update(m.id for m in c.branches)
+    deleted = set(c.deleted)
+    dropped = 0
+
+    def lost(m: Message) -> bool:
+        nonlocal dropped
+        if m.id in present:
+            return False
+        if m.source_id is not None and m.source_id in deleted:
+            dropped += 1
+            return False
+        return True
+
+    gone = [m for m in old if lost(m)]
+    gone_branches = [m for m in old_branches if lost(m)]
+    if gone and tree:
+        previous: dict[str | None, str | None] = {}
+        last: str | None = None
+        for m in old:
+            previous[m.id] = last
+            last = m.source_id or last
+        for m in gone:
+            m.parent = previous.get(m.id)
+        c.branches = c.branches + gone
+    elif gone:
+        c.messages = _interleave(old, c.messages, {m.id for m in gone if m.id})
+    c.branches = c.branches + gone_branches
+    return len(gone) + len(gone_branches), dropped
 
 
 def _default_title(c: Conversation) -> str | None:
@@ -59,6 +135,13 @@ def normalise(c: Conversation) -> Conversation:
                                                                            m.text)
             if m.id in used:
                 m.id = make_id(c.id, str(i), m.source_id, m.text)
+        used.add(m.id)
+    for i, m in enumerate(c.branches):
+        if not m.id:
+            m.id = make_id(c.id, m.source_id) if m.source_id else make_id(
+                c.id, "branch", str(i), m.parent, m.role, m.text)
+            if m.id in used:
+                m.id = make_id(c.id, "branch", str(i), m.source_id, m.text)
         used.add(m.id)
     if not (c.title or "").strip():
         c.title = _default_title(c)
@@ -104,6 +187,8 @@ class _Run:
             c.summary = redact_text(c.summary, counts)
         for m in c.messages:
             m.text = redact_text(m.text, counts)
+        for m in c.branches:
+            m.text = redact_text(m.text, counts)
 
     def conversation(self, c: Conversation, fr: FileReport) -> None:
         _drop_recalled(c)
@@ -117,6 +202,7 @@ class _Run:
         if state is None:
             rowid = self.store.insert_conversation(c, h, self.now)
             self.store.insert_messages(rowid, c.messages)
+            self.store.insert_branches(rowid, c.branches)
             if c.summary:
                 self.store.set_summary(rowid, c.summary, now=self.now)
             self.report.conversations_added += 1
@@ -127,16 +213,37 @@ class _Run:
                                  and c.updated_at < old_updated):
                 self.report.conversations_unchanged += 1
             else:
-                before = self.store.message_ids(rowid)
-                self.store.update_conversation(rowid, c, h, self.now)
-                self.store.replace_messages(rowid, c.messages)
-                if c.summary != self.store.summary_text(rowid) and c.summary:
-                    self.store.set_summary(rowid, c.summary, now=self.now)
-                self.report.conversations_updated += 1
-                self.report.messages_added += sum(1 for m in c.messages if m.id not in before)
+                self._update(rowid, c, old_hash)
         if tags:
             self.store.add_tags("conversation", rowid, tags)
         fr.conversations += 1
+
+    def _update(self, rowid: int, c: Conversation, old_hash: str | None) -> None:
+        old = self.store.stored_messages(rowid)
+        old_branches = self.store.branch_messages(rowid)
+        before = {m.id: _message_key(m) for m in old}
+        before.update((m.id, _message_key(m)) for m in old_branches)
+        tree = c.source in importers.TREE_SOURCES or bool(c.branches or old_branches)
+        kept, dropped = merge(c, old, old_branches, tree)
+        self.report.messages_kept += kept
+        self.report.messages_deleted += dropped
+        if kept and not dropped and [m.id for m in c.messages] == [m.id for m in old] and all(
+                before.get(m.id) == _message_key(m) for m in c.messages + c.branches):
+            # an older or shorter copy (a session log cut short, lines without times):
+            # nothing in it is new, and what it lacks stays; its metadata does not win
+            self.report.conversations_unchanged += 1
+            return
+        h = _content_hash(c)
+        if h == old_hash:
+            self.report.conversations_unchanged += 1
+            return
+        self.store.update_conversation(rowid, c, h, self.now)
+        self.store.replace_messages(rowid, c.messages)
+        self.store.replace_branches(rowid, c.branches)
+        if c.summary != self.store.summary_text(rowid) and c.summary:
+            self.store.set_summary(rowid, c.summary, now=self.now)
+        self.report.conversations_updated += 1
+        self.report.messages_added += sum(1 for m in c.messages if m.id not in before)
 
     def memory(self, m: MemoryItem, fr: FileReport) -> None:
         if self.redactions is not None:

@@ -112,6 +112,8 @@ class SyncReport:
     conversations_added: int = 0
     conversations_updated: int = 0
     messages_added: int = 0
+    messages_kept: int = 0  # of stored copies, that the newer file no longer had
+    messages_deleted: int = 0  # because the source said so (Gemini CLI $rewindTo)
     memories_added: int = 0
     redactions: int = 0
     imported: list[dict[str, Any]] = field(default_factory=list)
@@ -164,6 +166,8 @@ def sync(store: Store, *, redact: bool = True,
         report.conversations_added += r.conversations_added
         report.conversations_updated += r.conversations_updated
         report.messages_added += r.messages_added
+        report.messages_kept += r.messages_kept
+        report.messages_deleted += r.messages_deleted
         report.memories_added += r.memories_added
         report.redactions += sum(r.redactions.values())
         if r.conversations_added or r.conversations_updated or r.memories_added:

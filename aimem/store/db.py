@@ -235,6 +235,51 @@ class Store:
             f"SELECT mid, {_FTS_COLS} FROM messages_fts_content "
             "WHERE mid IN (SELECT rowid FROM messages WHERE conversation = ?)", (conv_rowid,))
 
+    def stored_messages(self, conv_rowid: int) -> list[Message]:
+        """A conversation's messages as stored, in order (for merging a re-import)."""
+        return [Message(id=r[0], source_id=r[1], role=r[2], author=r[3], text=r[4],
+                        created_at=r[5], extra=_extra_load(r[6]))
+                for r in self.conn.execute(
+                    "SELECT id, source_id, role, author, text, created_at, extra FROM messages "
+                    "WHERE conversation = ? ORDER BY position", (conv_rowid,))]
+
+    def branch_messages(self, conv_rowid: int) -> list[Message]:
+        """A conversation's off-branch messages (never part of ``messages``), in order."""
+        return [Message(id=r[0], source_id=r[1], role=r[2], author=r[3], text=r[4],
+                        created_at=r[5], extra=_extra_load(r[6]), parent=r[7])
+                for r in self.conn.execute(
+                    "SELECT id, source_id, role, author, text, created_at, extra, parent "
+                    "FROM branch_messages WHERE conversation = ? ORDER BY position",
+                    (conv_rowid,))]
+
+    def has_branches(self, conv_rowid: int) -> bool:
+        return self.conn.execute("SELECT 1 FROM branch_messages WHERE conversation = ? LIMIT 1",
+                                 (conv_rowid,)).fetchone() is not None
+
+    def branch_counts(self, conv_ids: Sequence[str]) -> dict[str, int]:
+        if not conv_ids:
+            return {}
+        return dict(self.conn.execute(
+            "SELECT c.id, count(*) FROM branch_messages b JOIN conversations c "
+            f"ON c.rowid = b.conversation WHERE c.id IN ({','.join('?' * len(conv_ids))}) "
+            "GROUP BY c.id", list(conv_ids)).fetchall())
+
+    def insert_branches(self, conv_rowid: int, messages: Sequence[Message]) -> None:
+        if not messages:
+            return
+        try:
+            self.conn.executemany(
+                "INSERT INTO branch_messages (id, conversation, position, parent, source_id, "
+                "role, author, text, created_at, extra) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                [(m.id, conv_rowid, i, m.parent, m.source_id, m.role, m.author, m.text,
+                  m.created_at, _extra_json(m.extra)) for i, m in enumerate(messages)])
+        except sqlite3.IntegrityError:
+            raise AimemError("an off-branch message id appears in two conversations") from None
+
+    def replace_branches(self, conv_rowid: int, messages: Sequence[Message]) -> None:
+        self.conn.execute("DELETE FROM branch_messages WHERE conversation = ?", (conv_rowid,))
+        self.insert_branches(conv_rowid, messages)
+
     def _duplicate_message_id(self, ids: list[str]) -> str:
         for i in ids:
             if self.conn.execute("SELECT 1 FROM messages WHERE id = ?", (i,)).fetchone():
@@ -361,6 +406,7 @@ class Store:
             "WHERE mid IN (SELECT rowid FROM messages WHERE conversation = ?)", (rowid,))
         self._unindex_conversation(rowid)
         self.conn.execute("DELETE FROM messages WHERE conversation = ?", (rowid,))
+        self.conn.execute("DELETE FROM branch_messages WHERE conversation = ?", (rowid,))
         self.conn.execute("DELETE FROM summaries WHERE conversation = ?", (rowid,))
         self.conn.execute("DELETE FROM conversations WHERE rowid = ?", (rowid,))
         self._drop_unused_tags()
@@ -498,7 +544,8 @@ class Store:
     _CONV_COLS = ("c.rowid, c.id, c.source, c.source_id, c.title, c.created_at, c.updated_at, "
                   "c.model, c.project, c.extra, s.text")
 
-    def _conversation_from_row(self, row: tuple[Any, ...], with_messages: bool) -> Conversation:
+    def _conversation_from_row(self, row: tuple[Any, ...], with_messages: bool,
+                               with_branches: bool = False) -> Conversation:
         rowid, cid, source, source_id, title, created, updated, model, project, extra, summ = row
         conv = Conversation(source=source, source_id=source_id, id=cid, title=title,
                             created_at=created, updated_at=updated, model=model, project=project,
@@ -510,21 +557,25 @@ class Store:
                 for r in self.conn.execute(
                     "SELECT id, source_id, role, author, text, created_at, extra FROM messages "
                     "WHERE conversation = ? ORDER BY position", (rowid,))]
+        if with_branches:
+            conv.branches = self.branch_messages(rowid)
         return conv
 
-    def get_conversation(self, conv_id: str, with_messages: bool = True) -> Conversation | None:
+    def get_conversation(self, conv_id: str, with_messages: bool = True,
+                         with_branches: bool = False) -> Conversation | None:
         row = self.conn.execute(
             f"SELECT {self._CONV_COLS} FROM conversations c LEFT JOIN summaries s "
             "ON s.conversation = c.rowid WHERE c.id = ?", (conv_id,)).fetchone()
         if row is None:
             return None
-        conv = self._conversation_from_row(row, with_messages)
+        conv = self._conversation_from_row(row, with_messages, with_branches)
         conv.tags = self.conversation_tags([row[0]])[row[0]]
         return conv
 
     def iter_conversations(self, filters: Filters | None = None, *, limit: int | None = None,
                            offset: int = 0, newest_first: bool = False,
-                           with_messages: bool = True) -> Iterator[Conversation]:
+                           with_messages: bool = True,
+                           with_branches: bool = False) -> Iterator[Conversation]:
         """Conversations matching the filters (a message-level filter matches if any does)."""
         where, params = filter_sql(filters, "c", None)
         if filters and filters.roles:
@@ -540,14 +591,15 @@ class Store:
         for row in rows:
             batch.append(row)
             if len(batch) >= 200:
-                yield from self._finish(batch, with_messages)
+                yield from self._finish(batch, with_messages, with_branches)
                 batch = []
-        yield from self._finish(batch, with_messages)
+        yield from self._finish(batch, with_messages, with_branches)
 
-    def _finish(self, rows: list[tuple[Any, ...]], with_messages: bool) -> Iterator[Conversation]:
+    def _finish(self, rows: list[tuple[Any, ...]], with_messages: bool,
+                with_branches: bool = False) -> Iterator[Conversation]:
         tags = self.conversation_tags([r[0] for r in rows])
         for row in rows:
-            conv = self._conversation_from_row(row, with_messages)
+            conv = self._conversation_from_row(row, with_messages, with_branches)
             conv.tags = tags[row[0]]
             yield conv
 

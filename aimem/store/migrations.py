@@ -193,6 +193,32 @@ def m003_use_and_profile(conn: sqlite3.Connection) -> None:
 
 
 @migration
+def m006_branches(conn: sqlite3.Connection) -> None:
+    """Messages off the visible branch of tree-shaped sources (ChatGPT edits and
+    regenerations, Claude.ai retries, Open WebUI), and messages a later copy of a
+    conversation no longer had. Kept outside ``messages`` (the contract: a conversation's
+    messages are its visible branch), so search, inject, export ``messages`` and MCP never
+    see them; ``show --branches``, the TUI and the JSONL ``branches`` field do. No index:
+    they are superseded drafts and answers. Existing databases start with none (re-import
+    an export to fill them in)."""
+    run_script(conn, """
+    CREATE TABLE branch_messages (
+        rowid INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        conversation INTEGER NOT NULL REFERENCES conversations(rowid) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        parent TEXT,
+        source_id TEXT,
+        role TEXT NOT NULL,
+        author TEXT,
+        text TEXT NOT NULL,
+        created_at REAL,
+        extra TEXT
+    );
+    CREATE INDEX branch_messages_conversation ON branch_messages(conversation, position);
+    """)
+
+@migration
 def m007_memory_project(conn: sqlite3.Connection) -> None:
     """Memories get a project (NULL: global); conversations' project gets an index.
 

@@ -3,6 +3,9 @@
 The message the search hit is scrolled into view and gets the cursor; ``n``/``N`` move
 the cursor between the messages that match the query, ``j``/``k`` between messages.
 Messages are mounted in batches so a long conversation shows its first screen at once.
+``b`` shows (and hides) the messages off the visible branch (edited questions,
+regenerated answers, messages a later copy no longer had) after the conversation, each
+saying which message it follows.
 """
 
 from __future__ import annotations
@@ -44,6 +47,9 @@ class ConversationScreen(ItemActions):
         Binding("N", "next_match(-1)", "Prev match"),
         Binding("j", "move(1)", "Next message", show=False),
         Binding("k", "move(-1)", "Previous message", show=False),
+        Binding("b", "branches", "Other branches",
+                tooltip="Show or hide the messages off the visible branch (edits, "
+                        "regenerations)"),
         Binding("c", "copy", "Copy message"),
         Binding("t", "tags", "Tags"),
         Binding("y", "copy_inject", "Copy inject"),
@@ -64,6 +70,9 @@ class ConversationScreen(ItemActions):
         self.matches: list[int] = []  # message indexes, in order
         self.cursor = 0
         self.changed = False
+        self.loaded = False  # every message is mounted
+        self.branches: list[dict[str, Any]] | None = None  # loaded on the first ``b``
+        self.branches_shown = False
 
     def compose(self) -> ComposeResult:
         yield Static("", id="conv-title")
@@ -117,6 +126,7 @@ class ConversationScreen(ItemActions):
         for start in range(first_batch, len(views), BATCH):
             await self._painted()  # the screen first, then the rest of a long conversation
             await box.mount_all(views[start:start + BATCH])
+        self.loaded = True
 
     async def _painted(self) -> None:
         done = asyncio.get_running_loop().create_future()
@@ -146,6 +156,10 @@ class ConversationScreen(ItemActions):
         if c.get("model"):
             meta.append(f" · {c['model']}")
         meta.append(f" · {n} message{'s' if n != 1 else ''}")
+        if self.branches_shown and self.branches:
+            k = len(self.branches)
+            meta.append((f" · + {k} other-branch message{'s' if k != 1 else ''} (b hides)",
+                         "$text-secondary"))
         if c.get("tags"):
             meta.append((" · " + " ".join(f"#{t}" for t in c["tags"]), "$text-secondary"))
         if self.matches:
@@ -191,6 +205,40 @@ class ConversationScreen(ItemActions):
     def action_move(self, step: int) -> None:
         self._move_to(self.cursor + step)
 
+    async def action_branches(self) -> None:
+        """Show or hide the other branches, after the conversation's own messages."""
+        if self.conv is None or not self.loaded:
+            self.notify("still loading the conversation", severity="warning")
+            return
+        box = self.query_one("#messages", VerticalScroll)
+        n = len(self.conv["messages"])
+        if self.branches_shown:
+            await box.query_children(".-branch").remove()
+            self.branches_shown = False
+            self._move_to(min(self.cursor, n - 1), animate=False)
+            return
+        if self.branches is None:
+            try:
+                d = await self.browser.db.call(
+                    lambda m: m.show(self.conv_id, record=False, branches=True))
+            except AimemError as e:
+                self.notify(str(e), severity="error")
+                return
+            self.branches = d.get("branches") or []
+        if not self.branches:
+            self.notify("this conversation has no other branches")
+            return
+        everything = {m["id"]: m for m in self.conv["messages"] + self.branches}
+        k = len(self.branches)
+        sep = Static(Content.styled(
+            f"other branches: {k} message{'s' if k != 1 else ''}, not part of the "
+            "conversation above", "bold $text-secondary"), classes="-branch branch-rule")
+        views = [MessageView(m, index=n + i, branch_note=_follows(m, everything))
+                 for i, m in enumerate(self.branches)]
+        await box.mount_all([sep, *views])
+        self.branches_shown = True
+        self._move_to(n)
+
     def action_back(self) -> None:
         self.dismiss(self.changed)
 
@@ -199,7 +247,7 @@ class ConversationScreen(ItemActions):
     def target(self) -> Target | None:
         if self.conv is None:
             return None
-        messages = self.conv["messages"]
+        messages = self.conv["messages"] + (self.branches or [] if self.branches_shown else [])
         text = messages[self.cursor]["text"] if 0 <= self.cursor < len(messages) else None
         return Target("conversation", self.conv["id"], self.conv.get("title") or "(untitled)",
                       text)
@@ -213,3 +261,12 @@ class ConversationScreen(ItemActions):
             self.dismiss(True)
         else:
             self._reload_header()
+
+
+def _follows(m: dict[str, Any], everything: dict[str, dict[str, Any]]) -> str:
+    """Where an off-branch message forks: after which message, in a few words."""
+    parent = everything.get(m.get("parent_id") or "")
+    if parent is None:
+        return "at the start" if m.get("parent") is None else "after a message not kept"
+    words = " ".join(parent["text"].split())
+    return f"after “{words[:40] + ('…' if len(words) > 40 else '')}”"

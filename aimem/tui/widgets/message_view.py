@@ -24,12 +24,15 @@ class MessageView(Widget):
     }
     """
 
-    def __init__(self, message: dict[str, Any], *, index: int, match: bool = False) -> None:
+    def __init__(self, message: dict[str, Any], *, index: int, match: bool = False,
+                 branch_note: str | None = None) -> None:
         role = message.get("role") or "user"
-        super().__init__(classes=f"message -{role}" + (" -match" if match else ""))
+        super().__init__(classes=f"message -{role}" + (" -match" if match else "")
+                         + (" -branch" if branch_note is not None else ""))
         self.message = message
         self.index = index
         self.match = match
+        self.branch_note = branch_note  # an off-branch message: where it forks
         self._blocks: list[Block] | None = None
         self._lines: tuple[int, Content] | None = None
 
@@ -47,6 +50,9 @@ class MessageView(Widget):
         if m.get("author"):
             who += f" ({m['author']})"
         parts: list[str | tuple[str, str]] = [(who, "bold")]
+        if self.branch_note is not None:
+            parts.insert(0, ("↳ ", "bold $text-secondary"))
+            parts.append((f"  other branch, {self.branch_note}", "italic $text-secondary"))
         if m.get("created_at"):
             parts.append((f"  {when(m['created_at'])}", "$text-muted"))
         if self.match:
