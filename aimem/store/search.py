@@ -176,12 +176,15 @@ def _message_rows(conn: sqlite3.Connection, match: str, filters: Filters | None,
 
 def _tiered(run, q: Query, limit: int) -> list[tuple[int, float, str, int]]:  # type: ignore[no-untyped-def]
     """Tiers, each only filling up what the ones before left: the exact sequence of the
-    typed words (tier 0), all the words (1), any of them (2)."""
+    typed words, all the words, any of them. Tiers are numbered from 0 among those the
+    query has (one word: its any-word hits are tier 0), so hits of different kinds
+    (messages, memories, titles) compare on equal terms."""
     rows: list[tuple[int, float, str, int]] = []
     seen: set[int] = set()
-    for tier, match in enumerate((q.phrase(), q.all_words(), q.any_word())):
-        if match is None or len(rows) >= limit:
-            continue
+    tiers = [m for m in (q.phrase(), q.all_words(), q.any_word()) if m is not None]
+    for tier, match in enumerate(tiers):
+        if len(rows) >= limit:
+            break
         for r in run(match, limit + len(rows)):
             if r[0] not in seen and len(rows) < limit:
                 seen.add(r[0])
