@@ -58,7 +58,34 @@ def _wanted(argv: list[str]) -> tuple[str, ...]:
 
 
 def main() -> None:
-    load_commands(_wanted(sys.argv[1:]))()
+    """The ``aimem`` command: never a traceback (see ``AimemGroup.invoke``), and a reader
+    that closes the pipe early (``aimem export | head -1``) is a normal end, exit 0."""
+    from aimem.cli import _common
+
+    try:
+        load_commands(_wanted(sys.argv[1:]))()
+    except SystemExit as e:
+        code = e.code
+    except BrokenPipeError:
+        code = 0
+        _common.stdout_gone()
+    except KeyboardInterrupt:
+        _common.say_error("aimem: interrupted")
+        code = 130
+    except Exception as e:  # outside any command (loading one, Typer itself): still one line
+        if _common.debugging():
+            raise
+        _common.say_error(_common.error_line(e, None))
+        code = 1
+    else:
+        code = 0
+    try:
+        sys.stdout.flush()  # what is still buffered; a gone reader is not an error here either
+    except BrokenPipeError:
+        _common.stdout_gone()
+    except (OSError, ValueError):
+        pass
+    raise SystemExit(code)
 
 
 def __getattr__(name: str) -> Any:
