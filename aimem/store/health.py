@@ -1,0 +1,262 @@
+"""The SQL behind ``aimem doctor`` and ``aimem backup``: checks, repairs, online copies.
+
+These work on the file as it is, without migrating it (a damaged database, or one from
+a newer aimem, must still be inspectable and copyable), and they find the tables to
+check in the schema itself (``sqlite_master``, ``PRAGMA foreign_key_list``) rather than
+from a list written here: an FTS index or a table added by a later migration is checked
+the day it exists.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from aimem.store.db import BUSY_TIMEOUT_MS
+
+_CORRUPT = 11  # SQLite's primary result code for a damaged file or index
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """A connection to an existing database that never creates one and never migrates.
+
+    Read and write: FTS5's integrity check is an INSERT, refused on a read-only connection.
+    """
+    conn = sqlite3.connect(path.resolve().as_uri() + "?mode=rw", uri=True, isolation_level=None)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+def quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+# -- the file ---------------------------------------------------------------------------
+
+
+def integrity_errors(conn: sqlite3.Connection, limit: int = 20) -> list[str]:
+    """What ``PRAGMA integrity_check`` finds (empty: the file is sound)."""
+    rows = [r[0] for r in conn.execute(f"PRAGMA integrity_check({int(limit)})")]
+    return [] if rows == ["ok"] else rows
+
+
+def user_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def applied_migrations(conn: sqlite3.Connection) -> dict[int, str]:
+    """Migration number -> name, as recorded when it ran (empty for a new file)."""
+    if not table_exists(conn, "_aimem_migrations"):
+        return {}
+    return dict(conn.execute("SELECT id, name FROM _aimem_migrations"))
+
+
+def table_exists(conn: sqlite3.Connection, name: str) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type IN ('table', 'view') "
+                        "AND name = ?", (name,)).fetchone() is not None
+
+
+def checkpoint(conn: sqlite3.Connection) -> tuple[int, int, int]:
+    """Copy the write-ahead log into the database and truncate it: (busy, pages, copied)."""
+    row = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+# -- full-text indexes ----------------------------------------------------------------
+
+
+@dataclass
+class FtsTable:
+    name: str
+    content: str | None  # the external content table or view; None: the index keeps its own
+    content_rowid: str
+    contentless: bool  # content='': nothing to compare with, nothing to rebuild from
+
+
+_OPTION = re.compile(r"""\b(content|content_rowid)\s*=\s*('(?:[^']|'')*'|"(?:[^"]|"")*"|[\w]+)""",
+                     re.IGNORECASE)
+
+
+def fts_tables(conn: sqlite3.Connection) -> list[FtsTable]:
+    """Every FTS5 table in the database, with its external content if it has one."""
+    out = []
+    for name, sql in conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'table' "
+            "AND sql LIKE 'CREATE VIRTUAL TABLE%' ORDER BY name"):
+        if not re.search(r"\bUSING\s+fts5\b", sql or "", re.IGNORECASE):
+            continue
+        opts = {}
+        for key, value in _OPTION.findall(sql):
+            if value[:1] in ("'", '"'):
+                value = value[1:-1].replace(value[0] * 2, value[0])
+            opts[key.lower()] = value
+        content = opts.get("content")
+        out.append(FtsTable(name=name, content=content or None,
+                            content_rowid=opts.get("content_rowid", "rowid"),
+                            contentless=content == ""))
+    return out
+
+
+def fts_integrity_error(conn: sqlite3.Connection, t: FtsTable) -> str | None:
+    """FTS5's own check of the index, against the external content when there is one.
+
+    It changes nothing, but it is an INSERT: it waits for a writer in another process."""
+    q = quote(t.name)
+    sql = (f"INSERT INTO {q}({q}, rank) VALUES ('integrity-check', 1)" if t.content
+           else f"INSERT INTO {q}({q}) VALUES ('integrity-check')")
+    try:
+        conn.execute(sql)
+    except sqlite3.DatabaseError as e:
+        if (getattr(e, "sqlite_errorcode", 0) or 0) & 0xFF != _CORRUPT:
+            raise  # busy, read-only…: the check could not run, which is not a verdict
+        return " ".join(str(e).split())
+    return None
+
+
+def fts_counts(conn: sqlite3.Connection, t: FtsTable) -> tuple[int | None, int | None]:
+    """(rows the index holds, rows of its external content); None where unknown."""
+    indexed = content = None
+    if table_exists(conn, f"{t.name}_docsize"):
+        indexed = conn.execute(f"SELECT count(*) FROM {quote(t.name + '_docsize')}").fetchone()[0]
+    if t.content and table_exists(conn, t.content):
+        content = conn.execute(f"SELECT count(*) FROM {quote(t.content)}").fetchone()[0]
+    return indexed, content
+
+
+def fts_depends_on(conn: sqlite3.Connection, t: FtsTable, table: str) -> bool:
+    """Whether the index's content is ``table`` or a view that reads it."""
+    if t.content is None or t.contentless:
+        return False
+    if t.content == table:
+        return True
+    row = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'view' AND name = ?",
+                       (t.content,)).fetchone()
+    return bool(row and re.search(rf"\b{re.escape(table)}\b", row[0] or "", re.IGNORECASE))
+
+
+def fts_rebuild(conn: sqlite3.Connection, t: FtsTable) -> None:
+    """Rebuild the index from its content (not possible for a contentless index)."""
+    q = quote(t.name)
+    conn.execute(f"INSERT INTO {q}({q}) VALUES ('rebuild')")
+
+
+# -- rows whose parent is gone -----------------------------------------------------------
+
+
+@dataclass
+class ForeignKey:
+    table: str
+    column: str
+    parent: str
+    parent_column: str
+    on_delete: str  # CASCADE, SET NULL, NO ACTION…
+
+
+def foreign_keys(conn: sqlite3.Connection) -> list[ForeignKey]:
+    """Every single-column foreign key declared in the schema."""
+    out = []
+    tables = [r[0] for r in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+        "AND sql NOT LIKE 'CREATE VIRTUAL TABLE%' ORDER BY name")]
+    for table in tables:
+        keys: dict[int, list[tuple]] = {}  # type: ignore[type-arg]
+        for row in conn.execute(f"PRAGMA foreign_key_list({quote(table)})"):
+            keys.setdefault(row[0], []).append(row)
+        for rows in keys.values():
+            if len(rows) != 1:
+                continue  # composite keys: none in aimem's schema
+            _, _, parent, column, to, _, on_delete, _ = rows[0]
+            out.append(ForeignKey(table, column, parent, to or _primary_key(conn, parent),
+                                  on_delete.upper()))
+    return out
+
+
+def _primary_key(conn: sqlite3.Connection, table: str) -> str:
+    pk = [r[1] for r in conn.execute(f"PRAGMA table_info({quote(table)})") if r[5]]
+    return pk[0] if len(pk) == 1 else "rowid"
+
+
+def _orphan_where(conn: sqlite3.Connection, fk: ForeignKey) -> str:
+    col = quote(fk.column)
+    if not table_exists(conn, fk.parent):
+        return f"{col} IS NOT NULL"
+    return (f"{col} IS NOT NULL AND {col} NOT IN "
+            f"(SELECT {quote(fk.parent_column)} FROM {quote(fk.parent)})")
+
+
+def orphan_count(conn: sqlite3.Connection, fk: ForeignKey) -> int:
+    return int(conn.execute(f"SELECT count(*) FROM {quote(fk.table)} "
+                            f"WHERE {_orphan_where(conn, fk)}").fetchone()[0])
+
+
+def remove_orphans(conn: sqlite3.Connection, fk: ForeignKey) -> int:
+    """Do what the key's ON DELETE says should have happened: unlink (SET NULL) or delete."""
+    where = _orphan_where(conn, fk)
+    if fk.on_delete == "SET NULL":
+        cur = conn.execute(f"UPDATE {quote(fk.table)} SET {quote(fk.column)} = NULL WHERE {where}")
+    else:
+        cur = conn.execute(f"DELETE FROM {quote(fk.table)} WHERE {where}")
+    return cur.rowcount
+
+
+def _tag_links(conn: sqlite3.Connection) -> list[ForeignKey]:
+    return [fk for fk in foreign_keys(conn) if fk.parent == "tags"]
+
+
+def _unused_tags_where(conn: sqlite3.Connection) -> str | None:
+    links = _tag_links(conn)
+    if not table_exists(conn, "tags") or not links:
+        return None
+    return " AND ".join(f"rowid NOT IN (SELECT {quote(fk.column)} FROM {quote(fk.table)} "
+                        f"WHERE {quote(fk.column)} IS NOT NULL)" for fk in links)
+
+
+def unused_tag_count(conn: sqlite3.Connection) -> int:
+    """Tags that nothing carries any more (aimem drops them as the last link goes)."""
+    where = _unused_tags_where(conn)
+    if where is None:
+        return 0
+    return int(conn.execute(f"SELECT count(*) FROM tags WHERE {where}").fetchone()[0])
+
+
+def remove_unused_tags(conn: sqlite3.Connection) -> int:
+    where = _unused_tags_where(conn)
+    return 0 if where is None else conn.execute(f"DELETE FROM tags WHERE {where}").rowcount
+
+
+def file_counts(path: Path) -> dict[str, int]:
+    """Rows of the main tables of a closed database file (a backup), leaving no side files."""
+    conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro&immutable=1", uri=True)
+    try:
+        return {t: int(conn.execute(f"SELECT count(*) FROM {quote(t)}").fetchone()[0])
+                for t in ("conversations", "messages", "memories") if table_exists(conn, t)}
+    finally:
+        conn.close()
+
+
+# -- backup -----------------------------------------------------------------------------
+
+
+def backup(source: Path, target: Path) -> None:
+    """Copy the database at ``source`` into the (empty) file ``target``, online.
+
+    SQLite's backup API in a single step: the whole copy is made inside one read
+    transaction, so it is a consistent snapshot of what was committed when it began,
+    and in WAL mode other processes keep writing meanwhile (they are neither blocked nor
+    restarting the copy, as a page-by-page backup would be on every write).
+    """
+    src = connect(source)
+    try:
+        dst = sqlite3.connect(target, isolation_level=None)
+        try:
+            src.backup(dst)
+            # the copy says "WAL" in its header like its source; fold anything the
+            # destination wrote to its own log back into the one file that is copied back
+            dst.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            dst.close()
+    finally:
+        src.close()
