@@ -13,7 +13,6 @@ exits 1); a warning does not.
 from __future__ import annotations
 
 import os
-import sqlite3
 import stat
 import time
 from dataclasses import dataclass
@@ -26,7 +25,6 @@ from aimem.store import health as sql
 from aimem.store import migrations
 
 WAL_WARN_BYTES = 64 * 1024 * 1024  # a log this big means checkpoints were starved
-_BUSY, _READONLY, _NOTADB = 5, 8, 26  # SQLite's primary result codes
 
 
 @dataclass
@@ -49,14 +47,6 @@ def _existing(db: str | os.PathLike[str] | None, what: str) -> Path:
     if path.is_dir():
         raise AimemError(f"{path} is a directory, not a database file")
     return path
-
-
-def _code(e: Exception) -> int:
-    return (getattr(e, "sqlite_errorcode", 0) or 0) & 0xFF
-
-
-def _why(e: Exception) -> str:
-    return " ".join(str(e).split())
 
 
 def _side_files(path: Path) -> list[Path]:
@@ -92,7 +82,7 @@ def _mode_checks(path: Path) -> list[Check]:
     return out
 
 
-def _schema_check(conn: sqlite3.Connection) -> Check:
+def _schema_check(conn: sql.Connection) -> Check:
     version, known = sql.user_version(conn), len(migrations.MIGRATIONS)
     if version > known:
         return Check("schema", "problem", f"version {version}, written by a newer aimem (this "
@@ -110,18 +100,16 @@ def _schema_check(conn: sqlite3.Connection) -> Check:
     return Check("schema", "ok", f"version {version} (current)")
 
 
-def _fts_checks(conn: sqlite3.Connection) -> list[Check]:
+def _fts_checks(conn: sql.Connection) -> list[Check]:
     out = []
     for t in sql.fts_tables(conn):
         name = f"index {t.name}"
         try:
             error = sql.fts_integrity_error(conn, t)
-            indexed, content = sql.fts_counts(conn, t)
-        except sqlite3.OperationalError as e:
-            if _code(e) not in (_BUSY, _READONLY):
-                raise
-            out.append(Check(name, "warning", f"not checked: {_why(e)}"))
+        except sql.NotChecked as e:
+            out.append(Check(name, "warning", f"not checked: {e}"))
             continue
+        indexed, content = sql.fts_counts(conn, t)
         fix = None if t.contentless else "rebuild it"
         if error:
             out.append(Check(name, "problem", f"does not match its content ({error})", fix))
@@ -135,7 +123,7 @@ def _fts_checks(conn: sqlite3.Connection) -> list[Check]:
     return out
 
 
-def _orphan_checks(conn: sqlite3.Connection) -> list[Check]:
+def _orphan_checks(conn: sql.Connection) -> list[Check]:
     out = []
     keys = sql.foreign_keys(conn)
     for fk in keys:
@@ -162,22 +150,23 @@ def _wal_check(path: Path) -> Check:
     return Check("write-ahead log", "ok", f"{size / 1e6:,.1f} MB")
 
 
+def _unreadable(e: sql.Unreadable) -> Check:
+    what = "not an SQLite database at all" if e.notadb else "the file is damaged"
+    return Check("integrity", "problem", f"{what} ({e}): restore a backup, or salvage what is "
+                 "left with sqlite3 FILE .recover")
+
+
 def _checks(path: Path) -> list[Check]:
     checks = _mode_checks(path)
     try:
         conn = sql.connect(path)
-    except sqlite3.Error as e:
-        return [*checks, Check("integrity", "problem", f"cannot open it: {_why(e)}")]
+    except sql.Unreadable as e:
+        return [*checks, _unreadable(e)]
     try:
         try:
             errors = sql.integrity_errors(conn)
-        except sqlite3.DatabaseError as e:
-            if _code(e) == _BUSY:
-                raise
-            what = ("not an SQLite database at all" if _code(e) == _NOTADB else
-                    "the file is damaged")
-            return [*checks, Check("integrity", "problem", f"{what} ({_why(e)}): restore a "
-                                   "backup, or salvage what is left with sqlite3 FILE .recover")]
+        except sql.Unreadable as e:
+            return [*checks, _unreadable(e)]
         if errors:
             checks.append(Check("integrity", "problem", f"{len(errors)} error(s): "
                                 + "; ".join(errors[:3]) + " - the file is damaged: restore a "
@@ -200,39 +189,19 @@ def _checks(path: Path) -> list[Check]:
 def _repair_database(path: Path, checks: list[Check]) -> list[str]:
     """Orphans out, unused tags out, stale indexes rebuilt: one transaction, all or nothing."""
     done: list[str] = []
+    stale = {c.name.removeprefix("index ") for c in checks
+             if c.name.startswith("index ") and c.status == "problem"}
     conn = sql.connect(path)
     try:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            changed: set[str] = set()
-            for _ in range(5):  # removing a row can orphan the rows below it
-                removed = 0
-                for fk in sql.foreign_keys(conn):
-                    n = sql.remove_orphans(conn, fk)
-                    if n:
-                        removed += n
-                        changed.add(fk.table)
-                        verb = "unlinked" if fk.on_delete == "SET NULL" else "removed"
-                        done.append(f"{verb} {n:,} rows of {fk.table} whose {fk.column} was gone")
-                if not removed:
-                    break
-            n = sql.remove_unused_tags(conn)
-            if n:
-                changed.add("tags")
-                done.append(f"removed {n:,} unused tags")
-            stale = {c.name.removeprefix("index ") for c in checks
-                     if c.name.startswith("index ") and c.status == "problem"}
-            for t in sql.fts_tables(conn):
-                if t.contentless:
-                    continue
-                if t.name in stale or any(sql.fts_depends_on(conn, t, tb) for tb in changed):
-                    sql.fts_rebuild(conn, t)
-                    done.append(f"rebuilt the full-text index {t.name}")
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
+        result = sql.repair(conn, stale)
+        for verb in ("removed", "unlinked"):
+            for where, n in result[verb]:
+                table, column = where.split(".", 1)
+                done.append(f"{verb} {n:,} rows of {table} whose {column} was gone")
+        for _, n in result["tags"]:
+            done.append(f"removed {n:,} unused tags")
+        for name, _ in result["rebuilt"]:
+            done.append(f"rebuilt the full-text index {name}")
         if any(c.name == "write-ahead log" and c.fix for c in checks):
             busy, _, _ = sql.checkpoint(conn)
             done.append("folded the write-ahead log back into the database" if not busy else

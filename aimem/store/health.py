@@ -16,7 +16,37 @@ from pathlib import Path
 
 from aimem.store.db import BUSY_TIMEOUT_MS
 
-_CORRUPT = 11  # SQLite's primary result code for a damaged file or index
+_BUSY, _READONLY, _CORRUPT, _NOTADB = 5, 8, 11, 26  # SQLite's primary result codes
+
+
+Connection = sqlite3.Connection
+
+
+class Unreadable(Exception):
+    """The file cannot be read as a database: damaged, or not SQLite at all (``notadb``)."""
+
+    def __init__(self, why: str, notadb: bool):
+        super().__init__(why)
+        self.notadb = notadb
+
+
+class NotChecked(Exception):
+    """A check that could not run (a read-only file, a writer holding the lock): no verdict."""
+
+
+def _code(e: Exception) -> int:
+    return (getattr(e, "sqlite_errorcode", 0) or 0) & 0xFF
+
+
+def _why(e: Exception) -> str:
+    return " ".join(str(e).split())
+
+
+def _unreadable(e: sqlite3.Error) -> Exception:
+    """What a failure to read the file means; "busy" stays an sqlite3 error for the caller."""
+    if _code(e) == _BUSY:
+        return e
+    return Unreadable(_why(e), _code(e) == _NOTADB)
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -24,9 +54,13 @@ def connect(path: Path) -> sqlite3.Connection:
 
     Read and write: FTS5's integrity check is an INSERT, refused on a read-only connection.
     """
-    conn = sqlite3.connect(path.resolve().as_uri() + "?mode=rw", uri=True, isolation_level=None)
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    conn.execute("PRAGMA foreign_keys = ON")
+    try:
+        conn = sqlite3.connect(path.resolve().as_uri() + "?mode=rw", uri=True,
+                               isolation_level=None)
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA foreign_keys = ON")
+    except sqlite3.Error as e:
+        raise _unreadable(e) from None
     return conn
 
 
@@ -39,7 +73,10 @@ def quote(name: str) -> str:
 
 def integrity_errors(conn: sqlite3.Connection, limit: int = 20) -> list[str]:
     """What ``PRAGMA integrity_check`` finds (empty: the file is sound)."""
-    rows = [r[0] for r in conn.execute(f"PRAGMA integrity_check({int(limit)})")]
+    try:
+        rows = [r[0] for r in conn.execute(f"PRAGMA integrity_check({int(limit)})")]
+    except sqlite3.DatabaseError as e:
+        raise _unreadable(e) from None
     return [] if rows == ["ok"] else rows
 
 
@@ -110,9 +147,11 @@ def fts_integrity_error(conn: sqlite3.Connection, t: FtsTable) -> str | None:
     try:
         conn.execute(sql)
     except sqlite3.DatabaseError as e:
-        if (getattr(e, "sqlite_errorcode", 0) or 0) & 0xFF != _CORRUPT:
-            raise  # busy, read-only…: the check could not run, which is not a verdict
-        return " ".join(str(e).split())
+        if _code(e) in (_BUSY, _READONLY):
+            raise NotChecked(_why(e)) from None
+        if _code(e) != _CORRUPT:
+            raise
+        return _why(e)
     return None
 
 
@@ -225,6 +264,46 @@ def unused_tag_count(conn: sqlite3.Connection) -> int:
 def remove_unused_tags(conn: sqlite3.Connection) -> int:
     where = _unused_tags_where(conn)
     return 0 if where is None else conn.execute(f"DELETE FROM tags WHERE {where}").rowcount
+
+
+def repair(conn: sqlite3.Connection, stale: set[str]) -> dict[str, list[tuple[str, int]]]:
+    """Remove orphans and unused tags, rebuild the indexes that are ``stale`` or read a
+    table that changed: one transaction, all or nothing.
+
+    Returns ``{"removed": [(table.column, n)], "unlinked": [...], "tags": [("tags", n)],
+    "rebuilt": [(index, 0)]}``.
+    """
+    done: dict[str, list[tuple[str, int]]] = {"removed": [], "unlinked": [], "tags": [],
+                                              "rebuilt": []}
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        changed: set[str] = set()
+        for _ in range(5):  # removing a row can orphan the rows that pointed at it
+            removed = 0
+            for fk in foreign_keys(conn):
+                n = remove_orphans(conn, fk)
+                if n:
+                    removed += n
+                    changed.add(fk.table)
+                    done["unlinked" if fk.on_delete == "SET NULL" else "removed"].append(
+                        (f"{fk.table}.{fk.column}", n))
+            if not removed:
+                break
+        n = remove_unused_tags(conn)
+        if n:
+            changed.add("tags")
+            done["tags"].append(("tags", n))
+        for t in fts_tables(conn):
+            if not t.contentless and (t.name in stale or any(
+                    fts_depends_on(conn, t, table) for table in changed)):
+                fts_rebuild(conn, t)
+                done["rebuilt"].append((t.name, 0))
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return done
 
 
 def file_counts(path: Path) -> dict[str, int]:
