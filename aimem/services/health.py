@@ -168,15 +168,19 @@ def _checks(path: Path) -> list[Check]:
         except sql.Unreadable as e:
             return [*checks, _unreadable(e)]
         if errors:
-            checks.append(Check("integrity", "problem", f"{len(errors)} error(s): "
+            checks.append(Check("integrity", "problem", f"{len(errors)} error(s), such as: "
                                 + "; ".join(errors[:3]) + " - the file is damaged: restore a "
                                 "backup, or salvage it with sqlite3 FILE .recover"))
         else:
             checks.append(Check("integrity", "ok", "PRAGMA integrity_check: ok"))
-        checks.append(_schema_check(conn))
-        if not errors:  # on a damaged file these would only repeat the damage
-            checks += _fts_checks(conn)
-            checks += _orphan_checks(conn)
+        try:
+            with sql.unreadable_as_such():
+                checks.append(_schema_check(conn))
+                if not errors:  # on a damaged file these would only repeat the damage
+                    checks += _fts_checks(conn)
+                    checks += _orphan_checks(conn)
+        except sql.Unreadable as e:
+            checks.append(_unreadable(e))
         checks.append(_wal_check(path))
     finally:
         conn.close()

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,6 +51,15 @@ def _unreadable(e: sqlite3.Error) -> Exception:
     return Unreadable(_why(e), _code(e) == _NOTADB)
 
 
+@contextmanager
+def unreadable_as_such() -> Iterator[None]:
+    """Turn a damaged-file error inside the block into :class:`Unreadable`."""
+    try:
+        yield
+    except sqlite3.DatabaseError as e:
+        raise _unreadable(e) from None
+
+
 def connect(path: Path) -> sqlite3.Connection:
     """A connection to an existing database that never creates one and never migrates.
 
@@ -77,7 +88,10 @@ def integrity_errors(conn: sqlite3.Connection, limit: int = 20) -> list[str]:
         rows = [r[0] for r in conn.execute(f"PRAGMA integrity_check({int(limit)})")]
     except sqlite3.DatabaseError as e:
         raise _unreadable(e) from None
-    return [] if rows == ["ok"] else rows
+    if rows == ["ok"]:
+        return []
+    lines = [line.strip() for row in rows for line in str(row).splitlines()]
+    return [line for line in lines if line and not line.startswith("*** in database")]
 
 
 def user_version(conn: sqlite3.Connection) -> int:
