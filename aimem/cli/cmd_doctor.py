@@ -35,7 +35,7 @@ backup over it:
 
 Examples:
 
-  aimem backup ~/backups/                  # ~/backups/aimem-YYYYMMDD-HHMMSS.db
+  aimem backup ~/backups/          # a dated file: aimem-YYYYMMDD-HHMMSS.db
 
   aimem backup /media/usb/aimem.db --force
 
