@@ -211,6 +211,20 @@ def test_full_disk_on_a_real_small_filesystem(populated: tuple[Path, str], big_f
     assert memory_texts(db) == before and integrity(db) == "ok"
 
 
+def test_backup_onto_a_full_disk_names_the_backup(populated: tuple[Path, str],
+                                                  small_tmpfs: Path) -> None:
+    db, _ = populated
+    st = os.statvfs(small_tmpfs)  # leave 64 KB: less than the database
+    filler = small_tmpfs / "filler"
+    filler.write_bytes(b"\0" * (st.f_bavail * st.f_frsize - 64 * 1024))
+    assert db.stat().st_size > 64 * 1024
+    before = db.read_bytes()
+    line = one_line_failure(run_aimem("--db", str(db), "backup", str(small_tmpfs / "b.db")),
+                            "the backup was not written", "full", str(small_tmpfs / "b.db"))
+    assert str(db) not in line
+    assert list(small_tmpfs.iterdir()) == [filler] and db.read_bytes() == before
+
+
 # -- a corrupt file ---------------------------------------------------------------------
 
 

@@ -277,7 +277,7 @@ def backup(dest: str | os.PathLike[str], db: str | os.PathLike[str] | None = Non
     tmp = target.with_name(f".{target.name}.{os.getpid()}.part")
     try:
         os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-        sql.backup(source, tmp)
+        sql.backup(source, tmp, target)
         os.chmod(tmp, 0o600)
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())

@@ -333,8 +333,10 @@ def file_counts(path: Path) -> dict[str, int]:
 # -- backup -----------------------------------------------------------------------------
 
 
-def backup(source: Path, target: Path) -> None:
+def backup(source: Path, target: Path, label: Path | None = None) -> None:
     """Copy the database at ``source`` into the (empty) file ``target``, online.
+
+    ``label`` is the name errors give the copy (``target`` is a temporary name).
 
     SQLite's backup API in a single step: the whole copy is made inside one read
     transaction, so it is a consistent snapshot of what was committed when it began,
@@ -349,6 +351,14 @@ def backup(source: Path, target: Path) -> None:
             # the copy says "WAL" in its header like its source; fold anything the
             # destination wrote to its own log back into the one file that is copied back
             dst.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error as e:
+            if _code(e) == _BUSY:
+                raise
+            from aimem.errors import AimemError, database_error_message
+
+            # a full disk, a read-only folder: say it of the copy, not of the database
+            raise AimemError("the backup was not written: "
+                             + database_error_message(e, label or target)) from None
         finally:
             dst.close()
     finally:
