@@ -106,10 +106,10 @@ def _fts_checks(conn: sql.Connection) -> list[Check]:
         name = f"index {t.name}"
         try:
             error = sql.fts_integrity_error(conn, t)
+            indexed, content = sql.fts_counts(conn, t)
         except sql.NotChecked as e:
             out.append(Check(name, "warning", f"not checked: {e}"))
             continue
-        indexed, content = sql.fts_counts(conn, t)
         fix = None if t.contentless else "rebuild it"
         if error:
             out.append(Check(name, "problem", f"does not match its content ({error})", fix))
@@ -197,7 +197,9 @@ def _repair_database(path: Path, checks: list[Check]) -> list[str]:
              if c.name.startswith("index ") and c.status == "problem"}
     conn = sql.connect(path)
     try:
-        result = sql.repair(conn, stale)
+        unchecked = {c.name.removeprefix("index ") for c in checks
+                     if c.name.startswith("index ") and c.status == "warning"}
+        result = sql.repair(conn, stale, unchecked)
         for verb in ("removed", "unlinked"):
             for where, n in result[verb]:
                 table, column = where.split(".", 1)

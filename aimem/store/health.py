@@ -18,7 +18,7 @@ from pathlib import Path
 
 from aimem.store.db import BUSY_TIMEOUT_MS
 
-_BUSY, _READONLY, _CORRUPT, _NOTADB = 5, 8, 11, 26  # SQLite's primary result codes
+_ERROR, _BUSY, _READONLY, _CORRUPT, _NOTADB = 1, 5, 8, 11, 26  # SQLite's primary codes
 
 
 Connection = sqlite3.Connection
@@ -57,6 +57,8 @@ def unreadable_as_such() -> Iterator[None]:
     try:
         yield
     except sqlite3.DatabaseError as e:
+        if _code(e) not in (_CORRUPT, _NOTADB):
+            raise
         raise _unreadable(e) from None
 
 
@@ -72,7 +74,31 @@ def connect(path: Path) -> sqlite3.Connection:
         conn.execute("PRAGMA foreign_keys = ON")
     except sqlite3.Error as e:
         raise _unreadable(e) from None
+    _register_functions(conn)
     return conn
+
+
+def _register_functions(conn: sqlite3.Connection) -> None:
+    """The SQL functions the content views of an index may call, as ``Store.open`` does.
+
+    (The CJK indexes' views call ``aimem_cjk()``; their module registers it. Without it
+    the check says "not checked" rather than failing.)"""
+    import importlib
+
+    for name in ("cjk",):
+        try:
+            module = importlib.import_module(f"aimem.store.{name}")
+        except ModuleNotFoundError:
+            continue
+        register = getattr(module, "register", None)
+        if register is not None:
+            register(conn)
+
+
+def _cannot_run(e: sqlite3.Error) -> bool:
+    """A check that did not run (busy, read-only, or SQLITE_ERROR, such as a function the
+    index's view calls that this aimem lacks): no verdict either way."""
+    return _code(e) in (_BUSY, _READONLY, _ERROR)
 
 
 def quote(name: str) -> str:
@@ -161,7 +187,7 @@ def fts_integrity_error(conn: sqlite3.Connection, t: FtsTable) -> str | None:
     try:
         conn.execute(sql)
     except sqlite3.DatabaseError as e:
-        if _code(e) in (_BUSY, _READONLY):
+        if _cannot_run(e):
             raise NotChecked(_why(e)) from None
         if _code(e) != _CORRUPT:
             raise
@@ -172,10 +198,16 @@ def fts_integrity_error(conn: sqlite3.Connection, t: FtsTable) -> str | None:
 def fts_counts(conn: sqlite3.Connection, t: FtsTable) -> tuple[int | None, int | None]:
     """(rows the index holds, rows of its external content); None where unknown."""
     indexed = content = None
-    if table_exists(conn, f"{t.name}_docsize"):
-        indexed = conn.execute(f"SELECT count(*) FROM {quote(t.name + '_docsize')}").fetchone()[0]
-    if t.content and table_exists(conn, t.content):
-        content = conn.execute(f"SELECT count(*) FROM {quote(t.content)}").fetchone()[0]
+    try:
+        if table_exists(conn, f"{t.name}_docsize"):
+            indexed = conn.execute(
+                f"SELECT count(*) FROM {quote(t.name + '_docsize')}").fetchone()[0]
+        if t.content and table_exists(conn, t.content):
+            content = conn.execute(f"SELECT count(*) FROM {quote(t.content)}").fetchone()[0]
+    except sqlite3.DatabaseError as e:
+        if _cannot_run(e):
+            raise NotChecked(_why(e)) from None
+        raise
     return indexed, content
 
 
@@ -280,9 +312,10 @@ def remove_unused_tags(conn: sqlite3.Connection) -> int:
     return 0 if where is None else conn.execute(f"DELETE FROM tags WHERE {where}").rowcount
 
 
-def repair(conn: sqlite3.Connection, stale: set[str]) -> dict[str, list[tuple[str, int]]]:
+def repair(conn: sqlite3.Connection, stale: set[str], skip: set[str] = frozenset()  # type: ignore[assignment]
+           ) -> dict[str, list[tuple[str, int]]]:
     """Remove orphans and unused tags, rebuild the indexes that are ``stale`` or read a
-    table that changed: one transaction, all or nothing.
+    table that changed (except those in ``skip``): one transaction, all or nothing.
 
     Returns ``{"removed": [(table.column, n)], "unlinked": [...], "tags": [("tags", n)],
     "rebuilt": [(index, 0)]}``.
@@ -308,7 +341,7 @@ def repair(conn: sqlite3.Connection, stale: set[str]) -> dict[str, list[tuple[st
             changed.add("tags")
             done["tags"].append(("tags", n))
         for t in fts_tables(conn):
-            if not t.contentless and (t.name in stale or any(
+            if not t.contentless and t.name not in skip and (t.name in stale or any(
                     fts_depends_on(conn, t, table) for table in changed)):
                 fts_rebuild(conn, t)
                 done["rebuilt"].append((t.name, 0))
