@@ -21,6 +21,7 @@ from aimem.store import migrations
 
 BUSY_TIMEOUT_MS = 30_000
 _FTS_COLS = migrations.MESSAGE_FTS_COLUMNS
+_READONLY, _FULL = 8, 13  # SQLite's primary result codes
 
 
 def _extra_json(extra: dict[str, Any] | None) -> str | None:
@@ -138,7 +139,9 @@ class Store:
             conn.execute("PRAGMA foreign_keys = ON")
             migrations.apply(conn)
         except sqlite3.DatabaseError as e:
-            raise AimemError(f"{path} is not a usable aimem database ({e})") from None
+            from aimem.errors import database_error_message
+
+            raise AimemError(database_error_message(e, path)) from None
         return cls(conn, path)
 
     def close(self) -> None:
@@ -158,9 +161,22 @@ class Store:
         try:
             yield
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            if self.conn.in_transaction:  # SQLite already rolled back after a full disk
+                self.conn.execute("ROLLBACK")
             raise
         self.conn.execute("ROLLBACK" if rollback else "COMMIT")
+
+    @contextmanager
+    def transaction_if_writable(self) -> Iterator[None]:
+        """A write that may be dropped: on a read-only database or a full disk the block is
+        rolled back and skipped instead of failing a command that only reads (counting a
+        recall in ``show`` must not stop someone from reading their own database)."""
+        try:
+            with self.transaction():
+                yield
+        except sqlite3.OperationalError as e:
+            if (getattr(e, "sqlite_errorcode", 0) or 0) & 0xFF not in (_READONLY, _FULL):
+                raise
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
         return self.conn.execute(sql, params)

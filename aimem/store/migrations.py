@@ -292,6 +292,7 @@ def apply(conn: sqlite3.Connection) -> int:
             conn.execute(f"PRAGMA user_version = {number}")
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:  # SQLite rolls back by itself after a full disk
+                conn.execute("ROLLBACK")
             raise
     return len(MIGRATIONS) - current
