@@ -20,7 +20,8 @@ rebuilding the indexes in a migration.
 
 from __future__ import annotations
 
-import bisect
+import functools
+import itertools
 import re
 import sqlite3
 from collections.abc import Iterable
@@ -102,10 +103,12 @@ def query(words: list[str], prefix: bool) -> str:
 # -- snippets ---------------------------------------------------------------------------
 
 _LATIN = f"[^\\W{CJK}]"  # a word character outside the CJK letters
-_UNIT = re.compile(f"[{CJK}]|{_LATIN}+")  # what a snippet counts: a CJK letter, a word
+_UNIT = re.compile(f"([{CJK}])|{_LATIN}+")  # what a snippet counts: a CJK letter, a word
 
 
-def pattern(words: Iterable[str]) -> re.Pattern[str] | None:
+@functools.lru_cache(maxsize=64)
+def pattern(words: tuple[str, ...]) -> re.Pattern[str] | None:
+    """A regex finding the searched words in the original text (for snippets)."""
     alts = []
     for w in sorted(set(words), key=len, reverse=True):
         for part in _PARTS.findall(w):
@@ -117,6 +120,32 @@ def pattern(words: Iterable[str]) -> re.Pattern[str] | None:
     return re.compile("|".join(alts), re.I) if alts else None
 
 
+def _window(text: str, at: int, budget: int) -> tuple[int, int]:
+    """(start, end) of about ``budget`` weight of text, ``at`` a quarter of the way in.
+
+    Only the neighbourhood of ``at`` is looked at, so a long text costs no more.
+    """
+    back, region = budget // 4, max(0, at - budget * 2)
+    lo, used = at, 0
+    before = [(m.start(), 1 if m.lastindex else 2) for m in _UNIT.finditer(text, region, at)]
+    for start, weight in reversed(before):
+        if used + weight > back:
+            break
+        used, lo = used + weight, start
+    else:
+        if region == 0:
+            lo = 0
+    hi = at
+    for m in _UNIT.finditer(text, at):
+        used += 1 if m.lastindex else 2
+        if used > budget:
+            break
+        hi = m.end()
+    else:
+        hi = len(text)
+    return lo, hi
+
+
 def snippet(text: str | None, words: Iterable[str], open_: str, close: str,
             ellipsis: str = "…", tokens: int = 24) -> str:
     """A window of ``text`` around the best cluster of ``words``, each match marked.
@@ -126,42 +155,19 @@ def snippet(text: str | None, words: Iterable[str], open_: str, close: str,
     """
     if not text:
         return ""
-    units = [(m.start(), m.end(), 1 if m.end() - m.start() == 1 and _RUN.match(m.group())
-              else 2) for m in _UNIT.finditer(text)]
-    pat = pattern(words)
-    spans = [(m.start(), m.end()) for m in pat.finditer(text)
-             if m.end() > m.start()] if pat else []
-    budget = tokens * 2
-    if not units:
-        return text[:200] + (ellipsis if len(text) > 200 else "")
-    starts = [u[0] for u in units]
+    pat = pattern(tuple(words))
+    spans = ([(m.start(), m.end()) for m in itertools.islice(pat.finditer(text), 500)
+              if m.end() > m.start()] if pat else [])
+    # start at the match with the most different matches close after it
     best, best_count = 0, -1
-    for s, _e in (spans or [(0, 0)])[:50]:  # the window around which match has the most
-        first = bisect.bisect_right(starts, s) - 1
-        first = max(0, first)
-        # place the match about a quarter into the window
-        back, i = budget // 4, first
-        while i > 0 and back - units[i - 1][2] >= 0:
-            back -= units[i - 1][2]
-            i -= 1
-        end_i, w = i, 0
-        while end_i < len(units) and w + units[end_i][2] <= budget:
-            w += units[end_i][2]
-            end_i += 1
-        lo, hi = units[i][0], units[end_i - 1][1] if end_i > i else units[i][1]
-        count = len({text[a:b].lower() for a, b in spans if a >= lo and b <= hi})
+    for at, _ in spans[:50]:
+        count = len({text[a:b].lower() for a, b in spans if at - 24 <= a < at + 96})
         if count > best_count:
-            best, best_count = i, count
-    i, w, end_i = best, 0, best
-    while end_i < len(units) and w + units[end_i][2] <= budget:
-        w += units[end_i][2]
-        end_i += 1
-    lo = units[i][0] if i > 0 else 0
-    hi = units[end_i - 1][1] if end_i < len(units) else len(text)
-    hi = max(hi, lo)
+            best, best_count = at, count
+    lo, hi = _window(text, best, tokens * 2)
     out, pos = [], lo
     for a, b in spans:
-        if a < lo or b > hi or a < pos:
+        if a < pos or b > hi:
             continue
         out += [text[pos:a], open_, text[a:b], close]
         pos = b

@@ -349,7 +349,7 @@ def search_conversations(conn: sqlite3.Connection, q: Query, filters: Filters | 
     for rowid, rank, snip, tier in rows:
         cid, source, sid, title, created, summary = info[rowid]
         if snip is None:
-            pat = cjk.pattern(q.words())
+            pat = cjk.pattern(tuple(q.words()))
             in_title = bool(title and pat and pat.search(title))
             text = title if in_title or not summary else summary
             snip = _cjk_snippet(text, q, 16)
