@@ -363,7 +363,9 @@ def fuzz_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(query=st.text(_ALPHABET, max_size=30), text=st.text(_ALPHABET, max_size=60))
+@given(query=st.lists(st.one_of(st.text(_ALPHABET, max_size=6), st.sampled_from(
+    ["title:", "role:", "-", "*", '"', " ", "数据库", "茶", "config", "アップデート"])),
+    max_size=8).map("".join), text=st.text(_ALPHABET, max_size=60))
 def test_random_mixed_strings_never_raise(fuzz_db: Path, query: str, text: str) -> None:
     with Memory.open(fuzz_db) as m:
         for kinds in (["message", "memory"], ["conversation"]):

@@ -45,19 +45,19 @@ _RUN = re.compile(f"[{CJK}]+")
 _PARTS = re.compile(f"[{CJK}]+|[^{CJK}]+")
 
 
-def has_cjk(text: str | None) -> bool:
+def has_cjk(text: object) -> bool:
     """Whether ``text`` holds a CJK letter (the rows the CJK indexes cover)."""
-    return bool(text) and not text.isascii() and _RUN.search(text) is not None  # type: ignore[union-attr]
+    return isinstance(text, str) and not text.isascii() and _RUN.search(text) is not None
 
 
 def _grams(run: str) -> str:
     return " ".join([run[i:i + 2] for i in range(len(run) - 1)] + [run[-1]])
 
 
-def index_text(text: str | None) -> str | None:
+def index_text(text: object) -> object:
     """The text as the CJK indexes see it: CJK runs as bigrams plus the run's last letter."""
-    if text is None:
-        return None
+    if not isinstance(text, str):
+        return text
     return _RUN.sub(lambda m: f" {_grams(m.group())} ", text)
 
 
