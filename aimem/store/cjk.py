@@ -50,15 +50,16 @@ def has_cjk(text: object) -> bool:
     return isinstance(text, str) and not text.isascii() and _RUN.search(text) is not None
 
 
-def _grams(run: str) -> str:
-    return " ".join([run[i:i + 2] for i in range(len(run) - 1)] + [run[-1]])
+def _grams(run: re.Match[str]) -> str:
+    r = run.group()
+    return " " + " ".join(map(str.__add__, r, r[1:])) + " " + r[-1] + " "
 
 
 def index_text(text: object) -> object:
     """The text as the CJK indexes see it: CJK runs as bigrams plus the run's last letter."""
     if not isinstance(text, str):
         return text
-    return _RUN.sub(lambda m: f" {_grams(m.group())} ", text)
+    return _RUN.sub(_grams, text)
 
 
 def register(conn: sqlite3.Connection) -> None:
