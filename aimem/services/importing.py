@@ -368,6 +368,9 @@ def import_paths(store: Store, paths: Sequence[str], *, fmt: str = "auto",
                 why = report.skipped[0].reason if report.skipped else "it is empty"
                 raise ImportFailed(where, f"nothing importable in it ({why})")
     except sqlite3.DatabaseError as e:
-        raise AimemError(f"the import was rolled back, nothing was written: {e}") from None
+        from aimem.errors import database_error_message
+
+        raise AimemError("the import was rolled back, nothing was written: "
+                         + database_error_message(e, store.path)) from None
     report.redactions = dict(sorted((run.redactions or {}).items()))
     return report

@@ -183,7 +183,7 @@ def list_tags(store: Store) -> list[dict[str, Any]]:
 
 def record_use(store: Store, kind: str, ids: Sequence[str]) -> None:
     if ids:
-        with store.transaction():
+        with store.transaction_if_writable():  # a read-only database can still be read
             store.record_use(kind, list(dict.fromkeys(ids)), time.time())
 
 

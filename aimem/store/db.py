@@ -17,10 +17,11 @@ from typing import Any
 from aimem import jsonio
 from aimem.errors import AimemError, DatabaseMissing
 from aimem.models import Conversation, Filters, MemoryItem, Message
-from aimem.store import migrations
+from aimem.store import cjk, migrations
 
 BUSY_TIMEOUT_MS = 30_000
 _FTS_COLS = migrations.MESSAGE_FTS_COLUMNS
+_READONLY, _FULL = 8, 13  # SQLite's primary result codes
 
 
 def _extra_json(extra: dict[str, Any] | None) -> str | None:
@@ -132,13 +133,16 @@ class Store:
         try:
             conn = sqlite3.connect(path, isolation_level=None)
             conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            cjk.register(conn)
             if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                 conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
             migrations.apply(conn)
         except sqlite3.DatabaseError as e:
-            raise AimemError(f"{path} is not a usable aimem database ({e})") from None
+            from aimem.errors import database_error_message
+
+            raise AimemError(database_error_message(e, path)) from None
         return cls(conn, path)
 
     def close(self) -> None:
@@ -158,9 +162,22 @@ class Store:
         try:
             yield
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            if self.conn.in_transaction:  # SQLite already rolled back after a full disk
+                self.conn.execute("ROLLBACK")
             raise
         self.conn.execute("ROLLBACK" if rollback else "COMMIT")
+
+    @contextmanager
+    def transaction_if_writable(self) -> Iterator[None]:
+        """A write that may be dropped: on a read-only database or a full disk the block is
+        rolled back and skipped instead of failing a command that only reads (counting a
+        recall in ``show`` must not stop someone from reading their own database)."""
+        try:
+            with self.transaction():
+                yield
+        except sqlite3.OperationalError as e:
+            if (getattr(e, "sqlite_errorcode", 0) or 0) & 0xFF not in (_READONLY, _FULL):
+                raise
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
         return self.conn.execute(sql, params)
@@ -200,12 +217,45 @@ class Store:
         self.conn.execute(
             "INSERT INTO conversations_fts (rowid, title, summary) "
             "SELECT cid, title, summary FROM conversations_fts_content WHERE cid = ?", (rowid,))
+        self.conn.execute(
+            "INSERT INTO conversations_cjk (rowid, title, summary) "
+            "SELECT cid, title, summary FROM conversations_cjk_content WHERE cid = ?", (rowid,))
 
     def _unindex_conversation(self, rowid: int) -> None:
         self.conn.execute(
             "INSERT INTO conversations_fts (conversations_fts, rowid, title, summary) "
             "SELECT 'delete', cid, title, summary FROM conversations_fts_content WHERE cid = ?",
             (rowid,))
+        if self._cjk_used("conversations_cjk"):
+            self.conn.execute(
+                "INSERT INTO conversations_cjk (conversations_cjk, rowid, title, summary) "
+                "SELECT 'delete', cid, title, summary FROM conversations_cjk_content "
+                "WHERE cid = ?", (rowid,))
+
+    # The CJK indexes (aimem.store.cjk) hold only the rows with CJK letters; their content
+    # views compute the indexed form, so inserting and deleting go through the views.
+
+    def _cjk_used(self, table: str) -> bool:
+        """Whether a CJK index holds any row (an English-only database skips the work)."""
+        return self.conn.execute(f"SELECT 1 FROM {table}_docsize LIMIT 1").fetchone() is not None
+
+    def _unindex_cjk_messages(self, conv_rowid: int) -> None:
+        if self._cjk_used("messages_cjk"):
+            self.conn.execute(
+                "INSERT INTO messages_cjk (messages_cjk, rowid, text) "
+                "SELECT 'delete', mid, text FROM messages_cjk_content "
+                "WHERE mid IN (SELECT rowid FROM messages WHERE conversation = ?)", (conv_rowid,))
+
+    def _unindex_cjk_memory(self, rowid: int) -> None:
+        if self._cjk_used("memories_cjk"):
+            self.conn.execute(
+                "INSERT INTO memories_cjk (memories_cjk, rowid, text) "
+                "SELECT 'delete', mid, text FROM memories_cjk_content WHERE mid = ?", (rowid,))
+
+    def _index_cjk_memory(self, rowid: int, text: str) -> None:
+        if cjk.has_cjk(text):
+            self.conn.execute("INSERT INTO memories_cjk (rowid, text) VALUES (?, ?)",
+                              (rowid, cjk.index_text(text)))
 
     def message_ids(self, conv_rowid: int) -> set[str]:
         return {r[0] for r in self.conn.execute(
@@ -217,6 +267,7 @@ class Store:
             f"INSERT INTO messages_fts (messages_fts, rowid, {_FTS_COLS}) "
             f"SELECT 'delete', mid, {_FTS_COLS} FROM messages_fts_content "
             "WHERE mid IN (SELECT rowid FROM messages WHERE conversation = ?)", (conv_rowid,))
+        self._unindex_cjk_messages(conv_rowid)
         self.conn.execute("DELETE FROM messages WHERE conversation = ?", (conv_rowid,))
         self.insert_messages(conv_rowid, messages)
 
@@ -234,6 +285,10 @@ class Store:
             f"INSERT INTO messages_fts (rowid, {_FTS_COLS}) "
             f"SELECT mid, {_FTS_COLS} FROM messages_fts_content "
             "WHERE mid IN (SELECT rowid FROM messages WHERE conversation = ?)", (conv_rowid,))
+        if any(cjk.has_cjk(m.text) for m in messages):
+            self.conn.execute(
+                "INSERT INTO messages_cjk (rowid, text) SELECT mid, text FROM messages_cjk_content "
+                "WHERE mid IN (SELECT rowid FROM messages WHERE conversation = ?)", (conv_rowid,))
 
     def stored_messages(self, conv_rowid: int) -> list[Message]:
         """A conversation's messages as stored, in order (for merging a re-import)."""
@@ -359,6 +414,7 @@ class Store:
         rowid = cur.lastrowid
         assert rowid is not None
         self.conn.execute("INSERT INTO memories_fts (rowid, text) VALUES (?, ?)", (rowid, m.text))
+        self._index_cjk_memory(rowid, m.text)
         return rowid
 
     def memory_rowid(self, mem_id: str) -> int | None:
@@ -370,10 +426,12 @@ class Store:
         """Rewrite a memory (index included)."""
         self.conn.execute("INSERT INTO memories_fts (memories_fts, rowid, text) "
                           "SELECT 'delete', rowid, text FROM memories WHERE rowid = ?", (rowid,))
+        self._unindex_cjk_memory(rowid)
         self.conn.execute("UPDATE memories SET text = ?, kind = ?, pinned = ?, text_hash = ?, "
                           "updated_at = ? WHERE rowid = ?",
                           (text, kind, int(pinned), text_hash, updated_at, rowid))
         self.conn.execute("INSERT INTO memories_fts (rowid, text) VALUES (?, ?)", (rowid, text))
+        self._index_cjk_memory(rowid, text)
 
     def touch_memory(self, rowid: int, now: float) -> None:
         self.conn.execute("UPDATE memories SET updated_at = ? WHERE rowid = ?", (now, rowid))
@@ -394,6 +452,7 @@ class Store:
         """A memory and everything derived from it: index rows, tag links, counters."""
         self.conn.execute("INSERT INTO memories_fts (memories_fts, rowid, text) "
                           "SELECT 'delete', rowid, text FROM memories WHERE rowid = ?", (rowid,))
+        self._unindex_cjk_memory(rowid)
         self.conn.execute("DELETE FROM memories WHERE rowid = ?", (rowid,))
         self._drop_unused_tags()
 
@@ -404,6 +463,7 @@ class Store:
             f"INSERT INTO messages_fts (messages_fts, rowid, {_FTS_COLS}) "
             f"SELECT 'delete', mid, {_FTS_COLS} FROM messages_fts_content "
             "WHERE mid IN (SELECT rowid FROM messages WHERE conversation = ?)", (rowid,))
+        self._unindex_cjk_messages(rowid)
         self._unindex_conversation(rowid)
         self.conn.execute("DELETE FROM messages WHERE conversation = ?", (rowid,))
         self.conn.execute("DELETE FROM branch_messages WHERE conversation = ?", (rowid,))
@@ -498,6 +558,8 @@ class Store:
         self.conn.execute("INSERT INTO messages_fts(messages_fts) VALUES ('optimize')")
         self.conn.execute("INSERT INTO memories_fts(memories_fts) VALUES ('optimize')")
         self.conn.execute("INSERT INTO conversations_fts(conversations_fts) VALUES ('optimize')")
+        for table in ("messages_cjk", "memories_cjk", "conversations_cjk"):
+            self.conn.execute(f"INSERT INTO {table}({table}) VALUES ('optimize')")
         self.conn.execute("VACUUM")
 
     # -- reads -------------------------------------------------------------------------

@@ -292,6 +292,43 @@ def apply(conn: sqlite3.Connection) -> int:
             conn.execute(f"PRAGMA user_version = {number}")
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:  # SQLite rolls back by itself after a full disk
+                conn.execute("ROLLBACK")
             raise
     return len(MIGRATIONS) - current
+
+
+@migration
+def m005_cjk_index(conn: sqlite3.Connection) -> None:
+    """Word search inside Chinese, Japanese and Korean text (see ``aimem.store.cjk``).
+
+    A second FTS5 index for messages, memories and conversation titles/summaries, over
+    the rows that hold CJK letters only, with CJK runs cut into bigrams. External content
+    over views that compute that form, so ``rebuild`` and ``integrity-check`` work.
+    Existing rows are indexed here.
+    """
+    from aimem.store import cjk
+
+    cjk.register(conn)
+    run_script(conn, f"""
+    CREATE VIEW messages_cjk_content AS
+        SELECT rowid AS mid, aimem_cjk(text) AS text FROM messages WHERE aimem_has_cjk(text);
+    CREATE VIRTUAL TABLE messages_cjk USING fts5(
+        text, content='messages_cjk_content', content_rowid='mid', tokenize='{TOKENIZER}');
+
+    CREATE VIEW memories_cjk_content AS
+        SELECT rowid AS mid, aimem_cjk(text) AS text FROM memories WHERE aimem_has_cjk(text);
+    CREATE VIRTUAL TABLE memories_cjk USING fts5(
+        text, content='memories_cjk_content', content_rowid='mid', tokenize='{TOKENIZER}');
+
+    CREATE VIEW conversations_cjk_content AS
+        SELECT cid, aimem_cjk(title) AS title, aimem_cjk(summary) AS summary
+        FROM conversations_fts_content WHERE aimem_has_cjk(title) OR aimem_has_cjk(summary);
+    CREATE VIRTUAL TABLE conversations_cjk USING fts5(
+        title, summary,
+        content='conversations_cjk_content', content_rowid='cid', tokenize='{TOKENIZER}');
+    """)
+    conn.execute("INSERT INTO conversations_cjk(conversations_cjk, rank) "
+                 "VALUES('rank', 'bm25(1.0, 0.5)')")
+    for table in ("messages_cjk", "memories_cjk", "conversations_cjk"):
+        conn.execute(f"INSERT INTO {table}({table}) VALUES('rebuild')")
