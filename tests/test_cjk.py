@@ -320,7 +320,7 @@ async def test_mcp_search_tools_return_the_cjk_hit(tmp_path: Path) -> None:
     with Memory.open(db) as m:
         m.import_paths([str(write_jsonl(tmp_path / "z.jsonl", CONVERSATIONS))])
         m.remember("我喜欢喝乌龙茶", kind="preference")
-    async with Client(build_server(db), raise_exceptions=True) as c:
+    async with Client(build_server(db, tools="all"), raise_exceptions=True) as c:
         r = await c.call_tool("search_conversations", {"query": "数据库"})
         hits = r.structured_content["hits"]  # type: ignore[index]
         assert hits[0]["text"] == "我们需要更新数据库配置。"

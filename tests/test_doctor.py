@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from aimem.store import migrations
 from conftest import dump_db, run_aimem
 
 CONV = """User: how do I keep my sourdough starter alive?
@@ -127,18 +128,19 @@ def test_an_index_over_a_function_this_aimem_lacks_is_not_checked(loaded: Path) 
 
 def test_stale_message_index_is_found_and_rebuilt(loaded: Path) -> None:
     conn = raw(loaded)  # drop one message from the index only
-    conn.execute("INSERT INTO messages_fts (messages_fts, rowid, text, author, context) "
-                 "SELECT 'delete', mid, text, author, context FROM messages_fts_content "
+    cols = migrations.MESSAGE_FTS_COLUMNS
+    conn.execute(f"INSERT INTO messages_fts (messages_fts, rowid, {cols}) "
+                 f"SELECT 'delete', mid, {cols} FROM messages_fts_content "
                  "WHERE text LIKE '%herring%'")
     conn.close()
     search = run_aimem("--db", str(loaded), "search", "herring", "--json", check=True)
-    assert json.loads(search.stdout) == []
+    assert not [h for h in json.loads(search.stdout) if "herring" in h["text"]]
     code, report = doctor(loaded)
     assert code == 1 and problems(report) == {"index messages_fts"}, report
     code, report = doctor(loaded, "--fix")
     assert code == 0 and report["fixed"] == ["rebuilt the full-text index messages_fts"]
     search = run_aimem("--db", str(loaded), "search", "herring", "--json", check=True)
-    assert [h["text"] for h in json.loads(search.stdout)] == ["it likes herring"]
+    assert [h["text"] for h in json.loads(search.stdout)][0] == "it likes herring"
 
 
 def test_orphan_rows_are_found_and_removed_in_one_go(loaded: Path) -> None:
