@@ -185,6 +185,40 @@ def m003_use_and_profile(conn: sqlite3.Connection) -> None:
     CREATE INDEX memories_kind ON memories(kind);
     """)
 
+
+@migration
+def m004_import_runs(conn: sqlite3.Connection) -> None:
+    """Imports commit in batches; each is a run, journalled so an unfinished one is undone.
+
+    A run's row lives only while it runs (the last batch deletes it). ``lock`` is the file
+    the importing process holds an flock on: a run whose lock is free belongs to a process
+    that died (kill -9, a crash), and the next command undoes it. ``import_run_changes``
+    says what to undo: a conversation or memory the run added (``before`` NULL), the state
+    of a conversation before the run updated it (``before``, JSON), a tag link it added.
+    ``after`` is the content hash the run wrote: an item someone changed since is left alone.
+    """
+    run_script(conn, """
+    CREATE TABLE import_runs (
+        rowid INTEGER PRIMARY KEY AUTOINCREMENT,
+        started_at REAL NOT NULL,
+        lock TEXT NOT NULL,
+        pid INTEGER,
+        paths TEXT
+    );
+    CREATE TABLE import_run_changes (
+        run INTEGER NOT NULL REFERENCES import_runs(rowid) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        item TEXT NOT NULL,
+        tag TEXT NOT NULL DEFAULT '',
+        after TEXT,
+        before TEXT,
+        PRIMARY KEY (run, kind, item, tag)
+    );
+    ALTER TABLE import_log ADD COLUMN run INTEGER;
+    CREATE INDEX import_log_run ON import_log(run) WHERE run IS NOT NULL;
+    """)
+
+
 def apply(conn: sqlite3.Connection) -> int:
     """Apply the migrations this database lacks; return how many ran."""
     current = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -201,10 +235,16 @@ def apply(conn: sqlite3.Connection) -> int:
         "CREATE TABLE IF NOT EXISTS _aimem_migrations "
         "(id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)"
     )
+    ran = 0
     for number, fn in enumerate(MIGRATIONS[current:], current + 1):
         conn.execute("BEGIN IMMEDIATE")
         try:
+            # another process opening the same database may have applied it meanwhile
+            if conn.execute("PRAGMA user_version").fetchone()[0] >= number:
+                conn.execute("ROLLBACK")
+                continue
             fn(conn)
+            ran += 1
             conn.execute("INSERT INTO _aimem_migrations VALUES (?, ?, ?)",
                          (number, fn.__name__, time.time()))
             conn.execute(f"PRAGMA user_version = {number}")
@@ -212,4 +252,4 @@ def apply(conn: sqlite3.Connection) -> int:
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-    return len(MIGRATIONS) - current
+    return ran
