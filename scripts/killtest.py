@@ -8,7 +8,8 @@ a random delay (uniform over the length of a whole import), runs one aimem comma
 (`aimem stats --json`, which undoes the unfinished run) and checks the database:
 
 - `PRAGMA integrity_check` is ok;
-- every fts5 table passes `INSERT INTO x(x) VALUES('integrity-check')`;
+- every fts5 table passes `INSERT INTO x(x, rank) VALUES('integrity-check', 1)` (with rank
+  1 the check also compares the index with its external content; the bare form does not);
 - every conversation is either absent or exactly as the export holds it (content hash,
   number of messages, their positions and total text length, computed from the export
   with aimem's own parser), with no orphan message, summary or tag link;
@@ -74,7 +75,7 @@ def check(db: Path, ref: dict[str, tuple[str, int, int, int]], *, complete: bool
             "'CREATE VIRTUAL TABLE%USING fts5%'")]
         for t in fts:
             try:
-                conn.execute(f"INSERT INTO {t}({t}) VALUES('integrity-check')")
+                conn.execute(f"INSERT INTO {t}({t}, rank) VALUES('integrity-check', 1)")
             except sqlite3.DatabaseError as e:
                 problems.append(f"{t} integrity-check: {e}")
         rows = conn.execute(
