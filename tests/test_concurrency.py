@@ -423,3 +423,38 @@ def test_soak_20_seconds(tmp_path: Path) -> None:
     assert out["remembered"] > 0 and out["mcp_saved"] > 0 and out["imports"] > 0
     assert out["searches"] > 0 and out["mcp_reads"] > 0
 
+
+
+def test_run_lock_is_seen_alive_from_the_same_process(tmp_path: Path) -> None:
+    """flock conflicts between two opens in one process (an MCP server importing on one
+    thread and opening the database on another), and is free once released."""
+    from aimem.store.runs import RunLock, owner_alive
+
+    lock = RunLock(tmp_path / "x.db")
+    assert owner_alive(str(lock.path))
+    path = str(lock.path)
+    lock.release()
+    assert not owner_alive(path)
+
+
+def test_m004_on_a_database_with_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A database made before m004 (schema 3, data and an import log in it) opens, and
+    imports (and undoes) as runs."""
+    from aimem.store import migrations
+
+    db = tmp_path / "old.db"
+    upto = [f.__name__ for f in migrations.MIGRATIONS].index("m004_import_runs")
+    conn = sqlite3.connect(db, isolation_level=None)
+    with monkeypatch.context() as mp:
+        mp.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:upto])
+        migrations.apply(conn)
+    conn.execute("INSERT INTO conversations (id, source, content_hash, imported_at) "
+                 "VALUES ('old1', 'claude', 'h', 1)")
+    conn.execute("INSERT INTO import_log (started_at, path) VALUES (1, '/x')")
+    conn.close()
+    with Memory.open(db) as m:
+        r = m.import_paths([str(gen_jsonl(tmp_path / "b.jsonl", 8))])
+        assert r.conversations_added == 8
+        assert m.store.execute("SELECT path, run FROM import_log ORDER BY rowid").fetchall()[0] \
+            == ("/x", None)
+        assert m.stats()["conversations"] == 9
