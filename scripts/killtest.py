@@ -121,6 +121,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--budget", type=float, default=None,
                     help="stop starting new rounds after this many seconds")
+    ap.add_argument("--keep-failed", action="store_true",
+                    help="keep a copy of the database of a round whose check failed")
     ap.add_argument("--import-seconds", type=float, default=None,
                     help="how long a whole import takes (default: measured by the final "
                     "import of a first, unkilled run)")
@@ -182,6 +184,16 @@ def main() -> None:
         if "Traceback" in cmd.stderr:
             problems.append("traceback")
         problems += check(db, ref, complete=finished) if db.exists() else []
+        if problems and args.keep_failed:  # the database as the check saw it, to study
+            import shutil
+
+            keep = args.work / f"failed-{k + 1}.db"
+            shutil.copyfile(db, keep)
+            for suffix in ("-wal",):
+                if Path(f"{db}{suffix}").exists():
+                    shutil.copyfile(f"{db}{suffix}", f"{keep}{suffix}")
+            again = check(db, ref, complete=finished)
+            problems.append(f"checked again: {again[:2] or 'ok'}")
         after = json.loads(cmd.stdout)["conversations"] if cmd.returncode == 0 else None
         rounds.append({"kill": k + 1, "delay_s": round(delay, 2), "finished": finished,
                        "committed_before_undo": present_before, "after_command": after,
