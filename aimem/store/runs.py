@@ -22,6 +22,11 @@ Undo is logical and goes through the store's normal paths (``delete_conversation
 ``replace_messages``, ``set_summary``…), so rows in tables hanging off a conversation and
 the full-text indexes follow. An item another process changed after the run wrote it
 (its content hash is no longer the one the run wrote) is left as that process left it.
+
+Known limit: two imports running at the same time over the same conversations, one of
+them then killed. A conversation the killed run added and the other run found already
+there (and reported unchanged) is removed with the killed run; importing again brings
+it back.
 """
 
 from __future__ import annotations
