@@ -25,7 +25,15 @@ def open_memory(ctx: typer.Context, *, create: bool) -> Memory:
     """The Memory for this invocation's --db (read-only commands pass ``create=False``)."""
     from aimem.services import Memory
 
-    return Memory.open((ctx.find_root().obj or {}).get("db"), create=create)
+    mem = Memory.open((ctx.find_root().obj or {}).get("db"), create=create)
+    for u in mem.recovered:
+        import time
+
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(u["started_at"]))
+        warn(f"undid an unfinished import started {when} ({' '.join(u['paths'])}): its "
+             f"process stopped before it finished ({u['removed']} added items removed, "
+             f"{u['restored']} updated conversations restored)")
+    return mem
 
 
 SourceOpt = Annotated[list[str] | None, typer.Option(
