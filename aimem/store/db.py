@@ -294,18 +294,6 @@ class Store:
             fcntl.flock(self._wait_fd, fcntl.LOCK_UN)
             return waited
 
-    @contextmanager
-    def transaction_if_writable(self) -> Iterator[None]:
-        """A write that may be dropped: on a read-only database or a full disk the block is
-        rolled back and skipped instead of failing a command that only reads (counting a
-        recall in ``show`` must not stop someone from reading their own database)."""
-        try:
-            with self.transaction():
-                yield
-        except sqlite3.OperationalError as e:
-            if (getattr(e, "sqlite_errorcode", 0) or 0) & 0xFF not in (_READONLY, _FULL):
-                raise
-
     def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
         return self.conn.execute(sql, params)
 
