@@ -66,6 +66,10 @@ def check(db: Path, ref: dict[str, tuple[str, int, int, int]], *, complete: bool
     """Every problem found (an empty list: consistent)."""
     problems: list[str] = []
     conn = sqlite3.connect(db)
+    sys.path.insert(0, str(ROOT))
+    from aimem.store import cjk
+
+    cjk.register(conn)  # the CJK indexes' content views call aimem's functions
     try:
         ok = conn.execute("PRAGMA integrity_check").fetchall()
         if ok != [("ok",)]:

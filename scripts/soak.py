@@ -163,7 +163,8 @@ class Soak:
         from mcp import Client, StdioServerParameters, stdio_client
 
         params = StdioServerParameters(command=sys.executable,
-                                       args=["-m", "aimem", "--db", str(self.db), "serve-mcp"],
+                                       args=["-m", "aimem", "--db", str(self.db), "serve-mcp",
+                                             "--tools", "all"],
                                        env=self.env)
         errlog = (self.work / f"mcp-{who}.stderr").open("w")
         i = 0

@@ -251,29 +251,30 @@ def test_forget_and_reimport_keep_the_index_in_step(tmp_path: Path) -> None:
     assert "数据库" not in out.stdout.decode()
 
 
-def test_migration_backfills_an_existing_database(tmp_path: Path) -> None:
-    """A database made before m005 (its CJK tables dropped, version set back) is indexed."""
-    db = tmp_path / "old.db"
-    src = write_jsonl(tmp_path / "o.jsonl", [*CONVERSATIONS, {
-        "type": "memory", "text": "我喜欢喝乌龙茶", "kind": "preference"}])
-    with Memory.open(db) as m:
-        m.import_paths([str(src)])
+def test_migration_backfills_an_existing_database(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A database made before m005 (the schema of then, rows written as they were) is
+    indexed when a current aimem opens it."""
     from aimem.store import migrations
 
-    number = next(i for i, f in enumerate(migrations.MIGRATIONS, 1)
-                  if f.__name__ == "m005_cjk_index")
-    conn = sqlite3.connect(db)
-    for t in CJK_INDEXES:
-        conn.execute(f"DROP TABLE {t}")
-        conn.execute(f"DROP VIEW {t}_content")
-    conn.execute("DELETE FROM _aimem_migrations WHERE id >= ?", (number,))
-    conn.execute(f"PRAGMA user_version = {number - 1}")
-    conn.commit()
-    assert not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'messages_cjk'").fetchone()
-    conn.close()
+    db = tmp_path / "old.db"
+    names = [f.__name__ for f in migrations.MIGRATIONS]
+    with monkeypatch.context() as mp:
+        mp.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:names.index("m005_cjk_index")])
+        with Memory.open(db) as m:
+            m.store.execute("INSERT INTO conversations (id, source, title, imported_at) "
+                            "VALUES ('zh', 'chatgpt', '数据库迁移计划', 0)")
+            m.store.execute("INSERT INTO messages (id, conversation, position, role, text) "
+                            "VALUES ('m1', 1, 0, 'user', '我们需要更新数据库配置。')")
+            m.store.execute("INSERT INTO memories (id, text, kind, text_hash, created_at, "
+                            "updated_at) VALUES ('k1', '我喜欢喝乌龙茶', 'preference', 'h', 0, 0)")
+        conn = sqlite3.connect(db)
+        assert not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'messages_cjk'").fetchone()
+        conn.close()
     with Memory.open(db) as m:  # migrates
         assert texts(m.search("数据库", kinds=["message"])) == ["我们需要更新数据库配置。"]
         assert texts(m.search("乌龙茶")) == ["我喜欢喝乌龙茶"]
+        assert [h["title"] for h in m.search("迁移计划", kinds=["conversation"])] == ["数据库迁移计划"]
     integrity(db)
 
 

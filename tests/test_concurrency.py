@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from aimem.services import Memory
+from aimem.store import cjk
 from aimem.store.db import Store
 from conftest import run_aimem
 
@@ -92,6 +93,7 @@ def logical(db: Path, times: bool = True) -> dict[str, list[str]]:
 def fts_ok(db: Path) -> None:
     """integrity_check, and every fts5 index agrees with its (external) content."""
     conn = sqlite3.connect(db)
+    cjk.register(conn)  # the CJK indexes' content views call aimem's functions
     try:
         assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
         tables = [r[0] for r in conn.execute(
@@ -116,9 +118,13 @@ def count(db: Path, sql: str) -> int:
         conn.close()
 
 
-def start_import(db: Path, *args: str) -> subprocess.Popen[bytes]:
+def start_import(db: Path, *args: str, delay: float = 0.004) -> subprocess.Popen[bytes]:
+    """``aimem import`` in a subprocess, paced (AIMEM_TEST_IMPORT_DELAY seconds after each
+    conversation) so that it lasts long enough to be killed or waited on however fast the
+    machine is."""
+    env = {**os.environ, "AIMEM_TEST_IMPORT_DELAY": str(delay)}
     return subprocess.Popen([sys.executable, "-m", "aimem", "--db", str(db), "import", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
 
 
 def wait_for(cond, timeout: float = 60) -> None:  # type: ignore[no-untyped-def]

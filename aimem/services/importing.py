@@ -17,6 +17,7 @@ mid-import is undone by the next command that opens the database.
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 import time
 from collections import Counter
@@ -45,6 +46,10 @@ Progress = Callable[[int, int, int], None]
 
 BATCH_CONVERSATIONS = 500
 BATCH_SECONDS = 0.5
+# For the kill and concurrency tests only: seconds to pause after each conversation, so
+# that an import of a small export lasts long enough to be killed or waited on, on a fast
+# machine as on a loaded one. Unset (0) in normal use.
+_TEST_DELAY = float(os.environ.get("AIMEM_TEST_IMPORT_DELAY") or 0)
 
 
 
@@ -214,6 +219,8 @@ class _Batches:
     def tick(self) -> None:
         """After each conversation: end the batch when it is big or old enough."""
         self.n += 1
+        if _TEST_DELAY:
+            time.sleep(_TEST_DELAY)
         if self.n >= BATCH_CONVERSATIONS or time.monotonic() - self.started >= BATCH_SECONDS:
             self._end()
             self.store.yield_to_waiters()
