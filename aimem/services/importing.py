@@ -152,6 +152,15 @@ def _gather(paths: Sequence[str], report: ImportReport, in_folder: bool
     return out
 
 
+def unexpected(inp: Input, importer: Importer, e: Exception) -> ImportFailed:
+    """An exception no importer should raise, as the one-line error every bad input gets
+    (the safety net; tests/test_fuzz_importers.py treats this message as a bug)."""
+    detail = " ".join(str(e).split())[:200]
+    return inp.fail(f"cannot be read: the {importer.NAME} importer stopped on "
+                    f"{type(e).__name__}" + (f" ({detail})" if detail else "")
+                    + "; nothing was written (please report this as a bug)")
+
+
 def import_paths(store: Store, paths: Sequence[str], *, fmt: str = "auto",
                  tags: Sequence[str] = (), dry_run: bool = False, redact: bool = True,
                  progress: Progress | None = None, in_folder: bool = False) -> ImportReport:
@@ -191,16 +200,21 @@ def import_paths(store: Store, paths: Sequence[str], *, fmt: str = "auto",
                 report.files.append(fr)
                 started = time.time()
                 n = 0
-                for item in importer.parse(inp):
-                    if isinstance(item, Conversation):
-                        run.conversation(item, fr)
-                        n += 1
-                        if progress and n % 20 == 0:
-                            progress(done_before + inp.bytes_read, total, n)
-                    elif isinstance(item, MemoryItem):
-                        run.memory(item, fr)
-                    else:
-                        report.skipped.append(item)
+                try:
+                    for item in importer.parse(inp):
+                        if isinstance(item, Conversation):
+                            run.conversation(item, fr)
+                            n += 1
+                            if progress and n % 20 == 0:
+                                progress(done_before + inp.bytes_read, total, n)
+                        elif isinstance(item, MemoryItem):
+                            run.memory(item, fr)
+                        else:
+                            report.skipped.append(item)
+                except (AimemError, sqlite3.DatabaseError):
+                    raise
+                except Exception as e:  # a bug in an importer: still one line, nothing written
+                    raise unexpected(inp, importer, e) from e
                 done_before += inp.size or inp.bytes_read
                 if progress:
                     progress(done_before, total, n)
