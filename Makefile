@@ -56,7 +56,7 @@ test: $(TEST_STAMP) system-deps inspector
 # tests/test_fuzz_importers.py with its long profile; prints per importer how many inputs
 # were imported and how many failed cleanly. AIMEM_FUZZ_EXAMPLES=N changes the count.
 fuzz: $(TEST_STAMP)
-	AIMEM_FUZZ=long $(BIN)/python -m pytest tests/test_fuzz_importers.py -q -s -p no:randomly
+	AIMEM_FUZZ=long $(BIN)/python -m pytest tests/test_fuzz_importers.py -q -s
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check aimem tests scripts
