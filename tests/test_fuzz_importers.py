@@ -299,7 +299,12 @@ class Bench:
             importing.import_paths(store, [str(path)], fmt=fmt)
         except AimemError as e:
             assert "\n" not in str(e).strip(), f"message on several lines: {e}"
-            assert "please report this as a bug" not in str(e), f"an importer bug: {e}"
+            if "please report this as a bug" in str(e):
+                import traceback
+
+                where = traceback.extract_tb(e.__cause__.__traceback__)[-1]  # type: ignore[union-attr]
+                raise AssertionError(f"an importer bug at {where.filename}:{where.lineno} "
+                                     f"({where.line}): {e}") from e
             assert dump_db(self.work) == self.baseline, f"failed import changed the database: {e}"
             return "clean failure"
         store.close()
