@@ -402,7 +402,7 @@ class _Parser:
 
     def item(self, p: dict[str, Any], ts: float | None, sid: str,
              where: str) -> Iterator[Item]:
-        kind = p.get("type")
+        kind = p.get("type") if isinstance(p.get("type"), str) else None
         if kind == "message":
             role = p.get("role")
             self.response_roles.add(role if isinstance(role, str) else "")
