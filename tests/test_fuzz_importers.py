@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 
 from aimem.errors import AimemError
 from aimem.importers import IMPORTERS
-from aimem.services import importing
+from aimem.services import exporting, importing
 from aimem.store.db import Store
 from conftest import FIXTURES, SHARED_FIXTURES, dump_db, run_aimem
 
@@ -307,6 +307,8 @@ class Bench:
                                      f"({where.line}): {e}") from e
             assert dump_db(self.work) == self.baseline, f"failed import changed the database: {e}"
             return "clean failure"
+        # what was stored can be read back (an out-of-range time once broke the export)
+        assert b"".join(exporting.jsonl_lines(store, None))
         store.close()
         self.store = None
         return "imported"
@@ -400,3 +402,90 @@ def test_an_importer_bug_is_one_line_naming_the_file_and_writes_nothing(tmp_path
     assert msg.startswith(f"{seed}: ") and "\n" not in msg
     assert "jsonl importer stopped on KeyError ('role')" in msg and "please report" in msg
     assert dump_db(db) == before
+
+
+def _deep(n: int = DEEP) -> Any:
+    v: Any = []
+    for _ in range(n):
+        v = [v]
+    return v
+
+
+def _chatgpt_content_type_list(doc: Any) -> Any:
+    node = next(n for n in doc[0]["mapping"].values() if n.get("message"))
+    node["message"]["content"]["content_type"] = []
+    return doc
+
+
+def _chatgpt_huge_time(doc: Any) -> Any:
+    doc[0]["create_time"] = 1e300
+    for n in doc[0]["mapping"].values():
+        if n.get("message"):
+            n["message"]["create_time"] = -1e300
+    return doc
+
+
+def _claude_deep_sender(doc: Any) -> Any:
+    doc[0]["chat_messages"][0]["sender"] = _deep()
+    return doc
+
+
+def _deepseek_deep_child(doc: Any) -> Any:
+    next(iter(doc[0]["mapping"].values()))["children"] = [_deep()]
+    return doc
+
+
+# Found by the fuzzer (each crashed before its fix); kept as plain regression tests.
+REGRESSIONS = [
+    ("chatgpt", FIXTURES / "chatgpt" / "edge_cases.json", _chatgpt_content_type_list),
+    ("chatgpt", FIXTURES / "chatgpt" / "edge_cases.json", _chatgpt_huge_time),
+    ("claude", FIXTURES / "claude" / "conversations_2026.json", _claude_deep_sender),
+    ("deepseek", FIXTURES / "deepseek" / "edge_cases.json", _deepseek_deep_child),
+]
+
+
+@pytest.mark.parametrize("name,seed,damage", REGRESSIONS,
+                         ids=[f"{n}-{d.__name__}" for n, _, d in REGRESSIONS])
+def test_fuzz_regressions(name: str, seed: Path, damage: Any, tmp_path: Path) -> None:
+    import sys
+
+    bad = tmp_path / seed.name
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, DEEP * 3))  # json.dumps of the deep value itself
+    try:
+        bad.write_text(json.dumps(damage(json.loads(seed.read_text()))))
+    finally:
+        sys.setrecursionlimit(limit)
+    bench = Bench(tmp_path, name, seed)
+    assert bench.run(bad, "auto") == "imported"
+
+
+def test_fuzz_regressions_codex_item_type_and_takeout_time(tmp_path: Path) -> None:
+    rollout = FIXTURES / "codex" / "rollout-2026-02-10T09-00-00-0199a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b.jsonl"
+    lines = [json.loads(line) for line in rollout.read_text().splitlines() if line.strip()]
+    item = next(r for r in lines if r.get("type") == "response_item")
+    item["payload"]["type"] = ["message"]
+    bad = tmp_path / rollout.name
+    bad.write_text("".join(json.dumps(r) + "\n" for r in lines))
+    assert Bench(tmp_path / "codex", "codex", rollout).run(bad, "auto") == "imported"
+
+    takeout = SHARED_FIXTURES / "gemini_takeout" / "synthetic_MyActivity.json"
+    if not takeout.exists():
+        pytest.skip("../shared is absent: no Gemini Takeout JSON fixture")
+    doc = json.loads(takeout.read_text())
+    doc[0]["time"] = 1e300
+    bad = tmp_path / takeout.name
+    bad.write_text(json.dumps(doc))
+    assert Bench(tmp_path / "takeout", "gemini_takeout", takeout).run(bad, "auto") == "imported"
+
+
+def test_fuzz_regression_llm_logs_text_that_is_not_utf8(tmp_path: Path) -> None:
+    src = FIXTURES / "llm_logs" / "tools_llm0.36.db"
+    bad = tmp_path / "logs.db"
+    shutil.copyfile(src, bad)
+    conn = sqlite3.connect(bad)
+    table = "responses"
+    conn.execute(f"UPDATE {table} SET response = CAST(X'6869A2FF' AS TEXT)")
+    conn.commit()
+    conn.close()
+    assert Bench(tmp_path, "llm_logs", src).run(bad, "auto") == "imported"

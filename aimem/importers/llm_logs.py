@@ -108,6 +108,8 @@ def _connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
                            isolation_level=None)
     conn.row_factory = sqlite3.Row
+    # a damaged byte in one stored text is shown as U+FFFD, not a reason to lose the file
+    conn.text_factory = lambda b: b.decode("utf-8", "replace")
     return conn
 
 
@@ -611,7 +613,8 @@ def parse(inp: Input) -> Iterator[Item]:
         raise inp.fail("an SQLite database, but not llm's logs.db (no _llm_migrations "
                        "table)") from None
     except sqlite3.Error as e:
-        raise inp.fail(f"cannot read it as an llm logs.db ({e})") from None
+        raise inp.fail(f"cannot read it as an llm logs.db ({' '.join(str(e).split())})") \
+            from None
     except OSError as e:
         raise inp.fail(f"cannot copy it to a temporary file to read it ({e})") from None
     if db.old_log_rows:

@@ -20,6 +20,7 @@ from aimem.importers.base import Importer, Input
 from aimem.models import Conversation, FileReport, ImportReport, MemoryItem, Skipped, make_id, memory_hash
 from aimem.redact import redact as redact_text
 from aimem.store.db import Store
+from aimem.timeutil import valid_epoch
 
 # progress(bytes_done, bytes_total, conversations_done)
 Progress = Callable[[int, int, int], None]
@@ -52,7 +53,9 @@ def normalise(c: Conversation) -> Conversation:
                                      digest_size=16).hexdigest()
             c.id = make_id(c.source, "content", digest)
     used: set[str] = set()
+    c.created_at, c.updated_at = valid_epoch(c.created_at), valid_epoch(c.updated_at)
     for i, m in enumerate(c.messages):
+        m.created_at = valid_epoch(m.created_at)  # an importer's raw number may be no date
         if not m.id:
             m.id = make_id(c.id, m.source_id) if m.source_id else make_id(c.id, str(i), m.role,
                                                                            m.text)
@@ -125,8 +128,9 @@ class _Run:
         existing = self.store.memory_by_hash(h)
         if existing is None:
             m.id = m.id or make_id("memory", h)
-            m.created_at = m.created_at if m.created_at is not None else self.now
-            m.updated_at = m.updated_at if m.updated_at is not None else m.created_at
+            created, updated = valid_epoch(m.created_at), valid_epoch(m.updated_at)
+            m.created_at = created if created is not None else self.now
+            m.updated_at = updated if updated is not None else m.created_at
             rowid = self.store.insert_memory(m, h)
             self.report.memories_added += 1
         else:
