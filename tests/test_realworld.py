@@ -66,10 +66,11 @@ ROWS = [
     Row("claude_code/codemie_turn-2.jsonl", 1, user=1, assistant=5, tool_use=14),
     # A sub-agent: the task prompt is role user (author "main agent").
     Row("claude_code/spotter_agent-a2898e3.jsonl", 1, user=1, assistant=7, tool_use=33),
-    # SOURCES: 14 user records = 13 <system-reminder> hook-context records + the compaction
-    # prompt. aimem strips <system-reminder> blocks and drops a text that is nothing else.
+    # SOURCES' "14 user" counts records: 13 are isMeta <system-reminder> hook context, which
+    # its own script (user_text_records = 1) and aimem both leave out; 1 is the prompt.
     Row("claude_code/spotter_agent-acompact-70d8e7.jsonl", 1, user=1, assistant=1),
-    # SOURCES: 2 typed prompts, 2 interrupt markers, 1 slash command. aimem: the 2 prompts
+    # SOURCES: 2 typed prompts, 2 interrupt markers, 1 slash command (its script's
+    # user_text_records = 5). aimem: the 2 prompts
     # are user, "[Request interrupted by user]" is left out, /mcp and its local output are
     # role system (author "command" / "command output"); 1 of 4 message ids has text.
     Row("claude_code/spotter_tool_heavy.jsonl", 1, user=2, assistant=1, system=2, tool_use=6),
