@@ -489,3 +489,14 @@ def test_fuzz_regression_llm_logs_text_that_is_not_utf8(tmp_path: Path) -> None:
     conn.commit()
     conn.close()
     assert Bench(tmp_path, "llm_logs", src).run(bad, "auto") == "imported"
+
+
+def test_fuzz_regression_llm_logs_thread_without_id(tmp_path: Path) -> None:
+    src = FIXTURES / "llm_logs" / "mixed_llm0.27.1_then_0.36.db"
+    bad = tmp_path / "logs.db"
+    shutil.copyfile(src, bad)
+    conn = sqlite3.connect(bad)
+    conn.execute("UPDATE threads SET id = NULL")
+    conn.commit()
+    conn.close()
+    assert Bench(tmp_path, "llm_logs", src).run(bad, "auto") in ("imported", "clean failure")

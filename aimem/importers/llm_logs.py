@@ -466,13 +466,14 @@ class _Builder:
     def conversations(self) -> Iterator[Item]:
         yield from self.skipped
         order = sorted(self.convs.values(),
-                       key=lambda c: min((x.id.lower() for x in c.exchanges), default=c.id))
+                       key=lambda c: min((str(x.id).lower() for x in c.exchanges),
+                                         default=str(c.id)))  # a damaged id may be NULL
         for c in order:
             where = f"{self.inp.name}: conversation {c.id}"
             if not c.exchanges:
                 yield Skipped(where, "no exchanges in it")
                 continue
-            c.exchanges.sort(key=lambda x: x.id.lower())
+            c.exchanges.sort(key=lambda x: str(x.id).lower())
             model = c.model or next((x.model for x in c.exchanges if x.model), None)
             messages: list[Message] = []
             last_system: str | None = None
@@ -612,7 +613,7 @@ def parse(inp: Input) -> Iterator[Item]:
     except _NotLlm:
         raise inp.fail("an SQLite database, but not llm's logs.db (no _llm_migrations "
                        "table)") from None
-    except sqlite3.Error as e:
+    except (sqlite3.Error, UnicodeDecodeError) as e:  # SQLite's message may quote bad bytes
         raise inp.fail(f"cannot read it as an llm logs.db ({' '.join(str(e).split())})") \
             from None
     except OSError as e:
