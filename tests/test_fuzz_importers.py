@@ -348,13 +348,19 @@ def test_fuzz_importer(name: str, tmp_path: Path) -> None:
     assert stats["inputs"] >= min(EXAMPLES, 10)
 
 
-@pytest.mark.parametrize("name", sorted(SEEDS))
+# the short profile: one JSON export, one session log, the SQLite one (a subprocess is slow)
+CLI_IMPORTERS = sorted(SEEDS) if LONG else ["chatgpt", "claude_code", "llm_logs"]
+
+
+@pytest.mark.parametrize("name", CLI_IMPORTERS)
 def test_fuzz_through_the_cli(name: str, tmp_path: Path) -> None:
     """The same damage through the real command line: exit 0 or 1, one line, no traceback."""
     rng = random.Random(f"aimem-fuzz-{name}")
     seeds = seeds_for(name)
     db = tmp_path / "cli.db"
-    run_aimem("--db", str(db), "import", "--format", name, str(seeds[0]), check=True)
+    store = Store.open(db)
+    importing.import_paths(store, [str(seeds[0])], fmt=name)
+    store.close()
     before = dump_db(db)
     for n in range(CLI_RUNS):
         seed = rng.choice(seeds)
