@@ -445,3 +445,32 @@ def test_sync_reads_the_codex_sessions_folder(db: Path, tmp_path: Path) -> None:
     second = json.loads(run_aimem("--db", str(db), "sync", "--json", env=env, check=True).stdout)
     assert second["files_changed"] == 0 and second["conversations_added"] == 0
     assert second["conversations_updated"] == 0 and second["messages_added"] == 0
+
+
+def test_desktop_rollout_with_prompts_only_as_events_keeps_them() -> None:
+    """Codex Desktop 0.128 writes prompts only as event_msg user_message and answers only
+    as response_item messages (real file: ../shared/fixtures/realworld/codex_cli/…13-28-45…)."""
+    sid = "019e1695-0522-7c83-8b39-0dd379793f80"
+    lines = [
+        {"timestamp": "2026-05-11T13:28:45Z", "type": "session_meta",
+         "payload": {"id": sid, "cwd": "/w", "originator": "Codex Desktop"}},
+        {"timestamp": "2026-05-11T13:28:46Z", "type": "event_msg",
+         "payload": {"type": "user_message", "message": "why is the build red?"}},
+        {"timestamp": "2026-05-11T13:28:50Z", "type": "response_item",
+         "payload": {"type": "message", "role": "assistant",
+                     "content": [{"type": "output_text", "text": "A missing import."}]}},
+        {"timestamp": "2026-05-11T13:29:00Z", "type": "event_msg",
+         "payload": {"type": "user_message", "message": "fix it"}},
+        {"timestamp": "2026-05-11T13:29:05Z", "type": "event_msg",
+         "payload": {"type": "agent_message", "message": "A missing import."}},
+        {"timestamp": "2026-05-11T13:29:09Z", "type": "response_item",
+         "payload": {"type": "message", "role": "assistant",
+                     "content": [{"type": "output_text", "text": "Fixed."}]}},
+    ]
+    data = "".join(json.dumps(r) + "\n" for r in lines).encode()
+    (conv,) = [i for i in codex.parse(input_from_bytes("rollout.jsonl", data))
+               if isinstance(i, Conversation)]
+    # the agent_message event repeats an answer the response items already have: once only
+    assert [(m.role, m.text) for m in conv.messages] == [
+        ("user", "why is the build red?"), ("assistant", "A missing import."),
+        ("user", "fix it"), ("assistant", "Fixed.")]
