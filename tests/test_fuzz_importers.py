@@ -441,12 +441,21 @@ def _deepseek_deep_child(doc: Any) -> Any:
     return doc
 
 
+def _openwebui_deep_id(doc: Any) -> Any:
+    chats = doc if isinstance(doc, list) else [doc]
+    for chat in chats:
+        for m in (chat.get("chat") or chat).get("messages") or []:
+            m["id"] = _deep()
+    return doc
+
+
 # Found by the fuzzer (each crashed before its fix); kept as plain regression tests.
 REGRESSIONS = [
     ("chatgpt", FIXTURES / "chatgpt" / "edge_cases.json", _chatgpt_content_type_list),
     ("chatgpt", FIXTURES / "chatgpt" / "edge_cases.json", _chatgpt_huge_time),
     ("claude", FIXTURES / "claude" / "conversations_2026.json", _claude_deep_sender),
     ("deepseek", FIXTURES / "deepseek" / "edge_cases.json", _deepseek_deep_child),
+    ("openwebui", FIXTURES / "openwebui" / "flat_legacy.json", _openwebui_deep_id),
 ]
 
 
