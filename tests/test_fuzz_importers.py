@@ -436,6 +436,12 @@ def _claude_deep_sender(doc: Any) -> Any:
     return doc
 
 
+def _claude_parent_list(doc: Any) -> Any:
+    doc[0]["current_leaf_message_uuid"] = None
+    doc[0]["chat_messages"][0]["parent_message_uuid"] = []
+    return doc
+
+
 def _deepseek_deep_child(doc: Any) -> Any:
     next(iter(doc[0]["mapping"].values()))["children"] = [_deep()]
     return doc
@@ -454,6 +460,7 @@ REGRESSIONS = [
     ("chatgpt", FIXTURES / "chatgpt" / "edge_cases.json", _chatgpt_content_type_list),
     ("chatgpt", FIXTURES / "chatgpt" / "edge_cases.json", _chatgpt_huge_time),
     ("claude", FIXTURES / "claude" / "conversations_2026.json", _claude_deep_sender),
+    ("claude", FIXTURES / "claude" / "conversations_2026.json", _claude_parent_list),
     ("deepseek", FIXTURES / "deepseek" / "edge_cases.json", _deepseek_deep_child),
     ("openwebui", FIXTURES / "openwebui" / "flat_legacy.json", _openwebui_deep_id),
 ]

@@ -199,7 +199,7 @@ def visible_branch(entries: list[dict[str, Any]], current_leaf: Any = None) -> l
         by_id = {m["uuid"]: m for m in entries if isinstance(m.get("uuid"), str)}
         leaf = by_id.get(current_leaf) if isinstance(current_leaf, str) else None
         if leaf is None:
-            parents = {m.get("parent_message_uuid") for m in entries}
+            parents = {p for m in entries if isinstance(p := m.get("parent_message_uuid"), str)}
             best = float("-inf")
             for m in by_id.values():
                 if m["uuid"] in parents:
