@@ -60,6 +60,8 @@ SEEDS: dict[str, list[tuple[Path, str]]] = {
     "llm_logs": [(FIXTURES, "llm_logs/*.db"), (SHARED_FIXTURES, "llm_logsdb/*.db")],
     "markdown": [(FIXTURES, "markdown/*.md"), (FIXTURES, "markdown/*.txt")],
     "openwebui": [(FIXTURES, "openwebui/*.json"), (SHARED_FIXTURES, "other/*openwebui*.json")],
+    "aider": [(FIXTURES, "aider/*.aider.chat.history.md"), (REALWORLD, "aider/*.md")],
+    "specstory": [(FIXTURES, "specstory/*_*.md"), (REALWORLD, "cursor_specstory/*.md")],
 }
 
 STATS: dict[str, Counter[str]] = {}
