@@ -1,5 +1,6 @@
 # make demo   - set up .venv and try aimem on a bundled sample export
 # make test   - set up .venv with test dependencies and run the whole suite
+# make fuzz   - the long importer fuzz run (>= 2,000 damaged inputs per importer, ~1 h)
 # make bench  - import/search benchmarks and the LoCoMo retrieval benchmark (slow)
 PYTHON ?= python3
 VENV := .venv
@@ -7,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: demo test lint gen bench clean system-deps inspector
+.PHONY: demo test lint gen bench fuzz clean system-deps inspector
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +52,11 @@ inspector: | $(BIN)/python
 
 test: $(TEST_STAMP) system-deps inspector
 	$(BIN)/python -m pytest -q -n 2
+
+# tests/test_fuzz_importers.py with its long profile; prints per importer how many inputs
+# were imported and how many failed cleanly. AIMEM_FUZZ_EXAMPLES=N changes the count.
+fuzz: $(TEST_STAMP)
+	AIMEM_FUZZ=long $(BIN)/python -m pytest tests/test_fuzz_importers.py -q -s
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check aimem tests scripts

@@ -8,6 +8,15 @@ from datetime import UTC, datetime, timedelta
 
 _RELATIVE = re.compile(r"^\s*(\d+)\s*(h|d|w|m|y)\s*$", re.I)
 _UNITS_DAYS = {"d": 1, "w": 7, "m": 30, "y": 365}
+# the epoch seconds a datetime can show: 0001-01-01 .. 9999-12-31T23:59:59
+MIN_EPOCH, MAX_EPOCH = -62135596800.0, 253402300799.0
+
+
+def valid_epoch(ts: float | None) -> float | None:
+    """``ts`` when it is a time ISO 8601 can show, else None (1e300 is no date)."""
+    if ts is None or not MIN_EPOCH <= ts <= MAX_EPOCH:  # NaN compares False: None too
+        return None
+    return ts
 
 
 def to_epoch(value: object) -> float | None:
@@ -21,7 +30,7 @@ def to_epoch(value: object) -> float | None:
         v = float(value)
         if v != v or v in (float("inf"), float("-inf")):
             return None
-        return v / 1000.0 if abs(v) > 1e11 else v
+        return valid_epoch(v / 1000.0 if abs(v) > 1e11 else v)
     if isinstance(value, str):
         s = value.strip()
         if not s:
@@ -36,7 +45,7 @@ def to_epoch(value: object) -> float | None:
             return None
         if dt.tzinfo is None:
             dt = dt.replace(tzinfo=UTC)
-        return dt.timestamp()
+        return valid_epoch(dt.timestamp())
     return None
 
 

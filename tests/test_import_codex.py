@@ -471,3 +471,32 @@ def test_object_tool_output_is_stored_as_its_text(db: Path, tmp_path: Path, outp
     assert result["text"] == text
     assert {k: result[k] for k in ("exit_code", "is_error") if k in result} == extra
     assert import_json(db, str(src))["conversations_unchanged"] == 1
+
+
+def test_desktop_rollout_with_prompts_only_as_events_keeps_them() -> None:
+    """Codex Desktop 0.128 writes prompts only as event_msg user_message and answers only
+    as response_item messages (real file: ../shared/fixtures/realworld/codex_cli/…13-28-45…)."""
+    sid = "019e1695-0522-7c83-8b39-0dd379793f80"
+    lines = [
+        {"timestamp": "2026-05-11T13:28:45Z", "type": "session_meta",
+         "payload": {"id": sid, "cwd": "/w", "originator": "Codex Desktop"}},
+        {"timestamp": "2026-05-11T13:28:46Z", "type": "event_msg",
+         "payload": {"type": "user_message", "message": "why is the build red?"}},
+        {"timestamp": "2026-05-11T13:28:50Z", "type": "response_item",
+         "payload": {"type": "message", "role": "assistant",
+                     "content": [{"type": "output_text", "text": "A missing import."}]}},
+        {"timestamp": "2026-05-11T13:29:00Z", "type": "event_msg",
+         "payload": {"type": "user_message", "message": "fix it"}},
+        {"timestamp": "2026-05-11T13:29:05Z", "type": "event_msg",
+         "payload": {"type": "agent_message", "message": "A missing import."}},
+        {"timestamp": "2026-05-11T13:29:09Z", "type": "response_item",
+         "payload": {"type": "message", "role": "assistant",
+                     "content": [{"type": "output_text", "text": "Fixed."}]}},
+    ]
+    data = "".join(json.dumps(r) + "\n" for r in lines).encode()
+    (conv,) = [i for i in codex.parse(input_from_bytes("rollout.jsonl", data))
+               if isinstance(i, Conversation)]
+    # the agent_message event repeats an answer the response items already have: once only
+    assert [(m.role, m.text) for m in conv.messages] == [
+        ("user", "why is the build red?"), ("assistant", "A missing import."),
+        ("user", "fix it"), ("assistant", "Fixed.")]

@@ -144,6 +144,10 @@ def _unbreak(text: str) -> str:
     return text[:-2] if text.endswith("  ") else text
 
 
-def _local(when: str) -> float:
-    """Aider writes the start in the machine's local time, without a zone."""
-    return datetime.strptime(when, "%Y-%m-%d %H:%M:%S").astimezone().timestamp()
+def _local(when: str) -> float | None:
+    """Aider writes the start in the machine's local time, without a zone (None when the
+    line holds no real date: a damaged file, month 13)."""
+    try:
+        return datetime.strptime(when, "%Y-%m-%d %H:%M:%S").astimezone().timestamp()
+    except (ValueError, OverflowError, OSError):
+        return None

@@ -97,7 +97,7 @@ def _conversation(conv: Any, index: int, inp: Input) -> Iterator[Item]:
     default_model = conv.get("default_model_slug")
     if not isinstance(default_model, str):  # older exports: the model is per message only
         default_model = next((slug for node in path if isinstance(
-            slug := ((node.get("message") or {}).get("metadata") or {}).get("model_slug"), str)),
+            slug := _dict(_dict(node.get("message")).get("metadata")).get("model_slug"), str)),
             None)
     messages = [m for node in path if (m := _message(node, default_model)) is not None]
     branches = off_branch(mapping, path, default_model) if len(mapping) > len(path) else []
@@ -193,6 +193,8 @@ def _message(node: dict[str, Any], default_model: Any) -> Message | None:
     meta = msg.get("metadata") if isinstance(msg.get("metadata"), dict) else {}
     content = msg.get("content") if isinstance(msg.get("content"), dict) else {}
     ctype = content.get("content_type")
+    if not isinstance(ctype, str | None):
+        return None  # an unknown content type (see _text)
     if meta.get("is_visually_hidden_from_conversation") or meta.get("is_user_system_message"):
         return None
     if role == "system" or ctype in HIDDEN_TYPES:
@@ -239,6 +241,7 @@ def _part(part: Any) -> str:
     if not isinstance(part, dict):
         return ""
     kind = part.get("content_type")
+    kind = kind if isinstance(kind, str) else None
     if kind == "audio_transcription":
         return part.get("text") or ""
     if kind == "image_asset_pointer":
@@ -251,6 +254,10 @@ def _part(part: Any) -> str:
     if kind and "video" in kind:
         return "[video]"
     return ""
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _num(value: Any) -> float | None:

@@ -32,6 +32,7 @@ with ``current_leaf_message_uuid``, ``model``, ``project``) and the
 from __future__ import annotations
 
 import re
+import reprlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -127,7 +128,7 @@ def parse(inp: Input) -> Iterator[Item]:
         elif "docs" in entry or "prompt_template" in entry:
             name = entry.get("name")
             projects.append(name if isinstance(name, str) and name else
-                            str(entry.get("uuid") or index))
+                            _first_str(entry, "uuid") or str(index))
         else:
             known -= 1
             yield Skipped(where, "not a Claude conversation (no chat_messages)")
@@ -152,10 +153,10 @@ def _conversation(conv: dict[str, Any], index: int, inp: Input) -> Iterator[Item
     messages: list[Message] = []
     visible = visible_branch(entries, conv.get("current_leaf_message_uuid"))
     for m in visible:
-        role = ROLES.get(str(m.get("sender") or "").lower())
+        role = ROLES.get(_str(m.get("sender")).lower())
         if role is None:
             yield Skipped(f"{where}, message {m.get('uuid')}",
-                          f"unknown sender {m.get('sender')!r}")
+                          f"unknown sender {reprlib.repr(m.get('sender'))}")
             continue
         if (msg := _message(m, role)) is not None:
             messages.append(msg)
@@ -210,7 +211,7 @@ def visible_branch(entries: list[dict[str, Any]], current_leaf: Any = None) -> l
         by_id = {m["uuid"]: m for m in entries if isinstance(m.get("uuid"), str)}
         leaf = by_id.get(current_leaf) if isinstance(current_leaf, str) else None
         if leaf is None:
-            parents = {m.get("parent_message_uuid") for m in entries}
+            parents = {p for m in entries if isinstance(p := m.get("parent_message_uuid"), str)}
             best = float("-inf")
             for m in by_id.values():
                 if m["uuid"] in parents:
@@ -235,7 +236,7 @@ def visible_branch(entries: list[dict[str, Any]], current_leaf: Any = None) -> l
     if any(t is None for t in times):
         return list(entries)
     order = sorted(range(len(entries)), key=lambda i: (
-        times[i], 0 if str(entries[i].get("sender")).lower() == "human" else 1, i))
+        times[i], 0 if _str(entries[i].get("sender")).lower() == "human" else 1, i))
     return [entries[i] for i in order]
 
 
@@ -409,6 +410,11 @@ def _sections(blob: str) -> list[tuple[str | None, str]]:
 
 
 # --- helpers -----------------------------------------------------------------------------
+
+
+def _str(value: Any) -> str:
+    """A string field, or '' for anything else (never str() of a nested value)."""
+    return value if isinstance(value, str) else ""
 
 
 def _first_str(d: dict[str, Any], *keys: str) -> str | None:

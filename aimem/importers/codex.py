@@ -52,8 +52,9 @@ entry):
   ``replacement_history`` repeats earlier items and is not read).
 - ``event_msg`` records duplicate the messages (``user_message``, ``agent_message``)
   or are bookkeeping (``token_count``, ``task_started`` …): left out, except that a
-  file with no ``response_item`` message at all takes its prompts and answers from
-  ``user_message`` / ``agent_message`` instead; ``thread_name_updated`` gives the
+  file with no ``response_item`` message of role ``user`` (``assistant``) takes its
+  prompts (answers) from ``user_message`` (``agent_message``) instead (Codex Desktop
+  0.128 writes prompts only as events and answers only as items); ``thread_name_updated`` gives the
   title; ``thread_rolled_back {num_turns}`` drops the last ``num_turns`` user turns
   (the prompt and everything after it), as Codex does when it rebuilds the history;
   their source ids go to ``Conversation.deleted``, so a re-import drops them from a
@@ -196,13 +197,13 @@ class _Parser:
         self.model: str | None = None  # the first model: the conversation's
         self.current_model: str | None = None
         self.extra: dict[str, Any] = {}
-        # (message, from an event_msg) in file order
-        self.messages: list[tuple[Message, bool]] = []
+        # (message, "" or the side an event_msg gave it: "user" / "assistant") in file order
+        self.messages: list[tuple[Message, str]] = []
         self.tool_names: dict[str, str] = {}
         self.results: list[tuple[Message, str]] = []
         self.vendor_ids: dict[str, str] = {}  # vendor source_id -> its text (copies count once)
-        self.response_messages = 0
         self.deleted: list[str] = []  # source ids of messages a thread_rolled_back removed
+        self.response_roles: set[str] = set()  # roles that response_item messages have
         self.unknown: Counter[str] = Counter()
         self.known = 0
         self.lines = 0
@@ -352,7 +353,7 @@ class _Parser:
         elif kind not in BOOKKEEPING:
             self.unknown[kind] += 1
 
-    def add(self, m: Message, from_event: bool = False) -> None:
+    def add(self, m: Message, from_event: str = "") -> None:
         self.messages.append((m, from_event))
 
     def vendor_id(self, vid: Any, text: str, fallback: str) -> str | None:
@@ -389,7 +390,8 @@ class _Parser:
             role, author, text = "assistant", None, text.strip()
         if text:
             self.add(Message(role=role, text=text, source_id=f"L{lineno}", author=author,
-                             created_at=ts), from_event=True)
+                             created_at=ts), from_event="user" if kind == "user_message"
+                     else "assistant")
 
     def roll_back(self, n: Any) -> None:
         """Drop the last ``n`` user turns: each from its prompt to the end."""
@@ -397,7 +399,7 @@ class _Parser:
             return
         from_events = not any(m.role == "user" and not ev for m, ev in self.messages)
         prompts = [i for i, (m, ev) in enumerate(self.messages)
-                   if m.role == "user" and ev == from_events]
+                   if m.role == "user" and bool(ev) == from_events]
         if prompts:
             start = prompts[-min(n, len(prompts))]
             # the session says these are gone: a re-import may drop them from a stored copy
@@ -406,10 +408,10 @@ class _Parser:
 
     def item(self, p: dict[str, Any], ts: float | None, sid: str,
              where: str) -> Iterator[Item]:
-        kind = p.get("type")
+        kind = p.get("type") if isinstance(p.get("type"), str) else None
         if kind == "message":
-            self.response_messages += 1
             role = p.get("role")
+            self.response_roles.add(role if isinstance(role, str) else "")
             if role == "user":
                 self.user(p, ts, sid)
             elif role == "assistant":
@@ -522,9 +524,9 @@ class _Parser:
     def finish(self) -> Iterator[Item]:
         for m, call_id in self.results:
             m.author = self.tool_names.get(call_id, m.author or "tool")
-        # event_msg prompts and answers duplicate response_item messages: one source only
-        use_events = self.response_messages == 0
-        messages = [m for m, ev in self.messages if use_events or not ev]
+        # event_msg prompts and answers duplicate response_item messages: one source per
+        # side (Codex Desktop writes prompts only as events, answers only as items)
+        messages = [m for m, ev in self.messages if not ev or ev not in self.response_roles]
         if not messages:
             yield Skipped(self.inp.name, "no messages (only session metadata)")
         else:

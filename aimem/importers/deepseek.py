@@ -88,7 +88,7 @@ def _conversation(conv: Any, index: int, inp: Input) -> Iterator[Item]:
         model = next((m for node in path if isinstance(m := _msg(node).get("model"), str)
                       and m), None)
     messages: list[Message] = []
-    for node_id, node in ((str(n.get("id")), n) for n in path):
+    for node_id, node in ((_sid(n.get("id")) or "", n) for n in path):
         messages.extend(_messages(node_id, node, model))
     if not messages:
         yield Skipped(where, "no visible messages")
@@ -111,8 +111,7 @@ def visible_path(mapping: dict[str, Any]) -> list[dict[str, Any]]:
     path: list[dict[str, Any]] = []
     seen: set[str] = set()
     node_id: Any = leaf
-    while node_id is not None and str(node_id) in nodes and str(node_id) not in seen:
-        node_id = str(node_id)
+    while (node_id := _sid(node_id)) is not None and node_id in nodes and node_id not in seen:
         seen.add(node_id)
         path.append(nodes[node_id])
         node_id = nodes[node_id].get("parent")
@@ -125,7 +124,7 @@ def _newest_leaf(nodes: dict[str, dict[str, Any]]) -> str | None:
     best_time = float("-inf")
     for node_id, node in nodes.items():
         children = node.get("children")
-        if isinstance(children, list) and any(str(c) in nodes for c in children):
+        if isinstance(children, list) and any(_sid(c) in nodes for c in children):
             continue
         t = to_epoch(_msg(node).get("inserted_at"))
         t = float("-inf") if t is None else t
@@ -143,7 +142,17 @@ def _has_answer(msg: dict[str, Any]) -> bool:
     frags = msg.get("fragments")
     if isinstance(frags, list):
         return any(isinstance(f, dict) and _kind(f) in ASSISTANT_FRAGMENTS for f in frags)
-    return str(msg.get("role", "")).upper() == "ASSISTANT"
+    return _str(msg.get("role")).upper() == "ASSISTANT"
+
+
+def _sid(value: Any) -> str | None:
+    """A node id (a string or a number), never str() of a nested value."""
+    return str(value) if isinstance(value, str | int | float) and not isinstance(value, bool) \
+        else None
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def _kind(frag: dict[str, Any]) -> str | None:
@@ -155,7 +164,7 @@ def _groups(msg: dict[str, Any]) -> list[tuple[str, str]]:
     """(role, text) per run of visible fragments of the same role, in order."""
     frags = msg.get("fragments")
     if not isinstance(frags, list):  # the shape without fragments
-        role = ROLES.get(str(msg.get("role", "")).upper())
+        role = ROLES.get(_str(msg.get("role")).upper())
         content = msg.get("content")
         return [(role, content)] if role and isinstance(content, str) else []
     groups: list[tuple[str, str]] = []

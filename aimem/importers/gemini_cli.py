@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import reprlib
 from collections.abc import Iterator
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
@@ -281,7 +282,7 @@ def _jsonl(inp: Input, data: bytes) -> Iterator[Item]:
         elif "$rewindTo" in obj:
             if not s.rewind(obj["$rewindTo"]):
                 yield Skipped(where, f"a $rewindTo to an unknown message "
-                                     f"{obj['$rewindTo']!r} (nothing dropped)")
+                                     f"{reprlib.repr(obj['$rewindTo'])} (nothing dropped)")
         elif isinstance(obj.get("type"), str):
             s.message(obj)
         else:

@@ -10,6 +10,7 @@ written back on export, so an export re-imports losslessly.
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -76,9 +77,9 @@ def _message(obj: Any, where: str, inp: Input, branch: bool = False) -> Message:
     text = obj.get("text")
     if not isinstance(text, str):
         raise inp.fail(f"{where} has no text")
-    role = ROLE_ALIASES.get(str(obj.get("role", "")).lower())
+    role = ROLE_ALIASES.get(obj["role"].lower() if isinstance(obj.get("role"), str) else "")
     if role is None:
-        raise inp.fail(f"{where} has an unknown role {obj.get('role')!r} "
+        raise inp.fail(f"{where} has an unknown role {reprlib.repr(obj.get('role'))} "
                        "(use user, assistant, system or tool)")
     return Message(role=role, text=text, source_id=_str(obj.get("source_id")),
                    author=_str(obj.get("author")), created_at=to_epoch(obj.get("created_at")),

@@ -108,6 +108,8 @@ def _connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
                            isolation_level=None)
     conn.row_factory = sqlite3.Row
+    # a damaged byte in one stored text is shown as U+FFFD, not a reason to lose the file
+    conn.text_factory = lambda b: b.decode("utf-8", "replace")
     return conn
 
 
@@ -464,13 +466,14 @@ class _Builder:
     def conversations(self) -> Iterator[Item]:
         yield from self.skipped
         order = sorted(self.convs.values(),
-                       key=lambda c: min((x.id.lower() for x in c.exchanges), default=c.id))
+                       key=lambda c: min((str(x.id).lower() for x in c.exchanges),
+                                         default=str(c.id)))  # a damaged id may be NULL
         for c in order:
             where = f"{self.inp.name}: conversation {c.id}"
             if not c.exchanges:
                 yield Skipped(where, "no exchanges in it")
                 continue
-            c.exchanges.sort(key=lambda x: x.id.lower())
+            c.exchanges.sort(key=lambda x: str(x.id).lower())
             model = c.model or next((x.model for x in c.exchanges if x.model), None)
             messages: list[Message] = []
             last_system: str | None = None
@@ -610,8 +613,9 @@ def parse(inp: Input) -> Iterator[Item]:
     except _NotLlm:
         raise inp.fail("an SQLite database, but not llm's logs.db (no _llm_migrations "
                        "table)") from None
-    except sqlite3.Error as e:
-        raise inp.fail(f"cannot read it as an llm logs.db ({e})") from None
+    except (sqlite3.Error, UnicodeDecodeError) as e:  # SQLite's message may quote bad bytes
+        raise inp.fail(f"cannot read it as an llm logs.db ({' '.join(str(e).split())})") \
+            from None
     except OSError as e:
         raise inp.fail(f"cannot copy it to a temporary file to read it ({e})") from None
     if db.old_log_rows:

@@ -166,9 +166,16 @@ def visible_path(chat: dict[str, Any]) -> list[tuple[str, dict[str, Any]]] | Non
         return path or None
     flat = chat.get("messages")  # older exports: the visible branch, already in order
     if isinstance(flat, list) and flat:
-        return [(str(m.get("id") or i), m) for i, m in enumerate(flat) if isinstance(m, dict)] \
+        return [(_id(m.get("id"), i), m) for i, m in enumerate(flat) if isinstance(m, dict)] \
             or None
     return None
+
+
+def _id(value: Any, fallback: Any) -> str:
+    """A message id (a string or a number), else the fallback; never str() of a nested value."""
+    if isinstance(value, str | int) and not isinstance(value, bool) and value != "":
+        return str(value)
+    return str(fallback)
 
 
 def _newest_leaf(tree: dict[str, dict[str, Any]]) -> str | None:
@@ -189,7 +196,7 @@ def _messages(key: str, node: dict[str, Any], model: str | None) -> list[Message
     role = node.get("role")
     if not isinstance(role, str) or role not in ROLES:
         return []
-    source_id = str(node.get("id") or key)
+    source_id = _id(node.get("id"), key)
     created = _epoch(node.get("timestamp"))
     if role != "assistant":
         text = _content_text(node.get("content")).replace("\r\n", "\n").strip()

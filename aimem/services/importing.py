@@ -40,6 +40,7 @@ from aimem.models import (
 from aimem.redact import redact as redact_text
 from aimem.store.db import Store
 from aimem.store.runs import Journal, undo
+from aimem.timeutil import valid_epoch
 
 # progress(bytes_done, bytes_total, conversations_done)
 Progress = Callable[[int, int, int], None]
@@ -145,7 +146,9 @@ def normalise(c: Conversation) -> Conversation:
                                      digest_size=16).hexdigest()
             c.id = make_id(c.source, "content", digest)
     used: set[str] = set()
+    c.created_at, c.updated_at = valid_epoch(c.created_at), valid_epoch(c.updated_at)
     for i, m in enumerate(c.messages):
+        m.created_at = valid_epoch(m.created_at)  # an importer's raw number may be no date
         if not m.id:
             m.id = make_id(c.id, m.source_id) if m.source_id else make_id(c.id, str(i), m.role,
                                                                            m.text)
@@ -388,8 +391,9 @@ class _Run:
         existing = self.store.memory_by_hash(h)
         if existing is None:
             m.id = m.id or make_id("memory", h)
-            m.created_at = m.created_at if m.created_at is not None else self.now
-            m.updated_at = m.updated_at if m.updated_at is not None else m.created_at
+            created, updated = valid_epoch(m.created_at), valid_epoch(m.updated_at)
+            m.created_at = created if created is not None else self.now
+            m.updated_at = updated if updated is not None else m.created_at
             rowid = self.store.insert_memory(m, h)
             mem_id = m.id
             if self.journal:
@@ -447,6 +451,15 @@ def _broken_json(inp: Input) -> str | None:
     return None
 
 
+def unexpected(inp: Input, importer: Importer, e: Exception) -> ImportFailed:
+    """An exception no importer should raise, as the one-line error every bad input gets
+    (the safety net; tests/test_fuzz_importers.py treats this message as a bug)."""
+    detail = " ".join(str(e).split())[:200]
+    return inp.fail(f"cannot be read: the {importer.NAME} importer stopped on "
+                    f"{type(e).__name__}" + (f" ({detail})" if detail else "")
+                    + "; nothing was written (please report this as a bug)")
+
+
 def import_paths(store: Store, paths: Sequence[str], *, fmt: str = "auto",
                  tags: Sequence[str] = (), dry_run: bool = False, redact: bool = True,
                  progress: Progress | None = None, in_folder: bool = False,
@@ -494,17 +507,22 @@ def import_paths(store: Store, paths: Sequence[str], *, fmt: str = "auto",
                 report.files.append(fr)
                 started = time.time()
                 n = 0
-                for item in importer.parse(inp):
-                    if isinstance(item, Conversation):
-                        run.conversation(item, fr)
-                        n += 1
-                        batches.tick()
-                        if progress and n % 20 == 0:
-                            progress(done_before + inp.bytes_read, total, n)
-                    elif isinstance(item, MemoryItem):
-                        run.memory(item, fr)
-                    else:
-                        report.skipped.append(item)
+                try:
+                    for item in importer.parse(inp):
+                        if isinstance(item, Conversation):
+                            run.conversation(item, fr)
+                            n += 1
+                            batches.tick()
+                            if progress and n % 20 == 0:
+                                progress(done_before + inp.bytes_read, total, n)
+                        elif isinstance(item, MemoryItem):
+                            run.memory(item, fr)
+                        else:
+                            report.skipped.append(item)
+                except (AimemError, sqlite3.DatabaseError):
+                    raise
+                except Exception as e:  # a bug in an importer: still one line, nothing written
+                    raise unexpected(inp, importer, e) from e
                 done_before += inp.size or inp.bytes_read
                 if progress:
                     progress(done_before, total, n)
