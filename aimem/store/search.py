@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -156,22 +157,58 @@ def _snippet(col: int, table: str, tokens: int = 24) -> str:
     return f"snippet({table}, {col}, '{MARK_OPEN}', '{MARK_CLOSE}', '…', {tokens})"
 
 
+# A query that matches more rows than this (a very common word, a one-letter word typed
+# into the search box) ranks only the newest RANK_WINDOW rows it matches. bm25() is
+# computed for every row a query ranks, so without a bound the cost grows with the
+# database (1.6 s for "the" at a million messages); finding where the window starts
+# walks the index in rowid order and ranks nothing. A query matching fewer rows runs
+# exactly as before.
+RANK_WINDOW = 20_000
+
+
+def _window_floor(conn: sqlite3.Connection, source: str, args: Sequence[Any],
+                  window: int | None) -> int | None:
+    """The smallest rowid of the ``window`` newest rows a query matches (None when fewer
+    match): ``source`` is the query's FROM and WHERE, the FTS table aliased ``f``.
+    ``window`` None means RANK_WINDOW, 0 no bound."""
+    if window is None:
+        window = RANK_WINDOW
+    if window <= 0:
+        return None
+    row = conn.execute(f"SELECT f.rowid FROM {source} ORDER BY f.rowid DESC LIMIT 1 OFFSET ?",
+                       (*args, window - 1)).fetchone()
+    return None if row is None else row[0]
+
+
+def _ranked(conn: sqlite3.Connection, columns: str, source: str,
+            args: Sequence[Any], limit: int, window: int | None) -> list[tuple[Any, ...]]:
+    """``SELECT columns FROM source ORDER BY f.rank LIMIT limit``, ranking at most the
+    ``window`` newest matching rows."""
+    floor = _window_floor(conn, source, args, window)
+    if floor is not None:
+        source += " AND f.rowid >= ?"
+        args = (*args, floor)
+    return conn.execute(f"SELECT {columns} FROM {source} ORDER BY f.rank LIMIT ?",
+                        (*args, limit)).fetchall()
+
+
 def _message_rows(conn: sqlite3.Connection, match: str, filters: Filters | None,
-                  title_match: str | None, limit: int) -> list[tuple[int, float, str]]:
+                  title_match: str | None, limit: int,
+                  window: int | None = None) -> list[tuple[int, float, str]]:
     """(rowid, rank, snippet) of the best messages for one FTS5 query."""
     where, params = filter_sql(filters)
     if title_match:
         where += (" AND m.conversation IN (SELECT rowid FROM conversations_fts "
                   "WHERE conversations_fts MATCH ?)")
         params.append(title_match)
+    columns = f"f.rowid, f.rank, {_snippet(0, 'messages_fts')}"
     if where == "1":
-        sql = (f"SELECT rowid, rank, {_snippet(0, 'messages_fts')} FROM messages_fts "
-               "WHERE messages_fts MATCH ? ORDER BY rank LIMIT ?")
-        return conn.execute(sql, (match, limit)).fetchall()
-    sql = (f"SELECT f.rowid, f.rank, {_snippet(0, 'messages_fts')} FROM messages_fts f "
-           "JOIN messages m ON m.rowid = f.rowid JOIN conversations c ON c.rowid = m.conversation "
-           f"WHERE messages_fts MATCH ? AND {where} ORDER BY f.rank LIMIT ?")
-    return conn.execute(sql, (match, *params, limit)).fetchall()
+        source = "messages_fts f WHERE messages_fts MATCH ?"
+    else:
+        source = ("messages_fts f JOIN messages m ON m.rowid = f.rowid "
+                  "JOIN conversations c ON c.rowid = m.conversation "
+                  f"WHERE messages_fts MATCH ? AND {where}")
+    return _ranked(conn, columns, source, (match, *params), limit, window)
 
 
 def _tiered(run, q: Query, limit: int) -> list[tuple[int, float, str, int]]:  # type: ignore[no-untyped-def]
@@ -199,12 +236,13 @@ DATE_CANDIDATES = 3
 
 
 def search_messages(conn: sqlite3.Connection, q: Query, filters: Filters | None,
-                    limit: int) -> list[dict[str, Any]]:
+                    limit: int, window: int | None = None) -> list[dict[str, Any]]:
     if not q.terms or limit <= 0:
         return []
     title = q.title_query()
     wanted = limit * DATE_CANDIDATES if q.when else limit
-    rows = _tiered(lambda match, n: _message_rows(conn, match, filters, title, n), q, wanted)
+    rows = _tiered(lambda match, n: _message_rows(conn, match, filters, title, n, window), q,
+                   wanted)
     if not rows:
         return []
     info = {r[0]: r[1:] for r in conn.execute(
@@ -229,16 +267,15 @@ def search_messages(conn: sqlite3.Connection, q: Query, filters: Filters | None,
 
 
 def search_memories(conn: sqlite3.Connection, q: Query, filters: Filters | None,
-                    limit: int) -> list[dict[str, Any]]:
+                    limit: int, window: int | None = None) -> list[dict[str, Any]]:
     if not q.terms or limit <= 0 or q.title or (filters and filters.conversation_only):
         return []
     where, params = memory_filter_sql(filters, "mm")
 
-    def run(match: str, n: int) -> list[tuple[int, float, str]]:
-        return conn.execute(
-            f"SELECT f.rowid, f.rank, {_snippet(0, 'memories_fts')} FROM memories_fts f "
-            f"JOIN memories mm ON mm.rowid = f.rowid WHERE memories_fts MATCH ? AND {where} "
-            "ORDER BY f.rank LIMIT ?", (match, *params, n)).fetchall()
+    def run(match: str, n: int) -> list[tuple[Any, ...]]:
+        return _ranked(conn, f"f.rowid, f.rank, {_snippet(0, 'memories_fts')}",
+                       "memories_fts f JOIN memories mm ON mm.rowid = f.rowid "
+                       f"WHERE memories_fts MATCH ? AND {where}", (match, *params), n, window)
 
     rows = _tiered(run, q, limit)
     if not rows:
@@ -257,7 +294,7 @@ def search_memories(conn: sqlite3.Connection, q: Query, filters: Filters | None,
 
 
 def search_conversations(conn: sqlite3.Connection, q: Query, filters: Filters | None,
-                         limit: int) -> list[dict[str, Any]]:
+                         limit: int, window: int | None = None) -> list[dict[str, Any]]:
     """Conversations whose title (or summary) matches: ``title:`` terms, else the words."""
     if q.title:
         match = q.title_query()
@@ -271,11 +308,11 @@ def search_conversations(conn: sqlite3.Connection, q: Query, filters: Filters | 
     rows: list[tuple[Any, ...]] = []
     seen: set[int] = set()
     for tier, match in enumerate(tiers):
-        for r in conn.execute(
-                f"SELECT f.rowid, f.rank, {_snippet(-1, 'conversations_fts', 16)}, c.id, c.source, "
-                "c.source_id, c.title, c.created_at FROM conversations_fts f JOIN conversations c "
-                f"ON c.rowid = f.rowid WHERE conversations_fts MATCH ? AND {where} "
-                "ORDER BY f.rank LIMIT ?", (match, *params, limit)):
+        for r in _ranked(
+                conn, f"f.rowid, f.rank, {_snippet(-1, 'conversations_fts', 16)}, c.id, c.source, "
+                "c.source_id, c.title, c.created_at",
+                "conversations_fts f JOIN conversations c ON c.rowid = f.rowid "
+                f"WHERE conversations_fts MATCH ? AND {where}", (match, *params), limit, window):
             if r[0] not in seen and len(rows) < limit:
                 seen.add(r[0])
                 rows.append((*r, tier))
