@@ -163,7 +163,7 @@ def _snippet(col: int, table: str, tokens: int = 24) -> str:
 # database (1.6 s for "the" at a million messages); finding where the window starts
 # walks the index in rowid order and ranks nothing. A query matching fewer rows runs
 # exactly as before.
-RANK_WINDOW = 20_000
+RANK_WINDOW = 5_000
 
 
 def _window_floor(conn: sqlite3.Connection, source: str, args: Sequence[Any],
