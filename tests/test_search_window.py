@@ -40,7 +40,9 @@ def _conversations() -> list[dict]:  # type: ignore[type-arg]
 @pytest.fixture
 def mem(tmp_path: Path):  # type: ignore[no-untyped-def]
     src = tmp_path / "data.jsonl"
-    src.write_text("".join(json.dumps(c) + "\n" for c in _conversations()))
+    memories = [{"type": "memory", "text": f"Descale the kettle every {i + 2} weeks."}
+                for i in range(15)]
+    src.write_text("".join(json.dumps(c) + "\n" for c in [*_conversations(), *memories]))
     with Memory.open(tmp_path / "w.db") as m:
         m.import_paths([str(src)])
         yield m
@@ -74,6 +76,16 @@ def test_common_term_ranks_only_the_newest_window(mem: Memory) -> None:
     assert all("kettle" in h["text"].lower() for h in bounded)
 
 
+def test_typed_sequence_is_never_windowed(mem: Memory) -> None:
+    """The exact line typed still finds its one old message, ahead of everything."""
+    q = fts.parse("kettle kettle kettle kettle")
+    hits = fts.search_messages(mem.store.conn, q, None, 5, window=WINDOW)
+    assert hits[0]["text"] == "kettle kettle kettle kettle" and hits[0]["tier"] == 0
+    unbounded = fts.search_messages(mem.store.conn, q, None, 5, window=0)
+    assert ([h for h in hits if h["tier"] == 0] == [h for h in unbounded if h["tier"] == 0])
+    assert hits != unbounded  # the word itself (tier 2) was still ranked in the window
+
+
 def test_default_window_applies_through_the_service(mem: Memory,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(fts, "RANK_WINDOW", WINDOW)
@@ -103,6 +115,14 @@ def test_common_title_ranks_newest_conversations(mem: Memory) -> None:
     assert len(hits) == WINDOW
     assert {h["title"] for h in hits} == {f"Kettle talk {i}" for i in range(30, 40)}
     assert len(fts.search_conversations(mem.store.conn, q, None, 50, window=0)) == 40
+
+
+def test_common_memory_term_ranks_newest_memories(mem: Memory) -> None:
+    q = fts.parse("descale kettle")
+    hits = fts.search_memories(mem.store.conn, q, None, 50, window=WINDOW)
+    assert {h["text"] for h in hits} == {f"Descale the kettle every {i + 2} weeks."
+                                         for i in range(5, 15)}
+    assert len(fts.search_memories(mem.store.conn, q, None, 50, window=0)) == 15
 
 
 ORDINARY = ["teapot", "teapot spout", "cracked teapot spout", '"cracked spout"', "spou*",

@@ -162,8 +162,11 @@ def _snippet(col: int, table: str, tokens: int = 24) -> str:
 # computed for every row a query ranks, so without a bound the cost grows with the
 # database (1.6 s for "the" at a million messages); finding where the window starts
 # walks the index in rowid order and ranks nothing. A query matching fewer rows runs
-# exactly as before.
-RANK_WINDOW = 5_000
+# exactly as before. Measured at M (250k messages, CPU time): "the" 497 -> 52 ms, the
+# slowest search while typing the bench_tui.py queries 202 -> 39 ms; 49 of the 50
+# benchmark queries keep the same top 20 ("python", 49k matches, changes). A window of
+# 5,000 costs 28 ms for "the" but changes 7 of the 50.
+RANK_WINDOW = 20_000
 
 
 def _window_floor(conn: sqlite3.Connection, source: str, args: Sequence[Any],
@@ -213,13 +216,20 @@ def _message_rows(conn: sqlite3.Connection, match: str, filters: Filters | None,
 
 def _tiered(run, q: Query, limit: int) -> list[tuple[int, float, str, int]]:  # type: ignore[no-untyped-def]
     """Tiers, each only filling up what the ones before left: the exact sequence of the
-    typed words (tier 0), all the words (1), any of them (2)."""
+    typed words (tier 0), all the words (1), any of them (2).
+
+    ``run(match, n, window)`` gives the best ``n`` rows of one FTS5 query. The exact
+    sequence is never windowed (``window`` 0): its matches are few, but finding where a
+    window starts would check the word positions of every row holding all its words,
+    as much work again as ranking it (a rare phrase of common words: "what is the best
+    way to" took 135 ms of CPU windowed, 102 ms without, at M). The other tiers get
+    ``window`` None (the default, RANK_WINDOW)."""
     rows: list[tuple[int, float, str, int]] = []
     seen: set[int] = set()
     for tier, match in enumerate((q.phrase(), q.all_words(), q.any_word())):
         if match is None or len(rows) >= limit:
             continue
-        for r in run(match, limit + len(rows)):
+        for r in run(match, limit + len(rows), 0 if tier == 0 else None):
             if r[0] not in seen and len(rows) < limit:
                 seen.add(r[0])
                 rows.append((*r, tier))
@@ -241,8 +251,8 @@ def search_messages(conn: sqlite3.Connection, q: Query, filters: Filters | None,
         return []
     title = q.title_query()
     wanted = limit * DATE_CANDIDATES if q.when else limit
-    rows = _tiered(lambda match, n: _message_rows(conn, match, filters, title, n, window), q,
-                   wanted)
+    rows = _tiered(lambda match, n, tier_window: _message_rows(
+        conn, match, filters, title, n, window if tier_window is None else tier_window), q, wanted)
     if not rows:
         return []
     info = {r[0]: r[1:] for r in conn.execute(
@@ -272,10 +282,11 @@ def search_memories(conn: sqlite3.Connection, q: Query, filters: Filters | None,
         return []
     where, params = memory_filter_sql(filters, "mm")
 
-    def run(match: str, n: int) -> list[tuple[Any, ...]]:
+    def run(match: str, n: int, tier_window: int | None) -> list[tuple[Any, ...]]:
         return _ranked(conn, f"f.rowid, f.rank, {_snippet(0, 'memories_fts')}",
                        "memories_fts f JOIN memories mm ON mm.rowid = f.rowid "
-                       f"WHERE memories_fts MATCH ? AND {where}", (match, *params), n, window)
+                       f"WHERE memories_fts MATCH ? AND {where}", (match, *params), n,
+                       window if tier_window is None else tier_window)
 
     rows = _tiered(run, q, limit)
     if not rows:
