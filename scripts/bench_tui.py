@@ -9,7 +9,8 @@
               to the rows for the text typed so far painted on the screen (the
               refresh after they were set); median, p95, max, and per query. Also the
               pilot round trip per key, which adds the pilot's own settling (~45 ms
-              for a key that does nothing)
+              for a key that does nothing), and the search call itself (fetch on the
+              database thread: the part a loaded machine stretches least)
   open        Enter on the first hit: to its first screen of messages painted, and to
               every message mounted (long conversations mount in batches)
 
@@ -78,15 +79,24 @@ async def wait_until(condition: Any, timeout: float = 30.0) -> None:
         await asyncio.sleep(0.0005)
 
 
-def instrument() -> tuple[dict[str, float], dict[str, float]]:
+def instrument() -> tuple[dict[str, float], dict[str, float], dict[str, tuple[float, float]]]:
     """Timestamps: when a key reached the search box (by the text after it), and when
-    the rows for a query were painted."""
+    the rows for a query were painted; and how long each query's search call took."""
+    from aimem.tui.screens import search as search_screen
     from aimem.tui.widgets.paged_list import PagedList
     from aimem.tui.widgets.search_box import SearchBox
 
     key_at: dict[str, float] = {}
     painted_at: dict[str, float] = {}
-    on_key, show_rows = SearchBox._on_key, PagedList.show_rows
+    search_ms: dict[str, tuple[float, float]] = {}  # wall, CPU of the database thread
+    on_key, show_rows, fetch = SearchBox._on_key, PagedList.show_rows, search_screen.fetch
+
+    def timed_fetch(mem: Any, state: Any, *args: Any, **kwargs: Any) -> Any:
+        t, cpu = time.perf_counter(), time.thread_time()
+        rows = fetch(mem, state, *args, **kwargs)
+        search_ms[state.query] = ((time.perf_counter() - t) * 1000,
+                                  (time.thread_time() - cpu) * 1000)
+        return rows
 
     async def timed_key(self: Any, event: Any) -> None:
         t = time.perf_counter()
@@ -100,7 +110,8 @@ def instrument() -> tuple[dict[str, float], dict[str, float]]:
 
     SearchBox._on_key = timed_key  # type: ignore[method-assign]
     PagedList.show_rows = timed_show  # type: ignore[method-assign]
-    return key_at, painted_at
+    search_screen.fetch = timed_fetch  # type: ignore[assignment]
+    return key_at, painted_at, search_ms
 
 
 async def measure(db: Path, queries: list[str]) -> dict[str, Any]:
@@ -109,7 +120,7 @@ async def measure(db: Path, queries: list[str]) -> dict[str, Any]:
     from aimem.tui.widgets.message_view import MessageView
     from aimem.tui.widgets.paged_list import PAGE
 
-    key_at, painted_at = instrument()
+    key_at, painted_at, search_ms = instrument()
     app = BrowseApp(db)
     t0 = time.perf_counter()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -118,6 +129,9 @@ async def measure(db: Path, queries: list[str]) -> dict[str, Any]:
         first = (time.perf_counter() - t0) * 1000
         screen = app.screen
         keys: list[float] = []
+        keys_typed: list[str] = []
+        searches: list[float] = []
+        searches_cpu: list[float] = []
         slow: list[tuple[str, float]] = []
         trips: list[float] = []
         per_query: dict[str, list[float]] = {}
@@ -127,13 +141,17 @@ async def measure(db: Path, queries: list[str]) -> dict[str, Any]:
             times = per_query.setdefault(query, [])
             for ch in query:
                 typed += ch
+                keys_typed.append(typed)
                 key_at.pop(typed, None)
                 painted_at.pop(typed, None)
+                search_ms.pop(typed, None)
                 t = time.perf_counter()
                 await pilot.press("space" if ch == " " else ch)
                 await wait_until(lambda q=typed: q in painted_at)
                 trips.append((time.perf_counter() - t) * 1000)
                 times.append((painted_at[typed] - key_at[typed]) * 1000)
+                searches.append(search_ms[typed][0])
+                searches_cpu.append(search_ms[typed][1])
                 if times[-1] > 100:
                     slow.append((typed, round(times[-1], 1)))
                 rows_max = max(rows_max, len(screen.results.rows))
@@ -157,13 +175,21 @@ async def measure(db: Path, queries: list[str]) -> dict[str, Any]:
         await pilot.pause()
         opened_all = (time.perf_counter() - t) * 1000
         messages = len(conv.query(MessageView))
-    keys_sorted = sorted(keys)
+    keys_sorted, searches_sorted, cpu_sorted = sorted(keys), sorted(searches), sorted(searches_cpu)
     return {
         "db": str(db), "first_screen_ms": round(first, 1),
         "keystrokes": len(keys), "key_median_ms": round(statistics.median(keys), 1),
         "key_p95_ms": round(keys_sorted[int(0.95 * (len(keys) - 1))], 1),
         "key_max_ms": round(max(keys), 1),
         "pilot_round_trip_median_ms": round(statistics.median(trips), 1),
+        "search_median_ms": round(statistics.median(searches), 1),
+        "search_p95_ms": round(searches_sorted[int(0.95 * (len(searches) - 1))], 1),
+        "search_max_ms": round(max(searches), 1),
+        "searches_over_100_ms": sum(ms > 100 for ms in searches),
+        "search_cpu_median_ms": round(statistics.median(searches_cpu), 1),
+        "search_cpu_p95_ms": round(cpu_sorted[int(0.95 * (len(searches_cpu) - 1))], 1),
+        "search_cpu_max_ms": round(max(searches_cpu), 1),
+        "search_cpu_max_query": max(zip(searches_cpu, keys_typed, strict=True))[1],
         "per_query_max_ms": {q: round(max(v), 1) for q, v in per_query.items()},
         "keys_over_100_ms": slow,
         "rows_loaded_max": rows_max, "page": PAGE,
@@ -178,16 +204,20 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=len(QUERIES))
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     args = parser.parse_args()
+    load = os.getloadavg()[0]
     if not args.db.exists():
         sys.exit(f"no database at {args.db}: build it first (see the docstring)")
     terminal = terminal_ms(args.db)
     result = {"startup_import_ms": round(startup_ms(), 1),
               "terminal_first_screen_ms": None if terminal is None else round(terminal, 1),
-              **asyncio.run(measure(args.db, QUERIES[:args.queries]))}
+              **asyncio.run(measure(args.db, QUERIES[:args.queries])),
+              "load_average_1min": [round(load, 2), round(os.getloadavg()[0], 2)]}
     if args.json:
         print(json.dumps(result, indent=1))
         return
     print(f"database            {result['db']}")
+    print(f"load average        {result['load_average_1min'][0]} at start, "
+          f"{result['load_average_1min'][1]} at end (1 min, {os.cpu_count()} cores)")
     print(f"import the browser  {result['startup_import_ms']:.0f} ms (new process)")
     print(f"first screen        {result['first_screen_ms']:.0f} ms (app start to rows shown)")
     if result["terminal_first_screen_ms"] is not None:
@@ -198,6 +228,13 @@ def main() -> None:
           f"over {result['keystrokes']} keys")
     print(f"  pilot round trip  median {result['pilot_round_trip_median_ms']:.0f} ms per key "
           "(press, settle, rows painted)")
+    print(f"  search call       median {result['search_median_ms']:.0f} ms, p95 "
+          f"{result['search_p95_ms']:.0f} ms, max {result['search_max_ms']:.0f} ms, "
+          f"{result['searches_over_100_ms']} over 100 ms (fetch on the database thread)")
+    print(f"  search CPU        median {result['search_cpu_median_ms']:.0f} ms, p95 "
+          f"{result['search_cpu_p95_ms']:.0f} ms, max {result['search_cpu_max_ms']:.0f} ms "
+          f"({result['search_cpu_max_query']!r}; CPU time of the database thread, which "
+          "other processes' load does not stretch)")
     for q, ms in result["per_query_max_ms"].items():
         print(f"  {q!r:24} slowest key {ms:.0f} ms")
     print("over 100 ms         " + (", ".join(f"{q!r} {ms:.0f}" for q, ms in

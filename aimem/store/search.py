@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -203,14 +204,51 @@ def _cjk_snippet(text: str | None, q: Query, tokens: int = 24) -> str:
 
 Rows = list[tuple[int, float, str | None]]  # (rowid, rank, snippet; None: cut it from the text)
 
+# A query that matches more rows than this (a very common word, a one-letter word typed
+# into the search box) ranks only the newest RANK_WINDOW rows it matches. bm25() is
+# computed for every row a query ranks, so without a bound the cost grows with the
+# database (1.6 s for "the" at a million messages); finding where the window starts
+# walks the index in rowid order and ranks nothing. A query matching fewer rows runs
+# exactly as before. Measured at M (250k messages, CPU time): "the" 497 -> 52 ms, the
+# slowest search while typing the bench_tui.py queries 202 -> 39 ms; 49 of the 50
+# benchmark queries keep the same top 20 ("python", 49k matches, changes). A window of
+# 5,000 costs 28 ms for "the" but changes 7 of the 50.
+RANK_WINDOW = 20_000
+
+
+def _window_floor(conn: sqlite3.Connection, source: str, args: Sequence[Any],
+                  window: int | None) -> int | None:
+    """The smallest rowid of the ``window`` newest rows a query matches (None when fewer
+    match): ``source`` is the query's FROM and WHERE, the FTS table aliased ``f``.
+    ``window`` None means RANK_WINDOW, 0 no bound."""
+    if window is None:
+        window = RANK_WINDOW
+    if window <= 0:
+        return None
+    row = conn.execute(f"SELECT f.rowid FROM {source} ORDER BY f.rowid DESC LIMIT 1 OFFSET ?",
+                       (*args, window - 1)).fetchone()
+    return None if row is None else row[0]
+
+
+def _ranked(conn: sqlite3.Connection, columns: str, source: str, args: Sequence[Any],
+            limit: int, window: int | None) -> list[tuple[Any, ...]]:
+    """``SELECT columns FROM source ORDER BY f.rank LIMIT limit``, ranking at most the
+    ``window`` newest matching rows."""
+    floor = _window_floor(conn, source, args, window)
+    if floor is not None:
+        source += " AND f.rowid >= ?"
+        args = (*args, floor)
+    return conn.execute(f"SELECT {columns} FROM {source} ORDER BY f.rank LIMIT ?",
+                        (*args, limit)).fetchall()
+
 
 def _message_rows(conn: sqlite3.Connection, match: str, filters: Filters | None,
                   title: tuple[str, str] | None, limit: int, *, table: str = "messages_fts",
-                  not_cjk: str | None = None) -> Rows:
+                  not_cjk: str | None = None, window: int | None = None) -> Rows:
     """(rowid, rank, snippet) of the best messages for one FTS5 query on ``table``.
 
     ``title`` is (index, query) for a ``title:`` filter; ``not_cjk`` a CJK-index query
-    whose rows are left out.
+    whose rows are left out; ``window`` bounds the rows ranked (see RANK_WINDOW).
     """
     where, params = filter_sql(filters)
     if title:
@@ -222,13 +260,12 @@ def _message_rows(conn: sqlite3.Connection, match: str, filters: Filters | None,
         params.append(not_cjk)
     snip = _snippet(0, table) if table == "messages_fts" else "NULL"
     if where == "1":
-        sql = (f"SELECT rowid, rank, {snip} FROM {table} "
-               f"WHERE {table} MATCH ? ORDER BY rank LIMIT ?")
-        return conn.execute(sql, (match, limit)).fetchall()
-    sql = (f"SELECT f.rowid, f.rank, {snip} FROM {table} f "
-           "JOIN messages m ON m.rowid = f.rowid JOIN conversations c ON c.rowid = m.conversation "
-           f"WHERE {table} MATCH ? AND {where} ORDER BY f.rank LIMIT ?")
-    return conn.execute(sql, (match, *params, limit)).fetchall()
+        source = f"{table} f WHERE {table} MATCH ?"
+    else:
+        source = (f"{table} f JOIN messages m ON m.rowid = f.rowid "
+                  "JOIN conversations c ON c.rowid = m.conversation "
+                  f"WHERE {table} MATCH ? AND {where}")
+    return _ranked(conn, f"f.rowid, f.rank, {snip}", source, (match, *params), limit, window)
 
 
 def _tiered(run, q: Query, limit: int, run_cjk=None) -> list[tuple[int, float, str | None, int]]:  # type: ignore[no-untyped-def]
@@ -239,6 +276,12 @@ def _tiered(run, q: Query, limit: int, run_cjk=None) -> list[tuple[int, float, s
 
     ``run(match, n, not_cjk)`` queries the main index, ``run_cjk(match, n)`` the CJK one,
     used when the query has CJK words (no phrase tier there: its words are pairs).
+
+    The exact sequence is never windowed (``run(..., window=0)``, see RANK_WINDOW): its
+    matches are few, but finding where a window starts would check the word positions
+    of every row holding all its words, as much work again as ranking it (a rare phrase
+    of common words, "what is the best way to": 135 ms of CPU windowed, 102 ms without,
+    at M).
     """
     cjk_mode = run_cjk is not None and q.cjk
     rows: list[tuple[int, float, str | None, int]] = []
@@ -255,7 +298,7 @@ def _tiered(run, q: Query, limit: int, run_cjk=None) -> list[tuple[int, float, s
 
     phrase = None if cjk_mode else q.phrase()
     if phrase:
-        add(run(phrase, limit, None), tier)
+        add(run(phrase, limit, None, window=0), tier)
         tier += 1
     both = q.all_words(cjk_mode)
     if both:
@@ -289,16 +332,18 @@ DATE_CANDIDATES = 3
 
 
 def search_messages(conn: sqlite3.Connection, q: Query, filters: Filters | None,
-                    limit: int) -> list[dict[str, Any]]:
+                    limit: int, window: int | None = None) -> list[dict[str, Any]]:
     if not q.terms or limit <= 0:
         return []
     title = (("conversations_cjk", q.title_query(True)) if q.title_cjk
              else ("conversations_fts", q.title_query())) if q.title else None
     wanted = limit * DATE_CANDIDATES if q.when else limit
     rows = _tiered(
-        lambda match, n, not_cjk: _message_rows(conn, match, filters, title, n, not_cjk=not_cjk),
+        lambda match, n, not_cjk, window=window: _message_rows(
+            conn, match, filters, title, n, not_cjk=not_cjk, window=window),
         q, wanted,
-        lambda match, n: _message_rows(conn, match, filters, title, n, table="messages_cjk"))
+        lambda match, n: _message_rows(conn, match, filters, title, n, table="messages_cjk",
+                                       window=window))
     if not rows:
         return []
     info = {r[0]: r[1:] for r in conn.execute(
@@ -324,21 +369,21 @@ def search_messages(conn: sqlite3.Connection, q: Query, filters: Filters | None,
 
 
 def search_memories(conn: sqlite3.Connection, q: Query, filters: Filters | None,
-                    limit: int) -> list[dict[str, Any]]:
+                    limit: int, window: int | None = None) -> list[dict[str, Any]]:
     if not q.terms or limit <= 0 or q.title or (filters and filters.conversation_only):
         return []
     where, params = memory_filter_sql(filters, "mm")
 
-    def run(match: str, n: int, not_cjk: str | None = None, table: str = "memories_fts") -> Rows:
+    def run(match: str, n: int, not_cjk: str | None = None, table: str = "memories_fts",
+            window: int | None = window) -> Rows:
         cond, extra = where, list(params)
         if not_cjk:
             cond += " AND mm.rowid NOT IN (SELECT rowid FROM memories_cjk WHERE memories_cjk MATCH ?)"
             extra.append(not_cjk)
         snip = _snippet(0, table) if table == "memories_fts" else "NULL"
-        return conn.execute(
-            f"SELECT f.rowid, f.rank, {snip} FROM {table} f "
-            f"JOIN memories mm ON mm.rowid = f.rowid WHERE {table} MATCH ? AND {cond} "
-            "ORDER BY f.rank LIMIT ?", (match, *extra, n)).fetchall()
+        return _ranked(conn, f"f.rowid, f.rank, {snip}",
+                       f"{table} f JOIN memories mm ON mm.rowid = f.rowid "
+                       f"WHERE {table} MATCH ? AND {cond}", (match, *extra), n, window)
 
     rows = _tiered(run, q, limit, lambda match, n: run(match, n, table="memories_cjk"))
     if not rows:
@@ -358,24 +403,23 @@ def search_memories(conn: sqlite3.Connection, q: Query, filters: Filters | None,
 
 
 def search_conversations(conn: sqlite3.Connection, q: Query, filters: Filters | None,
-                         limit: int) -> list[dict[str, Any]]:
+                         limit: int, window: int | None = None) -> list[dict[str, Any]]:
     """Conversations whose title (or summary) matches: ``title:`` terms, else the words."""
     if limit <= 0 or not (q.title or q.terms):
         return []
     where, params = filter_sql(filters, "c", None)
 
     def run(match: str, n: int, not_cjk: str | None = None,
-            table: str = "conversations_fts") -> Rows:
+            table: str = "conversations_fts", window: int | None = window) -> Rows:
         cond, extra = where, list(params)
         if not_cjk:
             cond += (" AND c.rowid NOT IN (SELECT rowid FROM conversations_cjk "
                      "WHERE conversations_cjk MATCH ?)")
             extra.append(not_cjk)
         snip = _snippet(-1, table, 16) if table == "conversations_fts" else "NULL"
-        return conn.execute(
-            f"SELECT f.rowid, f.rank, {snip} FROM {table} f JOIN conversations c "
-            f"ON c.rowid = f.rowid WHERE {table} MATCH ? AND {cond} "
-            "ORDER BY f.rank LIMIT ?", (match, *extra, n)).fetchall()
+        return _ranked(conn, f"f.rowid, f.rank, {snip}",
+                       f"{table} f JOIN conversations c ON c.rowid = f.rowid "
+                       f"WHERE {table} MATCH ? AND {cond}", (match, *extra), n, window)
 
     if q.title:
         match = q.title_query(q.title_cjk)
