@@ -176,6 +176,17 @@ class _Run:
         self.tags = list(tags)
         self.now = time.time()
         self.redactions: Counter[str] | None = Counter() if redact else None
+        from aimem.store import devices as sync_db
+
+        # tombstones of forgotten items (aimem.services.devices): not imported again
+        self.tombs = sync_db.tombstones(store) if sync_db.has_tombstones(store) else {}
+
+    def _forgotten(self, kind: str, item_id: str, created_at: float | None) -> bool:
+        t = self.tombs.get((kind, item_id))
+        if t is None or (kind == "memory" and t[0] < int(round((created_at or self.now) * 1000))):
+            return False
+        self.report.forgotten += 1
+        return True
 
     def _redact(self, c: Conversation) -> None:
         counts = self.redactions
@@ -196,6 +207,10 @@ class _Run:
             c.project = self.project
         self._redact(c)
         normalise(c)
+        fr.conversations += 1
+        if self.tombs and self._forgotten("conversation", c.id or "", None):
+            return
+        fr.conversations -= 1
         h = _content_hash(c)
         state = self.store.conversation_state(c.id)  # type: ignore[arg-type]
         tags = c.tags + self.tags
@@ -249,6 +264,9 @@ class _Run:
         if self.redactions is not None:
             m.text = redact_text(m.text, self.redactions)
         h = memory_hash(m.text)
+        if self.tombs and self._forgotten("memory", m.id or make_id("memory", h), m.created_at):
+            fr.memories += 1
+            return
         existing = self.store.memory_by_hash(h)
         if existing is None:
             m.id = m.id or make_id("memory", h)
