@@ -263,3 +263,55 @@ def test_sync_to_a_file_is_an_error(tmp_path: Path) -> None:
     r = run_aimem("sync", "--to", str(f))
     assert r.returncode == 1 and b"Traceback" not in r.stderr
     assert r.stderr.decode().count("\n") == 1
+
+
+def _git_ok() -> bool:
+    return shutil.which("git") is not None
+
+
+@pytest.mark.skipif(not _git_ok(), reason="the system git is needed for a git remote")
+def test_git_remote_two_clones_with_a_rejected_push(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+
+    bare = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "--quiet", "--bare", str(bare)], check=True)
+    url = f"git+file://{bare}"
+    a = Memory.open(tmp_path / "a" / "aimem.db")
+    b = Memory.open(tmp_path / "b" / "aimem.db")
+    try:
+        a.set_sync_target(url)
+        b.set_sync_target(url)
+        a.remember("the boiler code is 1234", tags=["home"])
+        assert a.sync_devices()["git"] == "pushed"
+        b.remember("tea at four")
+        r = b.sync_devices()
+        assert r["applied"] == 2 and r["git"] == "pushed"
+        a.remember("coffee at nine")
+        assert a.sync_devices()["applied"] == 1
+        # B writes without having pulled A's last push: its push is rejected, it pulls
+        # (no conflict: the files are A's) and pushes again
+        b.remember("lunch at one")
+        real_pull = sync._git_pull
+        calls = []
+
+        def late_pull(repo: Path) -> None:
+            calls.append(repo)
+            if len(calls) > 1:
+                real_pull(repo)
+
+        monkeypatch.setattr(sync, "_git_pull", late_pull)
+        r = b.sync_devices()
+        assert r["git"] == "pushed after 1 retries", r
+        monkeypatch.setattr(sync, "_git_pull", real_pull)
+        b.sync_devices()  # reads what the retry pulled in
+        a.sync_devices()
+        assert sorted(a.export_jsonl()) == sorted(b.export_jsonl())
+        assert {m["text"] for m in a.list_memories()} == {
+            "the boiler code is 1234", "tea at four", "coffee at nine", "lunch at one"}
+        log = subprocess.run(["git", "--git-dir", str(bare), "log", "--name-only",
+                              "--format=%s", "main"], capture_output=True, text=True, check=True)
+        assert "aimem.db" not in log.stdout and "log-000001.jsonl" in log.stdout
+    finally:
+        a.close()
+        b.close()
