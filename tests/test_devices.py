@@ -315,3 +315,52 @@ def test_git_remote_two_clones_with_a_rejected_push(tmp_path: Path,
     finally:
         a.close()
         b.close()
+
+
+def test_compact_then_a_new_device_bootstraps(tmp_path: Path) -> None:
+    folder = tmp_path / "Sync"
+    mems = [Memory.open(tmp_path / n / "aimem.db") for n in "abc"]
+    a, b, c = mems
+    try:
+        for m in (a, b):
+            m.set_sync_target(str(folder))
+        exports = tmp_path / "c.jsonl"
+        exports.write_text(json.dumps(_conv(1)) + "\n" + json.dumps(_conv(2)) + "\n")
+        a.import_paths([str(exports)])
+        kept = a.remember("kept fact", tags=["x"])
+        gone = a.remember("gone fact")
+        a.sync_devices()
+        b.sync_devices()  # B reads A's first records (and says so in its seen.json)
+        a.forget([gone["id"]])
+        a.add_tags(kept["id"], ["y"])
+        a.remove_tags(kept["id"], ["x"])
+        a.sync_devices()
+        r = a.compact_sync()
+        assert r["dropped"] == [] and r["kept"]  # B has not read A's logs yet
+        b.sync_devices()
+        b.remember("from b")
+        b.sync_devices()
+        r = a.compact_sync()
+        assert r["dropped"] == ["log-000001.jsonl"], r
+        own = folder / sync.LOG_DIR / sync.identity(a.store)[0]
+        assert not (own / "log-000001.jsonl").exists() and (own / r["snapshot"]).exists()
+        # C starts from A's snapshot and B's log, and ends up where A and B are
+        c.set_sync_target(str(folder))
+        rc = c.sync_devices()
+        assert not rc["errors"]
+        a.sync_devices()
+        b.sync_devices()
+        dumps = [sorted(m.export_jsonl()) for m in mems]
+        assert dumps[0] == dumps[1] == dumps[2]
+        assert [m["tags"] for m in c.list_memories() if m["text"] == "kept fact"] == [["y"]]
+        assert "gone fact" not in {m["text"] for m in c.list_memories()}
+        # the forgotten memory stays forgotten on C, even from the original record
+        assert c.devices()["tombstones"] == 1
+        # new changes after the compaction still travel
+        a.remember("after compaction")
+        a.sync_devices()
+        c.sync_devices()
+        assert "after compaction" in {m["text"] for m in c.list_memories()}
+    finally:
+        for m in mems:
+            m.close()

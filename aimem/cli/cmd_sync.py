@@ -24,12 +24,17 @@ EPILOG = """Examples:
 
   aimem sync --to git+ssh://nas/srv/aimem.git   # or through a git remote
 
-  aimem sync --dry-run                # what would be sent to and applied from other devices"""
+  aimem sync --dry-run                # what would be sent to and applied from other devices
+
+  aimem sync compact                  # snapshot; drop own logs all devices have read"""
 
 
 @app.command(epilog=EPILOG)
 def sync(
     ctx: typer.Context,
+    action: Annotated[str | None, typer.Argument(
+        metavar="[compact]", help="compact: write this device's snapshot and drop its log "
+        "files that every other device has read.", show_default=False)] = None,
     add: Annotated[list[str] | None, typer.Option(
         "--add", metavar="PATH", help="Also sync this folder or file from now on; repeatable.",
         show_default=False)] = None,
@@ -74,6 +79,17 @@ def sync(
                                 markup=False)
         if list_:
             _list(mem, json)
+            return
+        if action is not None:
+            if action != "compact":
+                raise typer.BadParameter(f"unknown action {action!r} (only: compact)")
+            r = mem.compact_sync()
+            if json:
+                print_json(r)
+            else:
+                console().print(f"snapshot {r['snapshot']} ({r['records']} records); dropped "
+                                f"{len(r['dropped'])} log files every device has read, kept "
+                                f"{len(r['kept'])}", markup=False, highlight=False)
             return
         if dry_run:
             _print_devices(mem.sync_devices(dry_run=True), json, quiet_when_idle=False)

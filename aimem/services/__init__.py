@@ -149,6 +149,12 @@ class Memory:
 
         return devices.exchange(self.store, dry_run=dry_run).to_dict()
 
+    def compact_sync(self) -> dict[str, Any]:
+        """Sync, write this device's snapshot, drop its logs that every device has read."""
+        from aimem.services import devices
+
+        return devices.compact(self.store)
+
     def set_sync_target(self, where: str) -> str:
         """Sync with other devices through this folder (or ``git+URL``) from now on."""
         from aimem.services import devices

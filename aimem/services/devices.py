@@ -492,6 +492,13 @@ def _decode(line: bytes) -> dict[str, Any]:
     return rec
 
 
+def _num(p: Path) -> int:
+    try:
+        return int(p.stem.split("-")[1])
+    except (IndexError, ValueError):
+        return -1
+
+
 def _incoming(store: Store, root: Path, dev: str, clock: Clock, report: DeviceReport,
               dry_run: bool) -> None:
     if not root.is_dir():
@@ -503,57 +510,95 @@ def _incoming(store: Store, root: Path, dev: str, clock: Clock, report: DeviceRe
             name = jsonio.loads((ddir / "device.json").read_bytes()).get("name")
         except (OSError, ValueError, AttributeError):
             pass
-        for f in sorted(ddir.glob("log-*.jsonl")):
-            off = pos.get((ddir.name, f.name), 0)
-            try:
-                size = f.stat().st_size
-                if size <= off:
-                    continue
-                with open(f, "rb") as fh:
-                    fh.seek(off)
-                    data = fh.read(size - off)
-            except OSError as e:
-                report.errors.append({"path": str(f), "error": str(e)})
+        logs = sorted(ddir.glob("log-*.jsonl"))
+        snaps = sorted(ddir.glob("snapshot-*.jsonl"))
+        if snaps and not any(d == ddir.name for d, _ in pos):
+            # a device new to this one: start from its latest snapshot (a whole state)
+            if not _read_file(store, snaps[-1], ddir.name, 0, name, clock, report, dry_run,
+                              snapshot=True):
                 continue
-            end = data.rfind(b"\n")
-            if end + 1 < len(data):
-                report.waiting.append(str(f))
-            if end < 0:
-                continue
-            records = []
-            n = 0
-            try:
-                for line in data[:end + 1].splitlines():
-                    n += 1
-                    if line.strip():
-                        rec = _decode(line)
-                        if rec["d"] != ddir.name:
-                            raise ValueError(f"a record of device {rec['d']!r}")
-                        records.append(rec)
-            except ValueError as e:
-                report.errors.append({"path": str(f), "error": f"garbled after byte {off} "
-                                      f"(line {n} of the new part: {e}); skipped"})
-                continue
-            report.files_read += 1
-            report.received += len(records)
-            try:
-                with store.transaction(rollback=dry_run):
-                    for rec in records:
-                        clock.see(rec["c"])
-                        store.execute("SAVEPOINT rec")
-                        try:
-                            report.applied += _apply(store, rec, report)
-                            store.execute("RELEASE rec")
-                        except (AimemError, KeyError, TypeError, ValueError) as e:
-                            store.execute("ROLLBACK TO rec")
-                            store.execute("RELEASE rec")
-                            report.errors.append({"path": str(f),
-                                                  "error": f"record {rec['id']}: {e}"})
-                    sdb.set_position(store, ddir.name, f.name, off + end + 1)
-                    sdb.saw_device(store, ddir.name, name, len(records))
-                    clock.save()
-            except Exception as e:  # the whole file stays unread; the database as it was
-                report.errors.append({"path": str(f), "error": f"not applied: {e}"})
+            logs = [f for f in logs if _num(f) > _num(snaps[-1])]
+        for f in logs:
+            _read_file(store, f, ddir.name, pos.get((ddir.name, f.name), 0), name, clock,
+                       report, dry_run)
+    if not dry_run:
+        _publish_seen(store, root, dev)
+
+
+def _read_file(store: Store, f: Path, device: str, off: int, name: str | None, clock: Clock,
+               report: DeviceReport, dry_run: bool, *, snapshot: bool = False) -> bool:
+    """Apply the complete new records of one file in one transaction; False on failure."""
+    try:
+        size = f.stat().st_size
+        if size <= off:
+            return True
+        with open(f, "rb") as fh:
+            fh.seek(off)
+            data = fh.read(size - off)
+    except OSError as e:
+        report.errors.append({"path": str(f), "error": str(e)})
+        return False
+    end = data.rfind(b"\n")
+    if end + 1 < len(data):
+        report.waiting.append(str(f))
+    if end < 0:
+        return not snapshot
+    records = []
+    n = 0
+    try:
+        for line in data[:end + 1].splitlines():
+            n += 1
+            if line.strip():
+                rec = _decode(line)
+                if rec["d"] != device and not snapshot:
+                    raise ValueError(f"a record of device {rec['d']!r}")
+                records.append(rec)
+    except ValueError as e:
+        report.errors.append({"path": str(f), "error": f"garbled after byte {off} "
+                              f"(line {n} of the new part: {e}); skipped"})
+        return False
+    report.files_read += 1
+    report.received += len(records)
+    try:
+        with store.transaction(rollback=dry_run):
+            for rec in records:
+                clock.see(rec["c"])
+                store.execute("SAVEPOINT rec")
+                try:
+                    report.applied += _apply(store, rec, report)
+                    store.execute("RELEASE rec")
+                except (AimemError, KeyError, TypeError, ValueError) as e:
+                    store.execute("ROLLBACK TO rec")
+                    store.execute("RELEASE rec")
+                    report.errors.append({"path": str(f), "error": f"record {rec['id']}: {e}"})
+            sdb.set_position(store, device, f.name, off + end + 1)
+            sdb.saw_device(store, device, name, len(records))
+            clock.save()
+    except Exception as e:  # the whole file stays unread; the database as it was
+        report.errors.append({"path": str(f), "error": f"not applied: {e}"})
+        return False
+    return True
+
+
+def _publish_seen(store: Store, root: Path, dev: str) -> None:
+    """Write how far this device read the others' logs (``seen.json``, only this device
+    writes it), so that a device compacting its logs knows which files all have read."""
+    seen: dict[str, dict[str, int]] = {}
+    for (d, f), off in sdb.positions(store).items():
+        seen.setdefault(d, {})[f] = off
+    own = root / dev
+    path = own / "seen.json"
+    data = jsonio.dumps({"positions": seen}, sort_keys=True)
+    try:
+        if path.read_bytes() == data:
+            return
+    except OSError:
+        pass
+    if not own.is_dir():
+        own.mkdir(parents=True)
+    tmp = own / ".seen.json.tmp"
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
 
 
 # -- writing this device's log ----------------------------------------------------------
@@ -603,21 +648,30 @@ def set_target(store: Store, where: str) -> str:
     return value
 
 
-def exchange(store: Store, *, dry_run: bool = False) -> DeviceReport:
-    """Send this device's changes to the sync location and apply the others'."""
+def _location(store: Store, report: DeviceReport) -> tuple[Path | None, Path]:
+    """(the git clone or None, the aimem-sync folder), pulled first for git."""
+    where = report.target
+    if where.startswith("git+"):
+        repo = _git_prepare(store, where[4:], report)
+        return repo, repo / LOG_DIR
+    if not Path(where).is_dir():
+        raise AimemError(f"the sync folder {where} is not there (unmounted?)")
+    return None, Path(where) / LOG_DIR
+
+
+def _start(store: Store, dry_run: bool) -> DeviceReport:
     where = target(store)
     if where is None:
         raise AimemError("no sync location yet: aimem sync --to FOLDER (or --to git+URL)")
+    dev, _ = identity(store)
+    return DeviceReport(target=where, device=dev, dry_run=dry_run)
+
+
+def exchange(store: Store, *, dry_run: bool = False) -> DeviceReport:
+    """Send this device's changes to the sync location and apply the others'."""
+    report = _start(store, dry_run)
     dev, name = identity(store)
-    report = DeviceReport(target=where, device=dev, dry_run=dry_run)
-    if where.startswith("git+"):
-        repo = _git_prepare(store, where[4:], report)
-        root = repo / LOG_DIR
-    else:
-        repo = None
-        root = Path(where) / LOG_DIR
-        if not Path(where).is_dir():
-            raise AimemError(f"the sync folder {where} is not there (unmounted?)")
+    repo, root = _location(store, report)
     clock = Clock(store)
     with store.transaction(rollback=dry_run):
         lines = _outgoing(store, dev, clock, report)
@@ -629,6 +683,88 @@ def exchange(store: Store, *, dry_run: bool = False) -> DeviceReport:
     if repo is not None and not dry_run:
         _git_publish(repo, dev, name, report)
     return report
+
+
+# -- compaction ---------------------------------------------------------------------------
+
+_BODY_OP = {"conversation": "conversation", "memory": "memory"}
+
+
+def _snapshot_lines(store: Store) -> list[bytes]:
+    """The whole merged state as records, each with its original clock and device."""
+    out = []
+    for (kind, iid), (gen, clock, device) in sorted(sdb.tombstones(store).items()):
+        row = store.execute("SELECT source, source_id, content_hash FROM sync_tombstones "
+                            "WHERE kind = ? AND id = ?", (kind, iid)).fetchone()
+        out.append(jsonio.dumps({"op": "forget", "k": kind, "id": iid, "g": gen, "c": clock,
+                                 "d": device, "grp": "", "source": row[0],
+                                 "source_id": row[1], "content_hash": row[2]}) + b"\n")
+    local = _local_items(store)
+    rows = sorted(sdb.state(store).items(), key=lambda kv: (kv[0][0], kv[0][1],
+                                                             kv[0][2] != "body", kv[0][2]))
+    for (kind, iid, grp), (gen, clock, device, _digest, value) in rows:
+        head = {"k": kind, "id": iid, "g": gen, "c": clock, "d": device, "grp": grp}
+        if grp == "body":
+            item = local.get((kind, iid))
+            if item is None or item.gen != gen:
+                continue
+            payload = _payload(store, item, "body")
+        else:
+            payload = jsonio.loads(value) if value else {}
+            payload["op"] = "summary" if grp == "summary" else "pin" if grp == "pin" else "tag"
+        out.append(jsonio.dumps({"op": payload.pop("op"), **head, **payload}) + b"\n")
+    return out
+
+
+def compact(store: Store) -> dict[str, Any]:
+    """Sync, then write this device's snapshot (the whole merged state) and drop its own
+    log files that every device seen in the location has read (their ``seen.json``).
+
+    A device new to the location starts from the latest snapshot of each device plus the
+    logs written after it; devices that already read the logs never read the snapshot."""
+    report = exchange(store)
+    if report.errors:
+        raise AimemError("not compacted: the sync had errors (" + report.errors[0]["error"]
+                         + ")")
+    dev, name = identity(store)
+    repo, root = _location(store, report)
+    own = root / dev
+    logs = sorted(own.glob("log-*.jsonl")) if own.is_dir() else []
+    if not logs:
+        return {"snapshot": None, "records": 0, "dropped": [], "kept": [], **report.to_dict()}
+    n = _num(logs[-1])
+    lines = _snapshot_lines(store)
+    tmp = own / ".snapshot.tmp"
+    with open(tmp, "wb") as fh:
+        fh.write(b"".join(lines))
+        fh.flush()
+        os.fsync(fh.fileno())
+    snap = own / f"snapshot-{n:06d}.jsonl"
+    os.replace(tmp, snap)
+    (own / f"log-{n + 1:06d}.jsonl").touch()  # later records go to a new file
+    for old in own.glob("snapshot-*.jsonl"):
+        if _num(old) < n:
+            old.unlink()
+    others = [d for d in root.iterdir() if d.is_dir() and d.name != dev]
+    seen: dict[str, dict[str, int] | None] = {}
+    for d in others:
+        try:
+            seen[d.name] = jsonio.loads((d / "seen.json").read_bytes())["positions"].get(dev, {})
+        except (OSError, ValueError, KeyError, TypeError):
+            seen[d.name] = None  # a device that never said what it read: keep everything
+    dropped, kept = [], []
+    for f in logs:
+        size = f.stat().st_size
+        if all(s is not None and s.get(f.name, -1) >= size for s in seen.values()):
+            f.unlink()
+            dropped.append(f.name)
+        else:
+            kept.append(f.name)
+    if repo is not None:
+        _git(repo, "add", "-A", "--", f"{LOG_DIR}/{dev}")
+        _git_publish(repo, dev, name, report)
+    return {"snapshot": snap.name, "records": len(lines), "dropped": dropped, "kept": kept,
+            **report.to_dict()}
 
 
 # -- git transport ----------------------------------------------------------------------
