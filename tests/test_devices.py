@@ -364,3 +364,64 @@ def test_compact_then_a_new_device_bootstraps(tmp_path: Path) -> None:
     finally:
         for m in mems:
             m.close()
+
+
+def test_encrypted_location(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("cryptography")
+    from tests.conftest import dump_db
+
+    folder = tmp_path / "Cloud"
+    a = Memory.open(tmp_path / "a" / "aimem.db")
+    b = Memory.open(tmp_path / "b" / "aimem.db")
+    try:
+        monkeypatch.setenv("AIMEM_SYNC_PASSPHRASE", "correct horse")
+        a.set_sync_target(str(folder), encrypt=True)
+        a.remember("my bank is the green one", tags=["money"])
+        a.sync_devices()
+        logs = list(folder.rglob("log-*.jsonl"))
+        raw = b"".join(p.read_bytes() for p in logs)
+        assert raw.startswith(sync.SEALED) and b"bank" not in raw and b"money" not in raw
+        # a wrong passphrase: a clear error, and B's database is as it was
+        b.set_sync_target(str(folder))
+        before = dump_db(b.path)
+        monkeypatch.setenv("AIMEM_SYNC_PASSPHRASE", "wrong horse")
+        with pytest.raises(AimemError, match="wrong passphrase"):
+            b.sync_devices()
+        assert dump_db(b.path) == before
+        monkeypatch.setenv("AIMEM_SYNC_PASSPHRASE", "correct horse")
+        r = b.sync_devices()
+        assert r["applied"] == 2 and not r["errors"]
+        assert b.list_memories()[0]["text"] == "my bank is the green one"
+        # B writes encrypted too, without having been told to
+        b.remember("pin is 0000")
+        b.sync_devices()
+        b_logs = [p for p in folder.rglob("log-*.jsonl") if p not in logs]
+        assert b_logs and b"pin is" not in b"".join(p.read_bytes() for p in b_logs)
+        # a tampered line: authentication fails, nothing of that file is applied
+        a.remember("third fact")
+        a.sync_devices()
+        log = logs[0]
+        data = bytearray(log.read_bytes())
+        last = data.rstrip(b"\n").rfind(b"\n") + 1
+        data[last + 20] = ord("A") if data[last + 20] != ord("A") else ord("B")
+        log.write_bytes(bytes(data))
+        before = dump_db(b.path)
+        r = b.sync_devices()
+        assert r["errors"] and "authentication" in r["errors"][0]["error"]
+        assert dump_db(b.path) == before
+    finally:
+        a.close()
+        b.close()
+
+
+def test_cli_wrong_passphrase_is_one_line(tmp_path: Path) -> None:
+    pytest.importorskip("cryptography")
+    folder = tmp_path / "Cloud"
+    env_a = {"AIMEM_HOME": str(tmp_path / "a"), "HOME": str(tmp_path / "ua"),
+             "AIMEM_SYNC_PASSPHRASE": "s3cret"}
+    run_aimem("remember", "x marks the spot", env=env_a, check=True)
+    run_aimem("sync", "--to", str(folder), "--encrypt", env=env_a, check=True)
+    env_b = {"AIMEM_HOME": str(tmp_path / "b"), "HOME": str(tmp_path / "ub"),
+             "AIMEM_SYNC_PASSPHRASE": "nope"}
+    r = run_aimem("sync", "--to", str(folder), env=env_b)
+    assert r.returncode == 1 and b"wrong passphrase" in r.stderr and b"Traceback" not in r.stderr

@@ -51,6 +51,9 @@ def sync(
         "--to", metavar="FOLDER|git+URL",
         help="Exchange with your other devices through this synced folder or git remote, "
              "now and on every later sync.", show_default=False)] = None,
+    encrypt: Annotated[bool, typer.Option(
+        "--encrypt", help="With --to: encrypt everything written there (AES-256-GCM, a "
+        "passphrase from AIMEM_SYNC_PASSPHRASE or a prompt).")] = False,
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="Say what would be sent to and applied from other devices; change "
                           "nothing (local sources are not scanned).")] = False,
@@ -74,9 +77,11 @@ def sync(
             err_console().print(f"added {mem.add_sync_source(path)}", markup=False)
         for path in remove or []:
             err_console().print(f"removed {mem.remove_sync_source(path)}", markup=False)
+        if encrypt and not to:
+            raise typer.BadParameter("--encrypt goes with --to (a new sync location)")
         if to:
-            err_console().print(f"syncing with other devices through {mem.set_sync_target(to)}",
-                                markup=False)
+            where = mem.set_sync_target(to, encrypt=encrypt)
+            err_console().print(f"syncing with other devices through {where}", markup=False)
         if list_:
             _list(mem, json)
             return

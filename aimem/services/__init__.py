@@ -155,11 +155,12 @@ class Memory:
 
         return devices.compact(self.store)
 
-    def set_sync_target(self, where: str) -> str:
-        """Sync with other devices through this folder (or ``git+URL``) from now on."""
+    def set_sync_target(self, where: str, *, encrypt: bool = False) -> str:
+        """Sync with other devices through this folder (or ``git+URL``) from now on;
+        ``encrypt``: end-to-end, with a passphrase (AIMEM_SYNC_PASSPHRASE or a prompt)."""
         from aimem.services import devices
 
-        return devices.set_target(self.store, where)
+        return devices.set_target(self.store, where, encrypt=encrypt)
 
     def sync_target(self) -> str | None:
         from aimem.services import devices

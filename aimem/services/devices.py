@@ -500,7 +500,7 @@ def _num(p: Path) -> int:
 
 
 def _incoming(store: Store, root: Path, dev: str, clock: Clock, report: DeviceReport,
-              dry_run: bool) -> None:
+              dry_run: bool, crypt: _Crypt | None = None) -> None:
     if not root.is_dir():
         return
     pos = sdb.positions(store)
@@ -515,18 +515,19 @@ def _incoming(store: Store, root: Path, dev: str, clock: Clock, report: DeviceRe
         if snaps and not any(d == ddir.name for d, _ in pos):
             # a device new to this one: start from its latest snapshot (a whole state)
             if not _read_file(store, snaps[-1], ddir.name, 0, name, clock, report, dry_run,
-                              snapshot=True):
+                              snapshot=True, crypt=crypt):
                 continue
             logs = [f for f in logs if _num(f) > _num(snaps[-1])]
         for f in logs:
             _read_file(store, f, ddir.name, pos.get((ddir.name, f.name), 0), name, clock,
-                       report, dry_run)
+                       report, dry_run, crypt=crypt)
     if not dry_run:
         _publish_seen(store, root, dev)
 
 
 def _read_file(store: Store, f: Path, device: str, off: int, name: str | None, clock: Clock,
-               report: DeviceReport, dry_run: bool, *, snapshot: bool = False) -> bool:
+               report: DeviceReport, dry_run: bool, *, snapshot: bool = False,
+               crypt: _Crypt | None = None) -> bool:
     """Apply the complete new records of one file in one transaction; False on failure."""
     try:
         size = f.stat().st_size
@@ -546,7 +547,7 @@ def _read_file(store: Store, f: Path, device: str, off: int, name: str | None, c
     records = []
     n = 0
     try:
-        for line in data[:end + 1].splitlines():
+        for line in _plain_lines(data[:end + 1], device, crypt):
             n += 1
             if line.strip():
                 rec = _decode(line)
@@ -601,9 +602,128 @@ def _publish_seen(store: Store, root: Path, dev: str) -> None:
     os.replace(tmp, path)
 
 
+# -- encryption -------------------------------------------------------------------------
+# With --encrypt, the location gets aimem-sync/encryption.json (written once, by the first
+# device: scrypt parameters, a random salt, and a check value sealed with the key) and every
+# batch of records a device appends becomes one line "aimem-e1:" + base64(nonce + AES-256-GCM
+# ciphertext), authenticated with the writing device's id (a line moved to another device's
+# file fails). A wrong passphrase fails the check before anything is sent or applied; a
+# tampered line fails authentication and its file is skipped, nothing of it applied. The
+# file names, sizes, device.json (id, name) and seen.json (read positions) stay readable.
+
+SEALED = b"aimem-e1:"
+CHECK = b"aimem sync passphrase check"
+
+
+class _Crypt:
+    def __init__(self, key: bytes):
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        self.aes = AESGCM(key)
+
+    def seal(self, data: bytes, dev: str) -> bytes:
+        import base64
+
+        nonce = os.urandom(12)
+        return SEALED + base64.b64encode(nonce + self.aes.encrypt(nonce, data, dev.encode())) \
+            + b"\n"
+
+    def open(self, line: bytes, dev: str) -> bytes:
+        import base64
+
+        from cryptography.exceptions import InvalidTag
+
+        try:
+            raw = base64.b64decode(line[len(SEALED):].strip(), validate=True)
+            return self.aes.decrypt(raw[:12], raw[12:], dev.encode())
+        except (InvalidTag, ValueError):
+            raise ValueError("an encrypted line fails authentication (tampered, or not "
+                             "written with this location's key)") from None
+
+
+def _plain_lines(data: bytes, device: str, crypt: _Crypt | None) -> list[bytes]:
+    out: list[bytes] = []
+    for line in data.splitlines():
+        if crypt is None:
+            if line.startswith(SEALED):
+                raise ValueError("an encrypted line in a location that is not encrypted")
+            out.append(line)
+        elif line.strip():
+            if not line.startswith(SEALED):
+                raise ValueError("a line that is not encrypted in an encrypted location")
+            out += crypt.open(line, device).splitlines()
+    return out
+
+
+def _passphrase() -> str:
+    import sys
+
+    env = os.environ.get("AIMEM_SYNC_PASSPHRASE")
+    if env:
+        return env
+    if sys.stdin.isatty():
+        import getpass
+
+        got = getpass.getpass("sync passphrase: ")
+        if got:
+            return got
+    raise AimemError("the sync location is encrypted: set AIMEM_SYNC_PASSPHRASE or run "
+                     "aimem sync in a terminal to type the passphrase")
+
+
+def _derive(passphrase: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    try:
+        from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+    except ImportError:
+        raise AimemError("encrypted sync needs the cryptography package: "
+                         "pip install 'aimem[encrypt]'") from None
+    return Scrypt(salt=salt, length=32, n=n, r=r, p=p).derive(passphrase.encode("utf-8"))
+
+
+def _cipher(store: Store, root: Path) -> _Crypt | None:
+    """The location's cipher (None: not encrypted); made on first use with --encrypt."""
+    import base64
+
+    meta = root / "encryption.json"
+    want = sdb.config(store).get("encrypt") == "1"
+    if not meta.exists():
+        if not want:
+            return None
+        if root.is_dir() and any(root.glob("*/log-*.jsonl")):
+            raise AimemError("this sync location already has unencrypted logs: use a new "
+                             "folder (or git remote) for an encrypted sync")
+        salt, n, r, p = os.urandom(16), 2 ** 15, 8, 1
+        crypt = _Crypt(_derive(_passphrase(), salt, n, r, p))
+        root.mkdir(parents=True, exist_ok=True)
+        tmp = root / ".encryption.json.tmp"
+        tmp.write_bytes(jsonio.dumps({
+            "cipher": "AES-256-GCM", "kdf": "scrypt", "n": n, "r": r, "p": p,
+            "salt": base64.b64encode(salt).decode(),
+            "check": crypt.seal(CHECK, "check").decode().strip()}))
+        os.replace(tmp, meta)
+        return crypt
+    try:
+        m = jsonio.loads(meta.read_bytes())
+        salt = base64.b64decode(m["salt"])
+        crypt = _Crypt(_derive(_passphrase(), salt, int(m["n"]), int(m["r"]), int(m["p"])))
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise AimemError(f"{meta} is unreadable ({e})") from None
+    try:
+        ok = crypt.open(m["check"].encode(), "check") == CHECK
+    except ValueError:
+        ok = False
+    if not ok:
+        raise AimemError("wrong passphrase for this sync location: nothing was sent or applied")
+    if not want:
+        with store.transaction():
+            sdb.set_config(store, "encrypt", "1")
+    return crypt
+
+
 # -- writing this device's log ----------------------------------------------------------
 
-def _append(root: Path, dev: str, name: str, lines: list[bytes]) -> None:
+def _append(root: Path, dev: str, name: str, lines: list[bytes],
+            crypt: _Crypt | None = None) -> None:
     d = root / dev
     d.mkdir(parents=True, exist_ok=True)
     info = d / "device.json"
@@ -622,7 +742,7 @@ def _append(root: Path, dev: str, name: str, lines: list[bytes]) -> None:
         n = int(files[-1].stem.split("-")[1]) + 1 if files else 1
         cur = d / f"log-{n:06d}.jsonl"
     with open(cur, "ab") as fh:
-        fh.write(b"".join(lines))
+        fh.write(crypt.seal(b"".join(lines), dev) if crypt else b"".join(lines))
         fh.flush()
         os.fsync(fh.fileno())
 
@@ -633,7 +753,7 @@ def target(store: Store) -> str | None:
     return sdb.config(store).get("target")
 
 
-def set_target(store: Store, where: str) -> str:
+def set_target(store: Store, where: str, *, encrypt: bool = False) -> str:
     if where.startswith("git+"):
         value = where
     else:
@@ -645,6 +765,8 @@ def set_target(store: Store, where: str) -> str:
     identity(store)
     with store.transaction():
         sdb.set_config(store, "target", value)
+        if encrypt:
+            sdb.set_config(store, "encrypt", "1")
     return value
 
 
@@ -672,14 +794,15 @@ def exchange(store: Store, *, dry_run: bool = False) -> DeviceReport:
     report = _start(store, dry_run)
     dev, name = identity(store)
     repo, root = _location(store, report)
+    crypt = _cipher(store, root)
     clock = Clock(store)
     with store.transaction(rollback=dry_run):
         lines = _outgoing(store, dev, clock, report)
         report.sent = len(lines)
         if lines and not dry_run:
-            _append(root, dev, name, lines)
+            _append(root, dev, name, lines, crypt)
         clock.save()
-    _incoming(store, root, dev, clock, report, dry_run)
+    _incoming(store, root, dev, clock, report, dry_run, crypt)
     if repo is not None and not dry_run:
         _git_publish(repo, dev, name, report)
     return report
@@ -728,6 +851,7 @@ def compact(store: Store) -> dict[str, Any]:
                          + ")")
     dev, name = identity(store)
     repo, root = _location(store, report)
+    crypt = _cipher(store, root)
     own = root / dev
     logs = sorted(own.glob("log-*.jsonl")) if own.is_dir() else []
     if not logs:
@@ -736,7 +860,7 @@ def compact(store: Store) -> dict[str, Any]:
     lines = _snapshot_lines(store)
     tmp = own / ".snapshot.tmp"
     with open(tmp, "wb") as fh:
-        fh.write(b"".join(lines))
+        fh.write(crypt.seal(b"".join(lines), dev) if crypt else b"".join(lines))
         fh.flush()
         os.fsync(fh.fileno())
     snap = own / f"snapshot-{n:06d}.jsonl"
