@@ -33,7 +33,7 @@ function __aimem_takes_value
         case 'summarize'
             contains -- $argv[2] --source -s --tag -t --since --until --role -r --conversation -c --model -m --limit -n; and return 0
         case 'sync'
-            contains -- $argv[2] --add --remove --interval; and return 0
+            contains -- $argv[2] --add --remove --interval --to; and return 0
         case 'tag auto'
             contains -- $argv[2] --source -s --tag -t --since --until --role -r --conversation -c --model -m --limit -n; and return 0
     end
@@ -42,7 +42,7 @@ end
 
 # The command path typed so far ("tag add"), skipping options and their values.
 function __aimem_cmd
-    set -l paths 'browse' 'demo' 'distill' 'export' 'forget' 'hook' 'hooks' 'hooks install' 'hooks status' 'hooks uninstall' 'import' 'inject' 'list' 'mcp-config' 'memories' 'profile' 'remember' 'search' 'serve-mcp' 'show' 'stats' 'summarize' 'sync' 'tag' 'tag add' 'tag auto' 'tag list' 'tag remove'
+    set -l paths 'browse' 'demo' 'devices' 'distill' 'export' 'forget' 'hook' 'hooks' 'hooks install' 'hooks status' 'hooks uninstall' 'import' 'inject' 'list' 'mcp-config' 'memories' 'profile' 'remember' 'search' 'serve-mcp' 'show' 'stats' 'summarize' 'sync' 'tag' 'tag add' 'tag auto' 'tag list' 'tag remove'
     set -l words (commandline -opc)
     set -l cmd ''
     set -l i 2
@@ -70,6 +70,7 @@ complete -c aimem -f
 # aimem
 complete -c aimem -n '__aimem_is' -a browse -d 'Search and read everything in a terminal UI: results change as you type.'
 complete -c aimem -n '__aimem_is' -a demo -d 'Import a small invented sample history into a demo database and search it.'
+complete -c aimem -n '__aimem_is' -a devices -d 'This device\'s id and name, the sync location, and the devices seen there.'
 complete -c aimem -n '__aimem_is' -a distill -d 'Extract durable memories (facts, preferences, instructions, projects, people).'
 complete -c aimem -n '__aimem_is' -a export -d 'Export conversations and memories; importing a JSONL export gives them back exactly.'
 complete -c aimem -n '__aimem_is' -a forget -d 'Delete conversations or memories with everything derived from them.'
@@ -99,6 +100,10 @@ complete -c aimem -n '__aimem_is browse' -l help -s h -d 'Show this message and 
 # aimem demo
 complete -c aimem -n '__aimem_is demo' -l reset -d 'Start from an empty demo database.'
 complete -c aimem -n '__aimem_is demo' -l help -s h -d 'Show this message and exit.'
+
+# aimem devices
+complete -c aimem -n '__aimem_is devices' -l json -d 'Print machine-readable JSON.'
+complete -c aimem -n '__aimem_is devices' -l help -s h -d 'Show this message and exit.'
 
 # aimem distill
 complete -c aimem -n '__aimem_is distill' -l source -s s -x -a 'aider chatgpt claude claude-code codex deepseek gemini gemini-cli grok jsonl llm manual markdown openwebui specstory' -d 'Only this source (chatgpt, claude, jsonl…); repeatable.'
@@ -282,6 +287,9 @@ complete -c aimem -n '__aimem_is sync' -l remove -r -F -d 'Stop syncing an added
 complete -c aimem -n '__aimem_is sync' -l list -d 'Show the sources and how many files each has; import nothing.'
 complete -c aimem -n '__aimem_is sync' -l watch -d 'Keep syncing every --interval seconds until interrupted.'
 complete -c aimem -n '__aimem_is sync' -l interval -x -d 'Seconds between two syncs with --watch.'
+complete -c aimem -n '__aimem_is sync' -l to -x -d 'Exchange with your other devices through this synced folder or git remote, now and on every later sync.'
+complete -c aimem -n '__aimem_is sync' -l encrypt -d 'With --to: encrypt everything written there (AES-256-GCM, a passphrase from AIMEM_SYNC_PASSPHRASE or a prompt).'
+complete -c aimem -n '__aimem_is sync' -l dry-run -d 'Say what would be sent to and applied from other devices; change nothing (local sources are not scanned).'
 complete -c aimem -n '__aimem_is sync' -l no-redact -d 'Keep secrets instead of replacing them with [REDACTED:kind].'
 complete -c aimem -n '__aimem_is sync' -l json -d 'Print machine-readable JSON.'
 complete -c aimem -n '__aimem_is sync' -l help -s h -d 'Show this message and exit.'
