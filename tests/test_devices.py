@@ -113,7 +113,9 @@ class World:
                 assert not r["errors"], r["errors"]
             elif what == "reset":  # read positions lost: everything is read again
                 with mem.store.transaction():
-                    mem.store.execute("DELETE FROM sync_positions")
+                    from aimem.store import devices as sdb
+
+                    sdb.forget_positions(mem.store)
         except AimemError:
             pass  # e.g. an edit to a text another memory has: refused, nothing changed
 

@@ -232,9 +232,7 @@ def _payload(store: Store, item: _Item, grp: str) -> dict[str, Any]:
             d.pop("type", None)
             return {"op": "conversation", "conversation": d}
         if grp == "summary":
-            rowid = store.conversation_rowid(item.id)
-            row = store.execute("SELECT text, model FROM summaries WHERE conversation = ?",
-                                (rowid,)).fetchone()
+            row = sdb.summary_row(store, item.id)
             return {"op": "summary", "text": row[0] if row else None,
                     "model": row[1] if row else None}
     else:
@@ -371,9 +369,7 @@ def _write_body(store: Store, rec: dict[str, Any]) -> tuple[str, dict[str, Any]]
         now = time.time()
         rowid = store.conversation_rowid(iid)
         info = {"source": conv.source, "source_id": conv.source_id, "content_hash": h}
-        same = store.execute("SELECT content_hash = ? AND title IS ? FROM conversations "
-                             "WHERE rowid = ?", (h, conv.title, rowid)).fetchone()
-        if same and same[0]:
+        if rowid is not None and sdb.conversation_is(store, rowid, h, conv.title):
             return _conv_digest(h, conv.title), info  # the same copy: nothing to rewrite
         if rowid is None:
             rowid = store.insert_conversation(conv, h, now)
@@ -390,11 +386,11 @@ def _write_body(store: Store, rec: dict[str, Any]) -> tuple[str, dict[str, Any]]
     old = sdb.memory_created(store, iid)
     if old is not None and _gen(old) != rec["g"]:
         _delete_local(store, "memory", iid)  # another generation of the same id
-    pinned_row = store.execute("SELECT pinned FROM memories WHERE id = ?", (iid,)).fetchone()
+    pinned = sdb.memory_pinned(store, iid)
     sdb.put_memory(store, iid, text=m["text"], kind=m["kind"], source=m["source"],
                    project=m.get("project"), created_at=m["created_at"],
                    updated_at=m["updated_at"], extra=m.get("extra"),
-                   pinned=bool(pinned_row[0]) if pinned_row else False,
+                   pinned=pinned,
                    conversation=m.get("conversation"), text_hash=memory_hash(m["text"]))
     row = sdb.memory_rows(store, iid)[0]
     return _memory_digest(_memory_body(row)), {"source": row[3], "source_id": None,
@@ -564,13 +560,13 @@ def _read_file(store: Store, f: Path, device: str, off: int, name: str | None, c
         with store.transaction(rollback=dry_run):
             for rec in records:
                 clock.see(rec["c"])
-                store.execute("SAVEPOINT rec")
+                sdb.savepoint(store, "begin")
                 try:
                     report.applied += _apply(store, rec, report)
-                    store.execute("RELEASE rec")
+                    sdb.savepoint(store, "release")
                 except (AimemError, KeyError, TypeError, ValueError) as e:
-                    store.execute("ROLLBACK TO rec")
-                    store.execute("RELEASE rec")
+                    sdb.savepoint(store, "rollback")
+                    sdb.savepoint(store, "release")
                     report.errors.append({"path": str(f), "error": f"record {rec['id']}: {e}"})
             sdb.set_position(store, device, f.name, off + end + 1)
             sdb.saw_device(store, device, name, len(records))
@@ -817,8 +813,7 @@ def _snapshot_lines(store: Store) -> list[bytes]:
     """The whole merged state as records, each with its original clock and device."""
     out = []
     for (kind, iid), (gen, clock, device) in sorted(sdb.tombstones(store).items()):
-        row = store.execute("SELECT source, source_id, content_hash FROM sync_tombstones "
-                            "WHERE kind = ? AND id = ?", (kind, iid)).fetchone()
+        row = sdb.tombstone_info(store, kind, iid)
         out.append(jsonio.dumps({"op": "forget", "k": kind, "id": iid, "g": gen, "c": clock,
                                  "d": device, "grp": "", "source": row[0],
                                  "source_id": row[1], "content_hash": row[2]}) + b"\n")

@@ -188,3 +188,40 @@ def set_pinned(store: Store, mem_id: str, pinned: bool) -> None:
 
 def memory_tags_clear(store: Store, rowid: int, names: Iterable[str]) -> None:
     store.remove_tags("memory", rowid, names)
+
+
+def summary_row(store: Store, conv_id: str) -> tuple[str, str | None] | None:
+    """(text, model) of a conversation's summary, or None."""
+    return store.conn.execute(
+        "SELECT s.text, s.model FROM summaries s JOIN conversations c ON c.rowid = "
+        "s.conversation WHERE c.id = ?", (conv_id,)).fetchone()
+
+
+def conversation_is(store: Store, rowid: int | None, content_hash: str,
+                    title: str | None) -> bool:
+    """Whether the stored conversation has this content hash and title."""
+    row = store.conn.execute("SELECT content_hash = ? AND title IS ? FROM conversations "
+                             "WHERE rowid = ?", (content_hash, title, rowid)).fetchone()
+    return bool(row and row[0])
+
+
+def memory_pinned(store: Store, mem_id: str) -> bool:
+    row = store.conn.execute("SELECT pinned FROM memories WHERE id = ?", (mem_id,)).fetchone()
+    return bool(row and row[0])
+
+
+def tombstone_info(store: Store, kind: str, item_id: str) -> tuple[str | None, str | None,
+                                                                  str | None]:
+    return store.conn.execute("SELECT source, source_id, content_hash FROM sync_tombstones "
+                              "WHERE kind = ? AND id = ?", (kind, item_id)).fetchone()
+
+
+def savepoint(store: Store, action: str) -> None:
+    """SAVEPOINT / RELEASE / ROLLBACK TO one record's savepoint."""
+    sql = {"begin": "SAVEPOINT rec", "release": "RELEASE rec",
+           "rollback": "ROLLBACK TO rec"}[action]
+    store.conn.execute(sql)
+
+
+def forget_positions(store: Store) -> None:
+    store.conn.execute("DELETE FROM sync_positions")
