@@ -14,10 +14,15 @@ remote (``git+URL``: aimem keeps a clone next to its database and uses the syste
         log-000001.jsonl            change records, one JSON object a line, append-only
         log-000002.jsonl            a new file after 8 MB (or when the last one ended
                                     without a newline: a crash mid-append)
+        snapshot-000002.jsonl       ``aimem sync compact``: the whole merged state as
+                                    records (original clocks), covering logs <= 2
+        seen.json                   how far this device read the others' logs (replaced
+                                    whole, atomically; only this device writes it)
+      encryption.json               with --encrypt: scrypt salt and a check value
 
-No file ever has two writers and no file is ever rewritten, so a file-sync tool cannot
-make a conflict copy and git can always rebase (no two devices touch the same path).
-The live ``.db`` file is never in the sync location.
+No file ever has two writers and log files are never rewritten, so a file-sync tool
+cannot make a conflict copy and git can always rebase (no two devices touch the same
+path). The live ``.db`` file is never in the sync location.
 
 Records. Each line is ``{"op", "k" (conversation|memory), "id", "g" (generation),
 "c" (hybrid logical clock), "d" (device id), ...payload}``:
@@ -77,7 +82,16 @@ nothing), so duplicated or reordered delivery is harmless. Local changes are sen
 others' records are applied, so the diff never mistakes an applied record for a local
 change.
 
-Known limits: two devices that ``remember`` the same text independently make two
+Compaction. ``aimem sync compact`` writes a snapshot and deletes this device's own log
+files that every device present in the location has read (by their ``seen.json``). A
+device with no read position for a device starts from that device's latest snapshot and
+reads only the logs after it; a device that already reads the logs ignores snapshots.
+
+Known limits: two different copies of one conversation imported on two devices before
+they synced (a session file that grew in between) are one field group: the copy sent
+last wins whole, where a local re-import would have kept the union of messages
+(re-importing the longer copy anywhere restores it). A forget made before a sync location
+was set leaves no tombstone. Two devices that ``remember`` the same text independently make two
 generations of one memory id; the later creation wins whole (tags of the other are
 dropped). An automatic tag arrives as a plain tag. Use counters stay per device.
 """
