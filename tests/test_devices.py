@@ -111,6 +111,8 @@ class World:
             elif what == "sync":
                 r = mem.sync_devices()
                 assert not r["errors"], r["errors"]
+            elif what == "compact":
+                sync.compact(mem.store)
             elif what == "reset":  # read positions lost: everything is read again
                 with mem.store.transaction():
                     from aimem.store import devices as sdb
@@ -139,7 +141,7 @@ class World:
 OPS = st.tuples(st.integers(0, 2),
                 st.sampled_from(["remember", "remember", "update", "forget", "tag", "untag",
                                  "import", "import", "sync", "sync", "deliver", "deliver",
-                                 "reset"]),
+                                 "reset", "compact"]),
                 st.integers(0, 20), st.integers(0, 20), st.floats(0.0, 1.0))
 
 

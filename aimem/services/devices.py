@@ -14,8 +14,9 @@ remote (``git+URL``: aimem keeps a clone next to its database and uses the syste
         log-000001.jsonl            change records, one JSON object a line, append-only
         log-000002.jsonl            a new file after 8 MB (or when the last one ended
                                     without a newline: a crash mid-append)
-        snapshot-000002.jsonl       ``aimem sync compact``: the whole merged state as
-                                    records (original clocks), covering logs <= 2
+        snapshot-000002-81920.jsonl ``aimem sync compact``: the whole merged state as
+                                    records (original clocks), covering logs <= 2; the
+                                    name ends with its size (read only once all there)
         seen.json                   how far this device read the others' logs (replaced
                                     whole, atomically; only this device writes it)
       encryption.json               with --encrypt: scrypt salt and a check value
@@ -523,11 +524,20 @@ def _incoming(store: Store, root: Path, dev: str, clock: Clock, report: DeviceRe
         logs = sorted(ddir.glob("log-*.jsonl"))
         snaps = sorted(ddir.glob("snapshot-*.jsonl"))
         if snaps and not any(d == ddir.name for d, _ in pos):
-            # a device new to this one: start from its latest snapshot (a whole state)
-            if not _read_file(store, snaps[-1], ddir.name, 0, name, clock, report, dry_run,
+            # a device new to this one: start from its latest snapshot (a whole state),
+            # once it has fully arrived (its name says its size)
+            snap = max(snaps, key=_num)
+            try:
+                whole = snap.stat().st_size == int(snap.stem.split("-")[2])
+            except (OSError, IndexError, ValueError):
+                whole = False
+            if not whole:
+                report.waiting.append(str(snap))
+                continue
+            if not _read_file(store, snap, ddir.name, 0, name, clock, report, dry_run,
                               snapshot=True, crypt=crypt):
                 continue
-            logs = [f for f in logs if _num(f) > _num(snaps[-1])]
+            logs = [f for f in logs if _num(f) > _num(snap)]
         for f in logs:
             _read_file(store, f, ddir.name, pos.get((ddir.name, f.name), 0), name, clock,
                        report, dry_run, crypt=crypt)
@@ -867,16 +877,18 @@ def compact(store: Store) -> dict[str, Any]:
         return {"snapshot": None, "records": 0, "dropped": [], "kept": [], **report.to_dict()}
     n = _num(logs[-1])
     lines = _snapshot_lines(store)
+    data = crypt.seal(b"".join(lines), dev) if crypt else b"".join(lines)
     tmp = own / ".snapshot.tmp"
     with open(tmp, "wb") as fh:
-        fh.write(crypt.seal(b"".join(lines), dev) if crypt else b"".join(lines))
+        fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
-    snap = own / f"snapshot-{n:06d}.jsonl"
+    # the size in the name: a reader knows when a sync tool has copied all of it
+    snap = own / f"snapshot-{n:06d}-{len(data)}.jsonl"
     os.replace(tmp, snap)
     (own / f"log-{n + 1:06d}.jsonl").touch()  # later records go to a new file
     for old in own.glob("snapshot-*.jsonl"):
-        if _num(old) < n:
+        if old != snap:
             old.unlink()
     others = [d for d in root.iterdir() if d.is_dir() and d.name != dev]
     seen: dict[str, dict[str, int] | None] = {}
