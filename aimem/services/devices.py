@@ -315,7 +315,7 @@ def _outgoing(store: Store, dev: str, clock: Clock, report: DeviceReport) -> lis
             have = {}
         elif body is None and have:
             _reapply(store, kind, iid, item.gen, have)  # others' tags etc. that came first
-            item = _local_items_one(store, kind, iid) or item
+            _refresh(store, item)
         info_json = jsonio.dumps_str(item.info)
         for grp in ["body"] + sorted(g for g in item.groups if g != "body"):
             digest = item.groups[grp]
@@ -340,8 +340,15 @@ def _outgoing(store: Store, dev: str, clock: Clock, report: DeviceReport) -> lis
     return out
 
 
-def _local_items_one(store: Store, kind: str, iid: str) -> _Item | None:
-    return _local_items(store).get((kind, iid))
+def _refresh(store: Store, item: _Item) -> None:
+    """Re-read an item's summary, pin and tags (after others' records were written)."""
+    item.groups = {g: d for g, d in item.groups.items() if not g.startswith("tag:")}
+    item.groups.update(("tag:" + t, "1") for t in _tag_names(store, item.kind, item.id))
+    if item.kind == "conversation":
+        row = sdb.summary_row(store, item.id)
+        item.groups["summary"] = _h(row[0]) if row and row[0] else ""
+    else:
+        item.groups["pin"] = "1" if sdb.memory_pinned(store, item.id) else "0"
 
 
 def _delete_local(store: Store, kind: str, iid: str) -> bool:
@@ -523,10 +530,11 @@ def _incoming(store: Store, root: Path, dev: str, clock: Clock, report: DeviceRe
             pass
         logs = sorted(ddir.glob("log-*.jsonl"))
         snaps = sorted(ddir.glob("snapshot-*.jsonl"))
-        if snaps and not any(d == ddir.name for d, _ in pos):
-            # a device new to this one: start from its latest snapshot (a whole state),
-            # once it has fully arrived (its name says its size)
-            snap = max(snaps, key=_num)
+        snap = max(snaps, key=_num) if snaps else None
+        if snap is not None and (ddir.name, snap.name) not in pos:
+            # a snapshot not looked at yet: read when this device is new to that one, or
+            # when part of a log it covers was never read here (dropped since); once it has
+            # fully arrived (its name says its size)
             try:
                 whole = snap.stat().st_size == int(snap.stem.split("-")[2])
             except (OSError, IndexError, ValueError):
@@ -537,7 +545,7 @@ def _incoming(store: Store, root: Path, dev: str, clock: Clock, report: DeviceRe
             if not _read_file(store, snap, ddir.name, 0, name, clock, report, dry_run,
                               snapshot=True, crypt=crypt):
                 continue
-            logs = [f for f in logs if _num(f) > _num(snap)]
+            pos = sdb.positions(store)
         for f in logs:
             _read_file(store, f, ddir.name, pos.get((ddir.name, f.name), 0), name, clock,
                        report, dry_run, crypt=crypt)
@@ -566,8 +574,15 @@ def _read_file(store: Store, f: Path, device: str, off: int, name: str | None, c
         return not snapshot
     records = []
     n = 0
+    covers: dict[str, int] = {}
     try:
-        for line in _plain_lines(data[:end + 1], device, crypt):
+        lines = _plain_lines(data[:end + 1], device, crypt)
+        if snapshot:
+            covers = jsonio.loads(lines[0])["covers"] if lines else None
+            if not isinstance(covers, dict):
+                raise ValueError("a snapshot without the sizes of the logs it covers")
+            lines = lines[1:]
+        for line in lines:
             n += 1
             if line.strip():
                 rec = _decode(line)
@@ -578,6 +593,16 @@ def _read_file(store: Store, f: Path, device: str, off: int, name: str | None, c
         report.errors.append({"path": str(f), "error": f"garbled after byte {off} "
                               f"(line {n} of the new part: {e}); skipped"})
         return False
+    advance: dict[str, int] = {}  # the logs it covers count as read once it is applied
+    if snapshot:
+        pos = sdb.positions(store)
+        advance = {log: int(sz) for log, sz in covers.items()
+                   if pos.get((device, log), 0) < int(sz)}
+        if any(d == device for d, _ in pos) and not advance:
+            records = []  # every log it covers was read here: nothing new in it
+            with store.transaction(rollback=dry_run):
+                sdb.set_position(store, device, f.name, size)
+            return True
     report.files_read += 1
     report.received += len(records)
     try:
@@ -593,6 +618,8 @@ def _read_file(store: Store, f: Path, device: str, off: int, name: str | None, c
                     sdb.savepoint(store, "release")
                     report.errors.append({"path": str(f), "error": f"record {rec['id']}: {e}"})
             sdb.set_position(store, device, f.name, off + end + 1)
+            for log, sz in advance.items():
+                sdb.set_position(store, device, log, sz)
             sdb.saw_device(store, device, name, len(records))
             clock.save()
     except Exception as e:  # the whole file stays unread; the database as it was
@@ -876,7 +903,8 @@ def compact(store: Store) -> dict[str, Any]:
     if not logs:
         return {"snapshot": None, "records": 0, "dropped": [], "kept": [], **report.to_dict()}
     n = _num(logs[-1])
-    lines = _snapshot_lines(store)
+    covers = {f.name: f.stat().st_size for f in logs}
+    lines = [jsonio.dumps({"covers": covers}) + b"\n", *_snapshot_lines(store)]
     data = crypt.seal(b"".join(lines), dev) if crypt else b"".join(lines)
     tmp = own / ".snapshot.tmp"
     with open(tmp, "wb") as fh:
@@ -908,7 +936,7 @@ def compact(store: Store) -> dict[str, Any]:
     if repo is not None:
         _git(repo, "add", "-A", "--", f"{LOG_DIR}/{dev}")
         _git_publish(repo, dev, name, report)
-    return {"snapshot": snap.name, "records": len(lines), "dropped": dropped, "kept": kept,
+    return {"snapshot": snap.name, "records": len(lines) - 1, "dropped": dropped, "kept": kept,
             **report.to_dict()}
 
 
