@@ -903,7 +903,12 @@ def compact(store: Store) -> dict[str, Any]:
     if not logs:
         return {"snapshot": None, "records": 0, "dropped": [], "kept": [], **report.to_dict()}
     n = _num(logs[-1])
-    covers = {f.name: f.stat().st_size for f in logs}
+    # every log ever written by this device up to here, dropped ones included: a device
+    # that read part of one that is gone now learns that it needs this snapshot
+    covers = {**jsonio.loads(sdb.config(store).get("covers", "{}")),
+              **{f.name: f.stat().st_size for f in logs}}
+    with store.transaction():
+        sdb.set_config(store, "covers", jsonio.dumps_str(covers))
     lines = [jsonio.dumps({"covers": covers}) + b"\n", *_snapshot_lines(store)]
     data = crypt.seal(b"".join(lines), dev) if crypt else b"".join(lines)
     tmp = own / ".snapshot.tmp"
