@@ -146,7 +146,7 @@ OPS = st.tuples(st.integers(0, 2),
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(OPS, min_size=5, max_size=30))
+@given(st.lists(OPS, min_size=5, max_size=40))
 def test_three_devices_converge(tmp_path_factory: pytest.TempPathFactory, ops: list) -> None:
     w = World(tmp_path_factory.mktemp("world"))
     try:
@@ -259,6 +259,11 @@ def test_cli_sync_to_folder_and_devices(tmp_path: Path) -> None:
     assert dev["devices"][0]["records"] == 2
     idle = run_aimem("sync", "--json", env=envs[1], check=True)
     assert json.loads(idle.stdout)["devices"]["sent"] == 0
+    comp = json.loads(run_aimem("sync", "compact", "--json", env=envs[0], check=True).stdout)
+    assert comp["snapshot"].startswith("snapshot-000001-") and comp["dropped"] == [
+        "log-000001.jsonl"]  # B had read it all
+    bad = run_aimem("sync", "compress", env=envs[0])
+    assert bad.returncode == 2
 
 
 def test_sync_to_a_file_is_an_error(tmp_path: Path) -> None:
