@@ -21,7 +21,7 @@ def devices(ctx: typer.Context, json: JsonOpt = False) -> None:
     For each other device: when its log was last read, how many of its records were
     read, and how far into each of its log files (bytes).
     """
-    with open_memory(ctx, create=True) as mem:
+    with open_memory(ctx, create=False) as mem:
         d = mem.devices()
     if json:
         print_json(d)
