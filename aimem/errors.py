@@ -33,3 +33,52 @@ class ImportFailed(AimemError):
         self.where = where
         self.why = why
         super().__init__(f"{where}: {why}")
+
+
+# SQLite's primary result codes (``exc.sqlite_errorcode & 0xff``) that a person can act on.
+_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY, _SQLITE_INTERRUPT = 5, 6, 8, 9
+_SQLITE_IOERR, _SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_CANTOPEN, _SQLITE_NOTADB = 10, 11, 13, 14, 26
+
+
+def database_error_message(exc: Exception, path: object) -> str:
+    """One line saying what an ``sqlite3.Error`` on the database at ``path`` means to a person.
+
+    Front ends use it for the failures no code path expects (a read-only file, a full
+    disk, a damaged file, another process holding the lock) instead of a traceback.
+    """
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    why = " ".join(str(exc).split()) or type(exc).__name__
+    if primary is None:  # no code: recognise SQLite's usual wording
+        for text, guess in (("locked", _SQLITE_BUSY), ("readonly", _SQLITE_READONLY),
+                            ("disk is full", _SQLITE_FULL), ("malformed", _SQLITE_CORRUPT),
+                            ("not a database", _SQLITE_NOTADB)):
+            if text in why:
+                primary = guess
+                break
+    if primary in (_SQLITE_BUSY, _SQLITE_LOCKED):
+        return (f"the database {path} is busy ({why}): another aimem process is writing to it; "
+                "try again when it has finished")
+    if primary == _SQLITE_READONLY:
+        return (f"cannot write to {path} ({why}): the file, or its folder, is read-only; "
+                "reading commands still work")
+    if primary == _SQLITE_FULL:
+        return (f"the disk holding {path} is full ({why}): this change was not saved; "
+                "free some space and try again")
+    if primary in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
+        return (f"{path} is not a usable aimem database ({why}): the file is damaged or is "
+                "not an aimem database; aimem doctor says more, or restore a backup")
+    if primary == _SQLITE_IOERR:
+        return f"cannot read or write {path} ({why}): check the disk and its free space"
+    if primary == _SQLITE_CANTOPEN:
+        return f"cannot open {path} ({why}): check that its folder exists and is writable"
+    if primary == _SQLITE_INTERRUPT:
+        return "interrupted"
+    return f"database error on {path}: {why}"
+
+
+def os_error_message(exc: OSError) -> str:
+    """One line for a failed file operation: what failed, on which file."""
+    what = exc.strerror or " ".join(str(exc).split()) or type(exc).__name__
+    names = [str(n) for n in (exc.filename, exc.filename2) if n is not None]
+    return what[:1].lower() + what[1:] + (f": {' -> '.join(names)}" if names else "")

@@ -45,7 +45,7 @@ _aimem() {
         prev="${cur%%=*}" pre="${cur%%=*}=" cur="${cur#*=}"
     fi
     # the command path typed so far ("tag add"), skipping options and their values
-    local paths="|browse|demo|devices|distill|export|forget|hook|hooks|hooks install|hooks status|hooks uninstall|import|inject|list|mcp-config|memories|profile|remember|search|serve-mcp|show|stats|summarize|sync|tag|tag add|tag auto|tag list|tag remove|"
+    local paths="|backup|browse|demo|devices|distill|doctor|export|forget|hook|hooks|hooks install|hooks status|hooks uninstall|import|inject|list|mcp-config|memories|profile|remember|search|serve-mcp|show|stats|summarize|sync|tag|tag add|tag auto|tag list|tag remove|"
     local cmd="" word i=1
     while (( i < COMP_CWORD )); do
         word="${COMP_WORDS[i]}"
@@ -67,7 +67,14 @@ _aimem() {
             if [[ "$cur" == -* ]]; then
                 __aimem_words "--db --version --help -h"
             else
-                __aimem_words "browse demo devices distill export forget hook hooks import inject list mcp-config memories profile remember search serve-mcp show stats summarize sync tag"
+                __aimem_words "backup browse demo devices distill doctor export forget hook hooks import inject list mcp-config memories profile remember search serve-mcp show stats summarize sync tag"
+            fi
+            ;;
+        "backup")
+            if [[ "$cur" == -* ]]; then
+                __aimem_words "--force --json --help -h"
+            else
+                __aimem_files
             fi
             ;;
         "browse")
@@ -98,6 +105,11 @@ _aimem() {
             esac
             if [[ "$cur" == -* ]]; then
                 __aimem_words "--source -s --tag -t --since --until --role -r --conversation -c --model -m --force --limit -n --dry-run --verbose -v --json --help -h"
+            fi
+            ;;
+        "doctor")
+            if [[ "$cur" == -* ]]; then
+                __aimem_words "--fix --json --help -h"
             fi
             ;;
         "export")

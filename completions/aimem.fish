@@ -42,7 +42,7 @@ end
 
 # The command path typed so far ("tag add"), skipping options and their values.
 function __aimem_cmd
-    set -l paths 'browse' 'demo' 'devices' 'distill' 'export' 'forget' 'hook' 'hooks' 'hooks install' 'hooks status' 'hooks uninstall' 'import' 'inject' 'list' 'mcp-config' 'memories' 'profile' 'remember' 'search' 'serve-mcp' 'show' 'stats' 'summarize' 'sync' 'tag' 'tag add' 'tag auto' 'tag list' 'tag remove'
+    set -l paths 'backup' 'browse' 'demo' 'devices' 'distill' 'doctor' 'export' 'forget' 'hook' 'hooks' 'hooks install' 'hooks status' 'hooks uninstall' 'import' 'inject' 'list' 'mcp-config' 'memories' 'profile' 'remember' 'search' 'serve-mcp' 'show' 'stats' 'summarize' 'sync' 'tag' 'tag add' 'tag auto' 'tag list' 'tag remove'
     set -l words (commandline -opc)
     set -l cmd ''
     set -l i 2
@@ -68,10 +68,12 @@ end
 complete -c aimem -f
 
 # aimem
+complete -c aimem -n '__aimem_is' -a backup -d 'Copy the database to PATH, consistently, even while other aimem processes write.'
 complete -c aimem -n '__aimem_is' -a browse -d 'Search and read everything in a terminal UI: results change as you type.'
 complete -c aimem -n '__aimem_is' -a demo -d 'Import a small invented sample history into a demo database and search it.'
 complete -c aimem -n '__aimem_is' -a devices -d 'This device\'s id and name, the sync location, and the devices seen there.'
 complete -c aimem -n '__aimem_is' -a distill -d 'Extract durable memories (facts, preferences, instructions, projects, people).'
+complete -c aimem -n '__aimem_is' -a doctor -d 'Check the database: file integrity, full-text indexes, orphan rows, schema version, write-ahead log size and file modes.'
 complete -c aimem -n '__aimem_is' -a export -d 'Export conversations and memories; importing a JSONL export gives them back exactly.'
 complete -c aimem -n '__aimem_is' -a forget -d 'Delete conversations or memories with everything derived from them.'
 complete -c aimem -n '__aimem_is' -a hook -d 'Run one hook event with the agent\'s hook JSON on stdin (always exits 0).'
@@ -93,6 +95,12 @@ complete -c aimem -n '__aimem_is' -a tag -d 'Tag conversations and memories.'
 complete -c aimem -n '__aimem_is' -l db -r -F -d 'Database file (default: $AIMEM_DB, $AIMEM_HOME/aimem.db, or the user data dir).'
 complete -c aimem -n '__aimem_is' -l version -d 'Print the version and exit.'
 complete -c aimem -n '__aimem_is' -l help -s h -d 'Show this message and exit.'
+
+# aimem backup
+complete -c aimem -n '__aimem_is backup' -l force -d 'Replace the file if it exists.'
+complete -c aimem -n '__aimem_is backup' -l json -d 'Print machine-readable JSON.'
+complete -c aimem -n '__aimem_is backup' -l help -s h -d 'Show this message and exit.'
+complete -c aimem -n '__aimem_is backup' -F
 
 # aimem browse
 complete -c aimem -n '__aimem_is browse' -l help -s h -d 'Show this message and exit.'
@@ -119,6 +127,11 @@ complete -c aimem -n '__aimem_is distill' -l dry-run -d 'Show what would be sent
 complete -c aimem -n '__aimem_is distill' -l verbose -s v -d 'With --dry-run: print every prompt in full.'
 complete -c aimem -n '__aimem_is distill' -l json -d 'Print machine-readable JSON.'
 complete -c aimem -n '__aimem_is distill' -l help -s h -d 'Show this message and exit.'
+
+# aimem doctor
+complete -c aimem -n '__aimem_is doctor' -l fix -d 'Repair what can be repaired: rebuild full-text indexes, remove orphan rows (one transaction), fold back a large write-ahead log, tighten file modes.'
+complete -c aimem -n '__aimem_is doctor' -l json -d 'Print machine-readable JSON.'
+complete -c aimem -n '__aimem_is doctor' -l help -s h -d 'Show this message and exit.'
 
 # aimem export
 complete -c aimem -n '__aimem_is export' -l source -s s -x -a 'aider chatgpt claude claude-code codex deepseek gemini gemini-cli grok jsonl llm manual markdown openwebui specstory' -d 'Only this source (chatgpt, claude, jsonl…); repeatable.'

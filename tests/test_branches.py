@@ -285,13 +285,14 @@ def test_m006_applies_to_a_database_with_data(db: Path, monkeypatch: pytest.Monk
     older = migrations.MIGRATIONS[:names.index("m006_branches")]
     with monkeypatch.context() as m:
         m.setattr(migrations, "MIGRATIONS", older)
-        line = {"type": "conversation", "id": "c-old", "title": "Before",
-                "messages": [{"role": "user", "text": "an old question"},
-                             {"role": "assistant", "text": "an old answer"}]}
-        src = tmp_path / "old.jsonl"
-        src.write_text(json.dumps(line) + "\n")
-        with Memory.open(db) as mem:
-            mem.import_paths([str(src)])
+        with Memory.open(db) as mem:  # the schema before m006, data written as it was then
+            mem.store.execute(
+                "INSERT INTO conversations (id, source, title, imported_at) "
+                "VALUES ('c-old', 'jsonl', 'Before', 0)")
+            mem.store.execute(
+                "INSERT INTO messages (id, conversation, position, role, text) VALUES "
+                "('m1', 1, 0, 'user', 'an old question'), "
+                "('m2', 1, 1, 'assistant', 'an old answer')")
         assert "branch_messages" not in dump_db(db)
     report = imp(db, TREE)  # the current aimem migrates it, then imports
     assert report["conversations_added"] == 1

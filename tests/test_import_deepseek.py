@@ -162,6 +162,7 @@ def test_cli_newer_export_adds_exactly_the_new_message(db: Path, tmp_path: Path)
     assert report["conversations_added"] == 0 and report["conversations_updated"] == 1
     assert report["messages_added"] == 1
     hits = json.loads(run_aimem("--db", str(db), "search", "walrus", "--json").stdout)
+    hits = [h for h in hits if "walrus" in h["text"].lower()]  # not neighbours found by context
     assert [(h["source"], h["source_id"], h["role"]) for h in hits] == [
         ("deepseek", "5", "assistant")]
 

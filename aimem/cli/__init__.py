@@ -16,7 +16,7 @@ from typing import Any
 
 COMMANDS = ("cmd_import", "cmd_search", "cmd_show", "cmd_list", "cmd_stats", "cmd_export",
             "cmd_sync", "cmd_remember", "cmd_tag", "cmd_inject", "cmd_profile", "cmd_demo",
-            "cmd_mcp", "cmd_browse", "cmd_llm", "cmd_hooks", "cmd_devices")
+            "cmd_mcp", "cmd_browse", "cmd_llm", "cmd_hooks", "cmd_doctor", "cmd_devices")
 # command name -> the modules that define it (a group may get subcommands from several)
 COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "import": ("cmd_import",), "search": ("cmd_search",), "show": ("cmd_show",),
@@ -26,6 +26,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "profile": ("cmd_profile",), "demo": ("cmd_demo",), "serve-mcp": ("cmd_mcp",),
     "mcp-config": ("cmd_mcp",), "browse": ("cmd_browse",), "summarize": ("cmd_llm",),
     "distill": ("cmd_llm",), "hooks": ("cmd_hooks",), "hook": ("cmd_hooks",),
+    "doctor": ("cmd_doctor",), "backup": ("cmd_doctor",),
     "devices": ("cmd_devices",),
 }
 _GLOBAL_WITH_VALUE = {"--db"}
@@ -77,12 +78,39 @@ def _hook_argv(argv: list[str]) -> list[str] | None:
 
 
 def main() -> None:
+    """The ``aimem`` command: never a traceback (see ``AimemGroup.invoke``), and a reader
+    that closes the pipe early (``aimem export | head -1``) is a normal end, exit 0."""
     hook = _hook_argv(sys.argv[1:])
     if hook is not None:  # the agents' hooks: no Typer, no rich (start-up time)
         from aimem import hookrun
 
         sys.exit(hookrun.main(hook))
-    load_commands(_wanted(sys.argv[1:]))()
+    from aimem.cli import _common
+
+    try:
+        load_commands(_wanted(sys.argv[1:]))()
+    except SystemExit as e:
+        code = e.code
+    except BrokenPipeError:
+        code = 0
+        _common.stdout_gone()
+    except KeyboardInterrupt:
+        _common.say_error("aimem: interrupted")
+        code = 130
+    except Exception as e:  # outside any command (loading one, Typer itself): still one line
+        if _common.debugging():
+            raise
+        _common.say_error(_common.error_line(e, None))
+        code = 1
+    else:
+        code = 0
+    try:
+        sys.stdout.flush()  # what is still buffered; a gone reader is not an error here either
+    except BrokenPipeError:
+        _common.stdout_gone()
+    except (OSError, ValueError):
+        pass
+    raise SystemExit(code)
 
 
 def __getattr__(name: str) -> Any:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated, Any
 
 import typer
@@ -13,20 +12,35 @@ from aimem.errors import AimemError, ExitCode
 
 
 class AimemGroup(TyperGroup):
-    """Turns aimem's own errors into one line on stderr and the documented exit codes."""
+    """Turns every failure into one line on stderr and the documented exit codes.
+
+    aimem's own errors (AimemError) carry their message; a database or file failure
+    nobody expected (locked, disk full, read-only, damaged file) becomes one line saying
+    what to do; anything else is reported as a bug in one line (AIMEM_DEBUG=1 re-raises it
+    for the traceback). A reader that left the pipe is a normal end: exit 0.
+    """
 
     def invoke(self, ctx: Any) -> Any:
+        from aimem.cli import _common
+
         try:
             return super().invoke(ctx)
+        except _common.PASS_THROUGH:
+            raise
         except AimemError as e:
-            typer.echo("aimem: error: " + " ".join(str(e).split("\n")), err=True)
+            _common.say_error("aimem: error: " + " ".join(str(e).split("\n")))
             raise typer.Exit(int(e.exit_code)) from None
         except KeyboardInterrupt:
-            typer.echo("aimem: interrupted", err=True)
+            _common.say_error("aimem: interrupted")
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
         except BrokenPipeError:
-            sys.stderr.close()  # `aimem search … | head`: the reader left, nothing to say
+            _common.stdout_gone()  # `aimem search … | head`: the reader left, nothing to say
             raise typer.Exit(0) from None
+        except Exception as e:
+            if _common.debugging():
+                raise
+            _common.say_error(_common.error_line(e, (ctx.obj or {}).get("db")))
+            raise typer.Exit(int(ExitCode.FAILURE)) from None
 
 
 app = typer.Typer(

@@ -25,7 +25,15 @@ def open_memory(ctx: typer.Context, *, create: bool) -> Memory:
     """The Memory for this invocation's --db (read-only commands pass ``create=False``)."""
     from aimem.services import Memory
 
-    return Memory.open((ctx.find_root().obj or {}).get("db"), create=create)
+    mem = Memory.open((ctx.find_root().obj or {}).get("db"), create=create)
+    for u in mem.recovered:
+        import time
+
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(u["started_at"]))
+        warn(f"undid an unfinished import started {when} ({' '.join(u['paths'])}): its "
+             f"process stopped before it finished ({u['removed']} added items removed, "
+             f"{u['restored']} updated conversations restored)")
+    return mem
 
 
 SourceOpt = Annotated[list[str] | None, typer.Option(
@@ -78,7 +86,12 @@ def console() -> Console:
     """Output for people on stdout; not wrapped when it goes to a pipe or a file."""
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=not sys.stdout.isatty())
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:  # rich would exit 1: let the command handler decide
+            self.quiet = True
+            raise BrokenPipeError
+
+    return _Console(highlight=False, soft_wrap=not sys.stdout.isatty())
 
 
 def err_console() -> Console:
@@ -102,3 +115,61 @@ def short(id_: str | None) -> str:
 
 def day(ts: str | None) -> str:
     return (ts or "")[:10] or "—"
+
+
+# -- the last line of defence: no traceback, ever ------------------------------------------
+
+PASS_THROUGH = (typer.Exit, typer.Abort, typer.exceptions.TyperException)
+
+
+def stdout_gone() -> None:
+    """The reader of stdout left (``aimem export | head -1``): a normal end, not an error.
+
+    Later writes, and the flush at exit, go to /dev/null instead of raising
+    BrokenPipeError again (which Python would report as "Exception ignored")."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
+def error_line(exc: BaseException, db: str | None) -> str:
+    """The one line on stderr for an exception no command turned into an AimemError.
+
+    A database or file failure says what happened and what to do; anything else is a
+    bug in aimem, said as such (``AIMEM_DEBUG=1`` shows the traceback to report).
+    """
+    from aimem.errors import database_error_message, os_error_message
+
+    sqlite3 = sys.modules.get("sqlite3")  # never imported: not an sqlite3 error
+    if sqlite3 is not None and isinstance(exc, sqlite3.Error):
+        from aimem.paths import db_path
+
+        try:
+            where: object = db_path(db)
+        except Exception:  # noqa: BLE001 (no location known: say so rather than fail here)
+            where = "the database"
+        return "aimem: error: " + database_error_message(exc, where)  # type: ignore[arg-type]
+    if isinstance(exc, OSError):
+        return "aimem: error: " + os_error_message(exc)
+    if isinstance(exc, MemoryError):
+        return "aimem: error: out of memory"
+    why = " ".join(str(exc).split())[:300]
+    return (f"aimem: internal error (a bug in aimem): {type(exc).__name__}"
+            + (f": {why}" if why else "")
+            + "; run again with AIMEM_DEBUG=1 to see the traceback, and please report it")
+
+
+def debugging() -> bool:
+    return os.environ.get("AIMEM_DEBUG", "") not in ("", "0")
+
+
+def say_error(line: str) -> None:
+    """Write the error line; a stderr that is gone too must not raise a second error."""
+    try:
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass

@@ -1,4 +1,4 @@
-"""aimem import: files, zips, folders or standard input, in one transaction."""
+"""aimem import: files, zips, folders or standard input, all or nothing (aimem.store.runs)."""
 
 from __future__ import annotations
 

@@ -22,6 +22,7 @@ from aimem.timeutil import to_epoch
 NAME = "deepseek"
 SOURCE = "deepseek"
 DESCRIPTION = "DeepSeek export (conversations.json with inserted_at and message fragments)"
+TREE = True  # a tree of answers: a regenerated answer replaces, the old one moves to branches
 
 # Fragment types shown in the chat as the user's or DeepSeek's text. Everything else
 # (THINK, SEARCH, READ_LINK, TIP, unknown types) is reasoning or tool traffic: hidden.

@@ -24,6 +24,7 @@ from aimem.timeutil import to_epoch
 NAME = "grok"
 SOURCE = "grok"
 DESCRIPTION = "Grok / xAI account export (prod-grok-backend.json, the zip)"
+TREE = True  # a tree of answers: a regenerated answer replaces, the old one moves to branches
 
 USER_SENDERS = {"human", "user"}
 _CONVERSATIONS = re.compile(r'"conversations"\s*:\s*\[')

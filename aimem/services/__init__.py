@@ -73,6 +73,20 @@ class Memory:
         if exc_type is not None and self.created:
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{self.store.path}{suffix}").unlink(missing_ok=True)
+            from aimem.store.runs import lock_dir
+
+            locks = lock_dir(self.store.path)
+            for p in locks.glob("*"):
+                p.unlink(missing_ok=True)
+            try:
+                locks.rmdir()
+            except OSError:
+                pass
+
+    @property
+    def recovered(self) -> list[dict[str, Any]]:
+        """Unfinished imports (their process was killed) that opening the database undid."""
+        return [u.to_dict() for u in self.store.recovered]
 
     # -- import / export ----------------------------------------------------------------
 

@@ -3,8 +3,15 @@
 Importers only parse. Everything that makes an import safe to repeat lives here:
 ids derived from source ids (or content), change detection by content hash, the
 rule that an older copy never overwrites a newer one, the merge that keeps the
-messages a shorter copy lacks (:func:`merge`), and the single transaction that
-leaves the database untouched when anything goes wrong.
+messages a shorter copy lacks (:func:`merge`), and the run that leaves the database as
+it was when anything goes wrong.
+
+An import commits every :data:`BATCH_CONVERSATIONS` conversations or
+:data:`BATCH_SECONDS` seconds, whichever comes first, so that other processes
+(``aimem remember``, an MCP client, ``sync``) can write while a large export imports.
+Each import is a run journalled in the store (:mod:`aimem.store.runs`): a failure in this
+process undoes the batches already committed, in one transaction; a process killed
+mid-import is undone by the next command that opens the database.
 """
 
 from __future__ import annotations
@@ -31,9 +38,13 @@ from aimem.models import (
 )
 from aimem.redact import redact as redact_text
 from aimem.store.db import Store
+from aimem.store.runs import Journal, undo
 
 # progress(bytes_done, bytes_total, conversations_done)
 Progress = Callable[[int, int, int], None]
+
+BATCH_CONVERSATIONS = 500
+BATCH_SECONDS = 0.5
 
 
 
@@ -167,15 +178,89 @@ def _drop_recalled(c: Conversation) -> None:
     c.messages = kept
 
 
+class _Batches:
+    """The write transactions of one import: a new one every few hundred conversations.
+
+    A real import is a journalled run (see :mod:`aimem.store.runs`); a dry run rolls each
+    batch back (and :class:`_Run` keeps what earlier batches would have written in memory).
+    """
+
+    def __init__(self, store: Store, paths: Sequence[str], dry_run: bool):
+        self.store = store
+        self.dry_run = dry_run
+        self.journal: Journal | None = None if dry_run else Journal(store, paths)
+        self.committed = False  # a batch of this run is in the database
+        self.n = 0
+        self.started = 0.0
+
+    @property
+    def run(self) -> int | None:
+        return self.journal.run if self.journal else None
+
+    def begin(self) -> None:
+        self.store.begin()
+        if self.journal is not None and self.journal.run is None:
+            self.journal.start()
+        self.n = 0
+        self.started = time.monotonic()
+
+    def _end(self) -> None:
+        if self.dry_run:
+            self.store.rollback()
+        else:
+            self.store.commit()
+            self.committed = True
+
+    def tick(self) -> None:
+        """After each conversation: end the batch when it is big or old enough."""
+        self.n += 1
+        if self.n >= BATCH_CONVERSATIONS or time.monotonic() - self.started >= BATCH_SECONDS:
+            self._end()
+            self.store.yield_to_waiters()
+            self.begin()
+
+    def finish(self) -> None:
+        if self.journal is not None:
+            self.journal.finish()
+        self._end()
+        self.release()
+
+    def fail(self) -> None:
+        """Roll back the open batch and undo the committed ones (in one transaction).
+
+        If the undo itself fails (a second Ctrl-C, a full disk), the run stays in the
+        journal with its lock released: the next command that opens the database undoes it.
+        """
+        try:
+            self.store.rollback()
+            if self.journal is not None and self.committed and self.journal.run is not None:
+                with self.store.transaction():
+                    undo(self.store, self.journal.run)
+        except (Exception, KeyboardInterrupt):
+            pass
+        finally:
+            self.release()
+
+    def release(self) -> None:
+        if self.journal is not None:
+            self.journal.release()
+
+
 class _Run:
     def __init__(self, store: Store, report: ImportReport, tags: Sequence[str], redact: bool,
-                 project: str | None = None):
+                 project: str | None = None, journal: Journal | None = None):
         self.project = project
         self.store = store
         self.report = report
         self.tags = list(tags)
         self.now = time.time()
         self.redactions: Counter[str] | None = Counter() if redact else None
+        self.journal = journal
+        # a dry run: what the rolled-back batches would have written
+        self.dry: dict[str, tuple[str, float | None, set[str]]] | None = (
+            None if journal is not None else {})
+        self.dry_messages: dict[str, str] = {}
+        self.dry_memories: set[str] = set()
         from aimem.store import devices as sync_db
 
         # tombstones of forgotten items (aimem.services.devices): not imported again
@@ -212,14 +297,24 @@ class _Run:
             return
         fr.conversations -= 1
         h = _content_hash(c)
-        state = self.store.conversation_state(c.id)  # type: ignore[arg-type]
+        conv_id: str = c.id  # type: ignore[assignment]
+        if self.dry is not None:
+            self._dry_check(c)
+            if conv_id in self.dry:  # written by an earlier (rolled back) batch of this dry run
+                self._dry_again(c, h)
+                fr.conversations += 1
+                return
+        state = self.store.conversation_state(conv_id)
         tags = c.tags + self.tags
+        j = self.journal
         if state is None:
             rowid = self.store.insert_conversation(c, h, self.now)
             self.store.insert_messages(rowid, c.messages)
             self.store.insert_branches(rowid, c.branches)
             if c.summary:
                 self.store.set_summary(rowid, c.summary, now=self.now)
+            if j:
+                j.added_conversation(conv_id, h)
             self.report.conversations_added += 1
             self.report.messages_added += len(c.messages)
         else:
@@ -227,10 +322,17 @@ class _Run:
             if old_hash == h or (old_updated is not None and c.updated_at is not None
                                  and c.updated_at < old_updated):
                 self.report.conversations_unchanged += 1
+                if self.dry is not None:
+                    self.dry[conv_id] = (old_hash or "", old_updated,
+                                         self.store.message_ids(rowid))
             else:
                 self._update(rowid, c, old_hash)
         if tags:
-            self.store.add_tags("conversation", rowid, tags)
+            added = self.store.add_tags("conversation", rowid, tags)
+            if j and added:
+                j.added_tags("conversation", conv_id, added)
+        if self.dry is not None and conv_id not in self.dry:  # added or updated
+            self.dry[conv_id] = (h, c.updated_at, {m.id for m in c.messages if m.id})
         fr.conversations += 1
 
     def _update(self, rowid: int, c: Conversation, old_hash: str | None) -> None:
@@ -252,6 +354,8 @@ class _Run:
         if h == old_hash:
             self.report.conversations_unchanged += 1
             return
+        if self.journal:  # the state before, so that a failed run can put it back
+            self.journal.updating_conversation(c.id or "", rowid, h)
         self.store.update_conversation(rowid, c, h, self.now)
         self.store.replace_messages(rowid, c.messages)
         self.store.replace_branches(rowid, c.branches)
@@ -260,11 +364,36 @@ class _Run:
         self.report.conversations_updated += 1
         self.report.messages_added += sum(1 for m in c.messages if m.id not in before)
 
+    def _dry_check(self, c: Conversation) -> None:
+        """A message id already used by another conversation of this dry run fails the
+        import, as the real one would (the database only sees the current batch)."""
+        assert self.dry is not None
+        for m in c.messages:
+            other = self.dry_messages.setdefault(m.id or "", c.id or "")
+            if other != c.id:
+                raise AimemError(f"message id {m.id} appears in two conversations")
+
+    def _dry_again(self, c: Conversation, h: str) -> None:
+        """Count a conversation an earlier batch of this dry run already wrote."""
+        assert self.dry is not None
+        old_hash, old_updated, before = self.dry[c.id or ""]
+        if old_hash == h or (old_updated is not None and c.updated_at is not None
+                             and c.updated_at < old_updated):
+            self.report.conversations_unchanged += 1
+            return
+        self.report.conversations_updated += 1
+        self.report.messages_added += sum(1 for m in c.messages if m.id not in before)
+        self.dry[c.id or ""] = (h, c.updated_at, {m.id for m in c.messages if m.id})
+
     def memory(self, m: MemoryItem, fr: FileReport) -> None:
         if self.redactions is not None:
             m.text = redact_text(m.text, self.redactions)
         h = memory_hash(m.text)
         if self.tombs and self._forgotten("memory", m.id or make_id("memory", h), m.created_at):
+            fr.memories += 1
+            return
+        if self.dry is not None and h in self.dry_memories:
+            self.report.memories_unchanged += 1
             fr.memories += 1
             return
         existing = self.store.memory_by_hash(h)
@@ -273,12 +402,19 @@ class _Run:
             m.created_at = m.created_at if m.created_at is not None else self.now
             m.updated_at = m.updated_at if m.updated_at is not None else m.created_at
             rowid = self.store.insert_memory(m, h)
+            mem_id = m.id
+            if self.journal:
+                self.journal.added_memory(mem_id, h)
             self.report.memories_added += 1
         else:
-            rowid = existing[0]
+            rowid, mem_id = existing
             self.report.memories_unchanged += 1
         if m.tags or self.tags:
-            self.store.add_tags("memory", rowid, m.tags + self.tags)
+            added = self.store.add_tags("memory", rowid, m.tags + self.tags)
+            if self.journal and added and existing is not None:
+                self.journal.added_tags("memory", mem_id, added)
+        if self.dry is not None:
+            self.dry_memories.add(h)
         fr.memories += 1
 
 
@@ -326,21 +462,27 @@ def import_paths(store: Store, paths: Sequence[str], *, fmt: str = "auto",
                  tags: Sequence[str] = (), dry_run: bool = False, redact: bool = True,
                  progress: Progress | None = None, in_folder: bool = False,
                  project: str | None = None) -> ImportReport:
-    """Import files, zips, folders or "-" in one transaction; return what happened.
+    """Import files, zips, folders or "-" as one run; return what happened.
+
+    Batches are committed as it goes; any failure (Ctrl-C included) undoes them, so the
+    import is all or nothing (see the module docstring). ``dry_run`` writes nothing.
 
     Secrets are replaced by ``[REDACTED:kind]`` before anything is stored unless
     ``redact`` is False (see :mod:`aimem.redact`). ``in_folder`` treats the paths as
     files found in a folder (``aimem sync``): stricter detection, and an unrecognised
-    file is skipped instead of failing.
+    file is skipped instead of failing. ``project``: the project of conversations that
+    do not say theirs (a hook's session).
     """
     report = ImportReport(dry_run=dry_run)
     forced: Importer | None = None if fmt == "auto" else importers.get(fmt)
     inputs = _gather(paths, report, in_folder)
     total = sum(i.size or 0 for i, _ in inputs)
     done_before = 0
-    run = _Run(store, report, tags, redact, project)
+    batches = _Batches(store, paths, dry_run)
+    run = _Run(store, report, tags, redact, project, batches.journal)
     try:
-        with store.transaction(rollback=dry_run):
+        try:
+            batches.begin()
             for inp, direct in inputs:
                 importer = forced if (forced and (direct or forced.sniff(inp))) else None
                 importer = importer or (None if forced else importers.detect(inp))
@@ -367,6 +509,7 @@ def import_paths(store: Store, paths: Sequence[str], *, fmt: str = "auto",
                     if isinstance(item, Conversation):
                         run.conversation(item, fr)
                         n += 1
+                        batches.tick()
                         if progress and n % 20 == 0:
                             progress(done_before + inp.bytes_read, total, n)
                     elif isinstance(item, MemoryItem):
@@ -378,14 +521,22 @@ def import_paths(store: Store, paths: Sequence[str], *, fmt: str = "auto",
                     progress(done_before, total, n)
                 store.log_import(started, str(inp.path or inp.name), importer.NAME, inp.size,
                                  inp.mtime, inp.sha256,
-                                 {"conversations": fr.conversations, "memories": fr.memories})
+                                 {"conversations": fr.conversations, "memories": fr.memories},
+                                 run=batches.run)
             where = paths[0] if len(paths) == 1 else " ".join(paths)
             if not report.files:
                 raise ImportFailed(where, "no recognised export in it")
             if not any(f.conversations or f.memories for f in report.files):
                 why = report.skipped[0].reason if report.skipped else "it is empty"
                 raise ImportFailed(where, f"nothing importable in it ({why})")
+            batches.finish()
+        except BaseException:
+            batches.fail()
+            raise
     except sqlite3.DatabaseError as e:
-        raise AimemError(f"the import was rolled back, nothing was written: {e}") from None
+        from aimem.errors import database_error_message
+
+        raise AimemError("the import was rolled back, nothing was written: "
+                         + database_error_message(e, store.path)) from None
     report.redactions = dict(sorted((run.redactions or {}).items()))
     return report

@@ -96,12 +96,13 @@ def get(store: Store, mem_id: str) -> MemoryItem:
 
 def update(store: Store, mem_id: str, *, text: str | None = None, kind: str | None = None,
            tags: Sequence[str] | None = None, pin: bool | None = None) -> dict[str, Any]:
-    mem = get(store, mem_id)
-    rowid = store.memory_rowid(mem_id)
-    assert rowid is not None
-    new_text = _clean_text(text) if text is not None else mem.text
-    h = memory_hash(new_text)
-    with store.transaction():
+    new_text = _clean_text(text) if text is not None else None
+    with store.transaction():  # read under the write lock: no one changes it meanwhile
+        mem = get(store, mem_id)
+        rowid = store.memory_rowid(mem_id)
+        assert rowid is not None
+        new_text = mem.text if new_text is None else new_text
+        h = memory_hash(new_text)
         other = store.memory_by_hash(h)
         if other is not None and other[0] != rowid:
             raise AimemError(f"memory {other[1]} already says that; forget one of the two")
@@ -171,18 +172,18 @@ def _tags_of(store: Store, kind: str, rowid: int) -> list[str]:
 
 
 def add_tags(store: Store, kind: str, item_id: str, tags: Sequence[str]) -> list[str]:
-    kind, rowid = _target(store, kind, item_id)
     clean = [t.strip() for t in tags if t.strip()]
     if not clean:
         raise AimemError("no tag given")
-    with store.transaction():
+    with store.transaction():  # the item may have been deleted since it was resolved
+        kind, rowid = _target(store, kind, item_id)
         store.add_tags(kind, rowid, clean)
     return _tags_of(store, kind, rowid)
 
 
 def remove_tags(store: Store, kind: str, item_id: str, tags: Sequence[str]) -> list[str]:
-    kind, rowid = _target(store, kind, item_id)
     with store.transaction():
+        kind, rowid = _target(store, kind, item_id)
         store.remove_tags(kind, rowid, tags)
     return _tags_of(store, kind, rowid)
 
@@ -192,9 +193,10 @@ def list_tags(store: Store) -> list[dict[str, Any]]:
 
 
 def record_use(store: Store, kind: str, ids: Sequence[str]) -> None:
+    """Count a recall. Best effort: a read (search, show, inject) never waits long or
+    fails for its counter; when the database is busy or read-only the count is skipped."""
     if ids:
-        with store.transaction():
-            store.record_use(kind, list(dict.fromkeys(ids)), time.time())
+        store.bump_use(kind, list(dict.fromkeys(ids)), time.time())
 
 
 def profile(store: Store) -> dict[str, Any]:

@@ -6,6 +6,7 @@ the tables), so they are kept in step here, explicitly, on every insert and dele
 
 from __future__ import annotations
 
+import fcntl
 import os
 import sqlite3
 import time
@@ -17,10 +18,23 @@ from typing import Any
 from aimem import jsonio
 from aimem.errors import AimemError, DatabaseMissing
 from aimem.models import Conversation, Filters, MemoryItem, Message
-from aimem.store import migrations
+from aimem.store import cjk, migrations
 
 BUSY_TIMEOUT_MS = 30_000
 _FTS_COLS = migrations.MESSAGE_FTS_COLUMNS
+_READONLY, _FULL = 8, 13  # SQLite's primary result codes
+# A process that took the write lock and finds others waiting for it (see Store.begin)
+# pauses this long at most after a commit, so that they get their turn.
+YIELD_S = 0.25
+USE_TIMEOUT_S = 2.0  # a recall counter on a read path waits at most this long
+
+
+def is_busy(e: BaseException) -> bool:
+    """Whether an sqlite3 error is SQLITE_BUSY / SQLITE_LOCKED ("database is locked")."""
+    code = getattr(e, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (5, 6)
+    return "locked" in str(e) or "busy" in str(e)
 
 
 def _extra_json(extra: dict[str, Any] | None) -> str | None:
@@ -29,6 +43,14 @@ def _extra_json(extra: dict[str, Any] | None) -> str | None:
 
 def _extra_load(raw: str | None) -> dict[str, Any] | None:
     return jsonio.loads(raw) if raw else None
+
+
+def _json_safe(v: Any) -> Any:
+    return {"$bytes": v.hex()} if isinstance(v, bytes) else v
+
+
+def _json_unsafe(v: Any) -> Any:
+    return bytes.fromhex(v["$bytes"]) if isinstance(v, dict) else v
 
 
 def filter_sql(f: Filters | None, conv: str = "c", msg: str | None = "m") -> tuple[str, list[Any]]:
@@ -107,6 +129,9 @@ class Store:
     def __init__(self, conn: sqlite3.Connection, path: Path):
         self.conn = conn
         self.path = path
+        self.recovered: list[Any] = []  # unfinished imports undone on open (runs.Undone)
+        self._wait_fd: int | None = None
+        self._children: list[tuple[str, str]] | None = None
 
     # -- opening -----------------------------------------------------------------------
 
@@ -132,16 +157,36 @@ class Store:
         try:
             conn = sqlite3.connect(path, isolation_level=None)
             conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            cjk.register(conn)
             if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                 conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
             migrations.apply(conn)
         except sqlite3.DatabaseError as e:
-            raise AimemError(f"{path} is not a usable aimem database ({e})") from None
-        return cls(conn, path)
+            from aimem.errors import database_error_message
+
+            raise AimemError(database_error_message(e, path)) from None
+        store = cls(conn, path)
+        store.recover()
+        return store
+
+    def recover(self) -> None:
+        """Undo the imports whose process died before finishing (see aimem.store.runs)."""
+        from aimem.store import runs
+
+        try:
+            self.recovered += runs.recover(self)
+        except sqlite3.OperationalError as e:
+            if (getattr(e, "sqlite_errorcode", 0) or 0) & 0xFF not in (_READONLY, _FULL):
+                raise
+            # a read-only database or a full disk: reads still work, the next writer
+            # that can write undoes the run
 
     def close(self) -> None:
+        if self._wait_fd is not None:
+            os.close(self._wait_fd)
+            self._wait_fd = None
         self.conn.close()
 
     def abort_when(self, check: Callable[[], bool] | None, *, every: int = 10_000) -> None:
@@ -152,15 +197,102 @@ class Store:
             self.conn.set_progress_handler(lambda: 1 if check() else 0, every)
 
     @contextmanager
-    def transaction(self, *, rollback: bool = False) -> Iterator[None]:
-        """One write transaction; rolled back on error (or always, with ``rollback``)."""
-        self.conn.execute("BEGIN IMMEDIATE")
+    def transaction(self, *, rollback: bool = False,
+                    timeout: float | None = None) -> Iterator[None]:
+        """One write transaction; rolled back on error (or always, with ``rollback``).
+
+        ``timeout``: how long to wait for another process's write transaction (default
+        30 s); past it, sqlite3.OperationalError "database is locked".
+        """
+        self.begin(timeout=timeout)
         try:
             yield
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            self.rollback()
             raise
-        self.conn.execute("ROLLBACK" if rollback else "COMMIT")
+        if rollback:
+            self.rollback()
+        else:
+            self.commit()
+
+    def begin(self, *, timeout: float | None = None) -> None:
+        """BEGIN IMMEDIATE: take the write lock before reading anything.
+
+        (A deferred transaction that reads then writes cannot wait for the lock in WAL
+        mode: it fails at once with "database is locked". Every aimem write starts here.)
+
+        When another process holds the lock, this one says so by holding a shared flock
+        on the database's wait file while it waits; a long writer (an import) checks that
+        file after each commit and lets the waiters in (:meth:`yield_to_waiters`). SQLite's
+        busy handler alone is not fair: it sleeps and retries, and a process that commits
+        and begins again at once would win nearly every time.
+        """
+        conn = self.conn
+        conn.execute("PRAGMA busy_timeout = 0")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as e:
+            if not is_busy(e):
+                raise
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        waiting = self._wait_file()
+        if waiting is not None:
+            try:
+                fcntl.flock(waiting, fcntl.LOCK_SH)
+            except OSError:
+                pass
+        try:
+            if timeout is not None:
+                conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+            conn.execute("BEGIN IMMEDIATE")
+        finally:
+            if timeout is not None:
+                conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            if waiting is not None:
+                os.close(waiting)  # releases the shared lock
+
+    def commit(self) -> None:
+        self.conn.execute("COMMIT")
+
+    def rollback(self) -> None:
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+
+    def _wait_file(self) -> int | None:
+        """A new descriptor of the wait file (a flock per descriptor), or None."""
+        from aimem.store.runs import lock_dir
+
+        try:
+            folder = lock_dir(self.path)
+            folder.mkdir(mode=0o700, exist_ok=True)
+            return os.open(folder / "wait", os.O_CREAT | os.O_RDWR, 0o600)
+        except OSError:
+            return None  # a read-only folder: plain waiting, still correct
+
+    def yield_to_waiters(self, max_wait: float = YIELD_S) -> bool:
+        """Between two batches of a long write: if other processes wait for the write
+        lock, pause (at most ``max_wait`` s) until they got it. True if one was waiting."""
+        if self._wait_fd is None:
+            self._wait_fd = self._wait_file()
+            if self._wait_fd is None:
+                return False
+        deadline = time.monotonic() + max_wait
+        waited = False
+        while True:
+            try:
+                fcntl.flock(self._wait_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                waited = True
+                if time.monotonic() >= deadline:
+                    return waited
+                time.sleep(0.002)
+                continue
+            except OSError:
+                return waited
+            fcntl.flock(self._wait_fd, fcntl.LOCK_UN)
+            return waited
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
         return self.conn.execute(sql, params)
@@ -200,12 +332,45 @@ class Store:
         self.conn.execute(
             "INSERT INTO conversations_fts (rowid, title, summary) "
             "SELECT cid, title, summary FROM conversations_fts_content WHERE cid = ?", (rowid,))
+        self.conn.execute(
+            "INSERT INTO conversations_cjk (rowid, title, summary) "
+            "SELECT cid, title, summary FROM conversations_cjk_content WHERE cid = ?", (rowid,))
 
     def _unindex_conversation(self, rowid: int) -> None:
         self.conn.execute(
             "INSERT INTO conversations_fts (conversations_fts, rowid, title, summary) "
             "SELECT 'delete', cid, title, summary FROM conversations_fts_content WHERE cid = ?",
             (rowid,))
+        if self._cjk_used("conversations_cjk"):
+            self.conn.execute(
+                "INSERT INTO conversations_cjk (conversations_cjk, rowid, title, summary) "
+                "SELECT 'delete', cid, title, summary FROM conversations_cjk_content "
+                "WHERE cid = ?", (rowid,))
+
+    # The CJK indexes (aimem.store.cjk) hold only the rows with CJK letters; their content
+    # views compute the indexed form, so inserting and deleting go through the views.
+
+    def _cjk_used(self, table: str) -> bool:
+        """Whether a CJK index holds any row (an English-only database skips the work)."""
+        return self.conn.execute(f"SELECT 1 FROM {table}_docsize LIMIT 1").fetchone() is not None
+
+    def _unindex_cjk_messages(self, conv_rowid: int) -> None:
+        if self._cjk_used("messages_cjk"):
+            self.conn.execute(
+                "INSERT INTO messages_cjk (messages_cjk, rowid, text) "
+                "SELECT 'delete', mid, text FROM messages_cjk_content "
+                "WHERE mid IN (SELECT rowid FROM messages WHERE conversation = ?)", (conv_rowid,))
+
+    def _unindex_cjk_memory(self, rowid: int) -> None:
+        if self._cjk_used("memories_cjk"):
+            self.conn.execute(
+                "INSERT INTO memories_cjk (memories_cjk, rowid, text) "
+                "SELECT 'delete', mid, text FROM memories_cjk_content WHERE mid = ?", (rowid,))
+
+    def _index_cjk_memory(self, rowid: int, text: str) -> None:
+        if cjk.has_cjk(text):
+            self.conn.execute("INSERT INTO memories_cjk (rowid, text) VALUES (?, ?)",
+                              (rowid, cjk.index_text(text)))
 
     def message_ids(self, conv_rowid: int) -> set[str]:
         return {r[0] for r in self.conn.execute(
@@ -217,6 +382,7 @@ class Store:
             f"INSERT INTO messages_fts (messages_fts, rowid, {_FTS_COLS}) "
             f"SELECT 'delete', mid, {_FTS_COLS} FROM messages_fts_content "
             "WHERE mid IN (SELECT rowid FROM messages WHERE conversation = ?)", (conv_rowid,))
+        self._unindex_cjk_messages(conv_rowid)
         self.conn.execute("DELETE FROM messages WHERE conversation = ?", (conv_rowid,))
         self.insert_messages(conv_rowid, messages)
 
@@ -234,6 +400,10 @@ class Store:
             f"INSERT INTO messages_fts (rowid, {_FTS_COLS}) "
             f"SELECT mid, {_FTS_COLS} FROM messages_fts_content "
             "WHERE mid IN (SELECT rowid FROM messages WHERE conversation = ?)", (conv_rowid,))
+        if any(cjk.has_cjk(m.text) for m in messages):
+            self.conn.execute(
+                "INSERT INTO messages_cjk (rowid, text) SELECT mid, text FROM messages_cjk_content "
+                "WHERE mid IN (SELECT rowid FROM messages WHERE conversation = ?)", (conv_rowid,))
 
     def stored_messages(self, conv_rowid: int) -> list[Message]:
         """A conversation's messages as stored, in order (for merging a re-import)."""
@@ -286,18 +456,24 @@ class Store:
                 return i
         return "?"
 
-    def add_tags(self, table: str, rowid: int, names: Iterable[str], auto: bool = False) -> None:
-        """Attach tags to a conversation (``table="conversation"``) or a memory."""
+    def add_tags(self, table: str, rowid: int, names: Iterable[str],
+                 auto: bool = False) -> list[str]:
+        """Attach tags to a conversation (``table="conversation"``) or a memory; returns
+        the names that were not attached yet."""
         link, col = {"conversation": ("conversation_tags", "conversation"),
                      "memory": ("memory_tags", "memory")}[table]
+        added = []
         for name in names:
             name = name.strip()
             if not name:
                 continue
             self.conn.execute("INSERT OR IGNORE INTO tags (name) VALUES (?)", (name,))
-            self.conn.execute(
+            cur = self.conn.execute(
                 f"INSERT OR IGNORE INTO {link} ({col}, tag, auto) "
                 "SELECT ?, rowid, ? FROM tags WHERE name = ?", (rowid, int(auto), name))
+            if cur.rowcount > 0:
+                added.append(name)
+        return added
 
     def set_summary(self, conv_rowid: int, text: str | None, model: str | None = None,
                     content_hash: str | None = None, now: float | None = None) -> None:
@@ -319,11 +495,13 @@ class Store:
         return row[0] if row else None
 
     def log_import(self, started_at: float, path: str, fmt: str | None, size: int | None,
-                   mtime: float | None, sha256: str | None, report: dict[str, Any]) -> None:
+                   mtime: float | None, sha256: str | None, report: dict[str, Any],
+                   run: int | None = None) -> None:
         self.conn.execute(
             "INSERT INTO import_log (started_at, finished_at, path, format, size, mtime, sha256, "
-            "report) VALUES (?,?,?,?,?,?,?,?)",
-            (started_at, time.time(), path, fmt, size, mtime, sha256, jsonio.dumps_str(report)))
+            "report, run) VALUES (?,?,?,?,?,?,?,?,?)",
+            (started_at, time.time(), path, fmt, size, mtime, sha256, jsonio.dumps_str(report),
+             run))
 
     def last_import(self, path: str) -> tuple[int | None, float | None, float | None] | None:
         """(size, mtime, finished_at) recorded by the latest import of ``path``, if any."""
@@ -359,6 +537,7 @@ class Store:
         rowid = cur.lastrowid
         assert rowid is not None
         self.conn.execute("INSERT INTO memories_fts (rowid, text) VALUES (?, ?)", (rowid, m.text))
+        self._index_cjk_memory(rowid, m.text)
         return rowid
 
     def memory_rowid(self, mem_id: str) -> int | None:
@@ -370,10 +549,12 @@ class Store:
         """Rewrite a memory (index included)."""
         self.conn.execute("INSERT INTO memories_fts (memories_fts, rowid, text) "
                           "SELECT 'delete', rowid, text FROM memories WHERE rowid = ?", (rowid,))
+        self._unindex_cjk_memory(rowid)
         self.conn.execute("UPDATE memories SET text = ?, kind = ?, pinned = ?, text_hash = ?, "
                           "updated_at = ? WHERE rowid = ?",
                           (text, kind, int(pinned), text_hash, updated_at, rowid))
         self.conn.execute("INSERT INTO memories_fts (rowid, text) VALUES (?, ?)", (rowid, text))
+        self._index_cjk_memory(rowid, text)
 
     def touch_memory(self, rowid: int, now: float) -> None:
         self.conn.execute("UPDATE memories SET updated_at = ? WHERE rowid = ?", (now, rowid))
@@ -390,25 +571,37 @@ class Store:
         self.conn.execute("UPDATE memories SET extra = ? WHERE rowid = ?",
                           (_extra_json(extra), rowid))
 
-    def delete_memory(self, rowid: int) -> None:
+    def delete_memory(self, rowid: int, *, drop_unused_tags: bool = True) -> None:
         """A memory and everything derived from it: index rows, tag links, counters."""
         self.conn.execute("INSERT INTO memories_fts (memories_fts, rowid, text) "
                           "SELECT 'delete', rowid, text FROM memories WHERE rowid = ?", (rowid,))
+        self._unindex_cjk_memory(rowid)
         self.conn.execute("DELETE FROM memories WHERE rowid = ?", (rowid,))
-        self._drop_unused_tags()
+        if drop_unused_tags:
+            self._drop_unused_tags()
 
-    def delete_conversation(self, rowid: int) -> None:
+    def memory_state(self, mem_id: str) -> tuple[int, str] | None:
+        """(rowid, text_hash) of a stored memory, or None."""
+        return self.conn.execute("SELECT rowid, text_hash FROM memories WHERE id = ?",
+                                 (mem_id,)).fetchone()
+
+    def delete_conversation(self, rowid: int, *, drop_unused_tags: bool = True) -> None:
         """A conversation and everything derived from it: messages, index rows, summary,
         tag links, counters. Memories distilled from it stay, unlinked."""
         self.conn.execute(
             f"INSERT INTO messages_fts (messages_fts, rowid, {_FTS_COLS}) "
             f"SELECT 'delete', mid, {_FTS_COLS} FROM messages_fts_content "
             "WHERE mid IN (SELECT rowid FROM messages WHERE conversation = ?)", (rowid,))
+        self._unindex_cjk_messages(rowid)
         self._unindex_conversation(rowid)
         self.conn.execute("DELETE FROM messages WHERE conversation = ?", (rowid,))
         self.conn.execute("DELETE FROM branch_messages WHERE conversation = ?", (rowid,))
         self.conn.execute("DELETE FROM summaries WHERE conversation = ?", (rowid,))
         self.conn.execute("DELETE FROM conversations WHERE rowid = ?", (rowid,))
+        if drop_unused_tags:
+            self._drop_unused_tags()
+
+    def drop_unused_tags(self) -> None:
         self._drop_unused_tags()
 
     def _drop_unused_tags(self) -> None:
@@ -416,13 +609,81 @@ class Store:
             "DELETE FROM tags WHERE rowid NOT IN (SELECT tag FROM conversation_tags) "
             "AND rowid NOT IN (SELECT tag FROM memory_tags)")
 
-    def remove_tags(self, table: str, rowid: int, names: Iterable[str]) -> None:
+    def remove_tags(self, table: str, rowid: int, names: Iterable[str], *,
+                    drop_unused_tags: bool = True) -> None:
         link, col = {"conversation": ("conversation_tags", "conversation"),
                      "memory": ("memory_tags", "memory")}[table]
         for name in names:
             self.conn.execute(f"DELETE FROM {link} WHERE {col} = ? AND tag = "
                               "(SELECT rowid FROM tags WHERE name = ?)", (rowid, name.strip()))
-        self._drop_unused_tags()
+        if drop_unused_tags:
+            self._drop_unused_tags()
+
+    # -- import runs: a conversation's state, kept to put it back (aimem.store.runs) -----
+
+    _KNOWN_CHILDREN = {"messages", "summaries", "conversation_tags", "memories"}
+
+    def _child_tables(self) -> list[tuple[str, str]]:
+        """(table, column) of the other tables whose rows belong to a conversation (a
+        foreign key to conversations): their rows are kept and restored as they are."""
+        if self._children is None:
+            self._children = [
+                (t, c) for t, c in self.conn.execute(
+                    "SELECT m.name, f.\"from\" FROM sqlite_master m, "
+                    "pragma_foreign_key_list(m.name) f WHERE m.type = 'table' "
+                    "AND f.\"table\" = 'conversations' ORDER BY m.name")
+                if t not in self._KNOWN_CHILDREN]
+        return self._children
+
+    def conversation_snapshot(self, rowid: int) -> dict[str, Any]:
+        """Everything an import may change about a stored conversation, as JSON-ready data."""
+        row = self.conn.execute(
+            "SELECT id, content_hash, imported_at FROM conversations WHERE rowid = ?",
+            (rowid,)).fetchone()
+        conv = self.get_conversation(row[0])
+        assert conv is not None
+        summary = self.conn.execute(
+            "SELECT text, model, created_at, content_hash FROM summaries WHERE conversation = ?",
+            (rowid,)).fetchone()
+        children = {}
+        for table, col in self._child_tables():
+            cur = self.conn.execute(f'SELECT * FROM "{table}" WHERE "{col}" = ?', (rowid,))
+            cols = [d[0] for d in cur.description]
+            children[table] = {"column": col, "columns": cols,
+                               "rows": [[_json_safe(v) for v in r] for r in cur]}
+        return {
+            "conversation": [conv.source, conv.source_id, conv.title, conv.created_at,
+                             conv.updated_at, conv.model, conv.project, conv.extra],
+            "content_hash": row[1], "imported_at": row[2],
+            "messages": [[m.id, m.source_id, m.role, m.author, m.text, m.created_at, m.extra]
+                         for m in conv.messages],
+            "summary": list(summary) if summary else None,
+            "children": children,
+        }
+
+    def restore_conversation(self, rowid: int, snap: dict[str, Any]) -> None:
+        """Put a conversation back as :meth:`conversation_snapshot` saw it (indexes too)."""
+        source, source_id, title, created, updated, model, project, extra = snap["conversation"]
+        conv = Conversation(source=source, source_id=source_id, title=title, created_at=created,
+                            updated_at=updated, model=model, project=project, extra=extra)
+        self.update_conversation(rowid, conv, snap["content_hash"], snap["imported_at"])
+        self.replace_messages(rowid, [
+            Message(id=i, source_id=sid, role=role, author=author, text=text, created_at=at,
+                    extra=mextra)
+            for i, sid, role, author, text, at, mextra in snap["messages"]])
+        summary = snap["summary"]
+        if summary is None:
+            self.set_summary(rowid, None)
+        else:
+            text, smodel, at, chash = summary
+            self.set_summary(rowid, text, smodel, chash, at)
+        for table, saved in snap.get("children", {}).items():
+            col, cols = saved["column"], saved["columns"]
+            self.conn.execute(f'DELETE FROM "{table}" WHERE "{col}" = ?', (rowid,))
+            names = ",".join(f'"{c}"' for c in cols)
+            self.conn.executemany(
+                f'INSERT INTO "{table}" ({names}) VALUES ({",".join("?" * len(cols))})',
+                [[_json_unsafe(v) for v in r] for r in saved["rows"]])
 
     def tag_counts(self) -> list[tuple[str, int, int]]:
         return self.conn.execute(
@@ -438,6 +699,20 @@ class Store:
                             "memory": ("memories", "access_count", "last_accessed")}[table]
         self.conn.executemany(f"UPDATE {tbl} SET {count} = {count} + 1, {last} = ? WHERE id = ?",
                               [(now, i) for i in ids])
+
+    def bump_use(self, table: str, ids: Sequence[str], now: float,
+                 timeout: float = USE_TIMEOUT_S) -> bool:
+        """:meth:`record_use` in its own short transaction; False (and nothing written) when
+        the database stayed busy for ``timeout`` seconds or cannot be written."""
+        try:
+            with self.transaction(timeout=timeout):
+                self.record_use(table, ids, now)
+        except sqlite3.OperationalError as e:
+            code = (getattr(e, "sqlite_errorcode", 0) or 0) & 0xFF
+            if is_busy(e) or code in (_READONLY, _FULL) or "readonly" in str(e):
+                return False
+            raise
+        return True
 
     def use_stats(self, table: str, ids: Sequence[str]) -> dict[str, tuple[int, float | None]]:
         """id -> (use count, last use) for conversations or memories."""
@@ -498,6 +773,8 @@ class Store:
         self.conn.execute("INSERT INTO messages_fts(messages_fts) VALUES ('optimize')")
         self.conn.execute("INSERT INTO memories_fts(memories_fts) VALUES ('optimize')")
         self.conn.execute("INSERT INTO conversations_fts(conversations_fts) VALUES ('optimize')")
+        for table in ("messages_cjk", "memories_cjk", "conversations_cjk"):
+            self.conn.execute(f"INSERT INTO {table}({table}) VALUES ('optimize')")
         self.conn.execute("VACUUM")
 
     # -- reads -------------------------------------------------------------------------

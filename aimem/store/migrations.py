@@ -193,6 +193,75 @@ def m003_use_and_profile(conn: sqlite3.Connection) -> None:
 
 
 @migration
+def m004_import_runs(conn: sqlite3.Connection) -> None:
+    """Imports commit in batches; each is a run, journalled so an unfinished one is undone.
+
+    A run's row lives only while it runs (the last batch deletes it). ``lock`` is the file
+    the importing process holds an flock on: a run whose lock is free belongs to a process
+    that died (kill -9, a crash), and the next command undoes it. ``import_run_changes``
+    says what to undo: a conversation or memory the run added (``before`` NULL), the state
+    of a conversation before the run updated it (``before``, JSON), a tag link it added.
+    ``after`` is the content hash the run wrote: an item someone changed since is left alone.
+    """
+    run_script(conn, """
+    CREATE TABLE import_runs (
+        rowid INTEGER PRIMARY KEY AUTOINCREMENT,
+        started_at REAL NOT NULL,
+        lock TEXT NOT NULL,
+        pid INTEGER,
+        paths TEXT
+    );
+    CREATE TABLE import_run_changes (
+        run INTEGER NOT NULL REFERENCES import_runs(rowid) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        item TEXT NOT NULL,
+        tag TEXT NOT NULL DEFAULT '',
+        after TEXT,
+        before TEXT,
+        PRIMARY KEY (run, kind, item, tag)
+    );
+    ALTER TABLE import_log ADD COLUMN run INTEGER;
+    CREATE INDEX import_log_run ON import_log(run) WHERE run IS NOT NULL;
+    """)
+
+
+@migration
+def m005_cjk_index(conn: sqlite3.Connection) -> None:
+    """Word search inside Chinese, Japanese and Korean text (see ``aimem.store.cjk``).
+
+    A second FTS5 index for messages, memories and conversation titles/summaries, over
+    the rows that hold CJK letters only, with CJK runs cut into bigrams. External content
+    over views that compute that form, so ``rebuild`` and ``integrity-check`` work.
+    Existing rows are indexed here.
+    """
+    from aimem.store import cjk
+
+    cjk.register(conn)
+    run_script(conn, f"""
+    CREATE VIEW messages_cjk_content AS
+        SELECT rowid AS mid, aimem_cjk(text) AS text FROM messages WHERE aimem_has_cjk(text);
+    CREATE VIRTUAL TABLE messages_cjk USING fts5(
+        text, content='messages_cjk_content', content_rowid='mid', tokenize='{TOKENIZER}');
+
+    CREATE VIEW memories_cjk_content AS
+        SELECT rowid AS mid, aimem_cjk(text) AS text FROM memories WHERE aimem_has_cjk(text);
+    CREATE VIRTUAL TABLE memories_cjk USING fts5(
+        text, content='memories_cjk_content', content_rowid='mid', tokenize='{TOKENIZER}');
+
+    CREATE VIEW conversations_cjk_content AS
+        SELECT cid, aimem_cjk(title) AS title, aimem_cjk(summary) AS summary
+        FROM conversations_fts_content WHERE aimem_has_cjk(title) OR aimem_has_cjk(summary);
+    CREATE VIRTUAL TABLE conversations_cjk USING fts5(
+        title, summary,
+        content='conversations_cjk_content', content_rowid='cid', tokenize='{TOKENIZER}');
+    """)
+    conn.execute("INSERT INTO conversations_cjk(conversations_cjk, rank) "
+                 "VALUES('rank', 'bm25(1.0, 0.5)')")
+    for table in ("messages_cjk", "memories_cjk", "conversations_cjk"):
+        conn.execute(f"INSERT INTO {table}({table}) VALUES('rebuild')")
+
+
+@migration
 def m006_branches(conn: sqlite3.Connection) -> None:
     """Messages off the visible branch of tree-shaped sources (ChatGPT edits and
     regenerations, Claude.ai retries, Open WebUI), and messages a later copy of a
@@ -283,18 +352,25 @@ def apply(conn: sqlite3.Connection) -> int:
         "CREATE TABLE IF NOT EXISTS _aimem_migrations "
         "(id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)"
     )
+    ran = 0
     for number, fn in enumerate(MIGRATIONS[current:], current + 1):
         conn.execute("BEGIN IMMEDIATE")
         try:
+            # another process opening the same database may have applied it meanwhile
+            if conn.execute("PRAGMA user_version").fetchone()[0] >= number:
+                conn.execute("ROLLBACK")
+                continue
             fn(conn)
+            ran += 1
             conn.execute("INSERT INTO _aimem_migrations VALUES (?, ?, ?)",
                          (number, fn.__name__, time.time()))
             conn.execute(f"PRAGMA user_version = {number}")
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:  # SQLite rolls back by itself after a full disk
+                conn.execute("ROLLBACK")
             raise
-    return len(MIGRATIONS) - current
+    return ran
 
 
 @migration

@@ -8,6 +8,11 @@ Plain words match any of the words, but messages with all of them come first: th
 all-words query runs first, and the any-word (OR) query only fills up the rest. On
 conversational data this keeps the recall of OR while the common case ranks far fewer
 rows (an AND of two words touches only their intersection).
+
+A query with Chinese, Japanese or Korean words runs on the ``*_cjk`` indexes instead (see
+``aimem.store.cjk``): they hold every row with CJK letters, completely, so all-words and
+any-word hits come from there; the main index adds the rows without CJK letters that have
+one of the other words (any-word tier). Their snippets are cut from the text in Python.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aimem.models import Filters
+from aimem.store import cjk
 from aimem.store.db import filter_sql, memory_filter_sql
 from aimem.timeutil import date_mentions
 
@@ -47,8 +53,15 @@ class Term:
     prefix: bool = False
     quoted: bool = False
 
-    def fts(self) -> str:
+    def fts(self, cjk_form: bool = False) -> str:
+        """The term as an FTS5 string; ``cjk_form`` for the CJK indexes."""
+        if cjk_form and self.cjk:
+            return cjk.query(self.words, self.prefix)
         return '"' + " ".join(self.words).replace('"', '""') + '"' + (" *" if self.prefix else "")
+
+    @property
+    def cjk(self) -> bool:
+        return any(cjk.has_cjk(w) for w in self.words)
 
     @property
     def is_stopword(self) -> bool:
@@ -80,26 +93,54 @@ class Query:
             return None
         return self._with_exclusions(Term(words=self.typed, quoted=True).fts())
 
-    def all_words(self) -> str | None:
+    @property
+    def cjk(self) -> bool:
+        """Whether the words run on the CJK indexes (a term or an exclusion has CJK)."""
+        return any(t.cjk for t in (*self.terms, *self.excluded))
+
+    @property
+    def title_cjk(self) -> bool:
+        return any(t.cjk for t in self.title)
+
+    def all_words(self, cjk_form: bool = False) -> str | None:
         """FTS5 query: every term (None when there is only one, so it equals any_word)."""
         if len(self.terms) < 2:
             return None
-        return self._with_exclusions(" AND ".join(t.fts() for t in self.terms))
+        return self._with_exclusions(" AND ".join(t.fts(cjk_form) for t in self.terms),
+                                     cjk_form)
 
-    def any_word(self) -> str | None:
+    def any_word(self, cjk_form: bool = False) -> str | None:
         if not self.terms:
             return None
-        return self._with_exclusions(" OR ".join(t.fts() for t in self.terms))
+        return self._with_exclusions(" OR ".join(t.fts(cjk_form) for t in self.terms), cjk_form)
 
-    def _with_exclusions(self, expr: str) -> str:
+    def latin_any_word(self) -> str | None:
+        """The terms without CJK letters, for the main index (rows without CJK letters)."""
+        latin = [t.fts() for t in self.terms if not t.cjk]
+        if not latin:
+            return None
+        expr = " OR ".join(latin)
+        excluded = [t.fts() for t in self.excluded if not t.cjk]
+        return f"({expr})" + "".join(f" NOT {e}" for e in excluded) if excluded else expr
+
+    def cjk_excluded(self) -> str | None:
+        """The excluded CJK terms, for the CJK index (to drop main-index rows that have one)."""
+        terms = [t.fts(True) for t in self.excluded if t.cjk]
+        return " OR ".join(terms) if terms else None
+
+    def _with_exclusions(self, expr: str, cjk_form: bool = False) -> str:
         if not self.excluded:
             return expr
-        return f"({expr})" + "".join(f" NOT {t.fts()}" for t in self.excluded)
+        return f"({expr})" + "".join(f" NOT {t.fts(cjk_form)}" for t in self.excluded)
 
-    def title_query(self) -> str | None:
+    def title_query(self, cjk_form: bool = False) -> str | None:
         if not self.title:
             return None
-        return "title : (" + " AND ".join(t.fts() for t in self.title) + ")"
+        return "title : (" + " AND ".join(t.fts(cjk_form) for t in self.title) + ")"
+
+    def words(self) -> list[str]:
+        """Every word searched for (what a snippet marks)."""
+        return [w for t in (*self.terms, *self.title) for w in t.words]
 
 
 def _term(raw: str, quoted: bool) -> Term | None:
@@ -156,36 +197,85 @@ def _snippet(col: int, table: str, tokens: int = 24) -> str:
     return f"snippet({table}, {col}, '{MARK_OPEN}', '{MARK_CLOSE}', '…', {tokens})"
 
 
+def _cjk_snippet(text: str | None, q: Query, tokens: int = 24) -> str:
+    return cjk.snippet(text, q.words(), MARK_OPEN, MARK_CLOSE, "…", tokens)
+
+
+Rows = list[tuple[int, float, str | None]]  # (rowid, rank, snippet; None: cut it from the text)
+
+
 def _message_rows(conn: sqlite3.Connection, match: str, filters: Filters | None,
-                  title_match: str | None, limit: int) -> list[tuple[int, float, str]]:
-    """(rowid, rank, snippet) of the best messages for one FTS5 query."""
+                  title: tuple[str, str] | None, limit: int, *, table: str = "messages_fts",
+                  not_cjk: str | None = None) -> Rows:
+    """(rowid, rank, snippet) of the best messages for one FTS5 query on ``table``.
+
+    ``title`` is (index, query) for a ``title:`` filter; ``not_cjk`` a CJK-index query
+    whose rows are left out.
+    """
     where, params = filter_sql(filters)
-    if title_match:
-        where += (" AND m.conversation IN (SELECT rowid FROM conversations_fts "
-                  "WHERE conversations_fts MATCH ?)")
-        params.append(title_match)
+    if title:
+        where += (f" AND m.conversation IN (SELECT rowid FROM {title[0]} "
+                  f"WHERE {title[0]} MATCH ?)")
+        params.append(title[1])
+    if not_cjk:
+        where += " AND m.rowid NOT IN (SELECT rowid FROM messages_cjk WHERE messages_cjk MATCH ?)"
+        params.append(not_cjk)
+    snip = _snippet(0, table) if table == "messages_fts" else "NULL"
     if where == "1":
-        sql = (f"SELECT rowid, rank, {_snippet(0, 'messages_fts')} FROM messages_fts "
-               "WHERE messages_fts MATCH ? ORDER BY rank LIMIT ?")
+        sql = (f"SELECT rowid, rank, {snip} FROM {table} "
+               f"WHERE {table} MATCH ? ORDER BY rank LIMIT ?")
         return conn.execute(sql, (match, limit)).fetchall()
-    sql = (f"SELECT f.rowid, f.rank, {_snippet(0, 'messages_fts')} FROM messages_fts f "
+    sql = (f"SELECT f.rowid, f.rank, {snip} FROM {table} f "
            "JOIN messages m ON m.rowid = f.rowid JOIN conversations c ON c.rowid = m.conversation "
-           f"WHERE messages_fts MATCH ? AND {where} ORDER BY f.rank LIMIT ?")
+           f"WHERE {table} MATCH ? AND {where} ORDER BY f.rank LIMIT ?")
     return conn.execute(sql, (match, *params, limit)).fetchall()
 
 
-def _tiered(run, q: Query, limit: int) -> list[tuple[int, float, str, int]]:  # type: ignore[no-untyped-def]
+def _tiered(run, q: Query, limit: int, run_cjk=None) -> list[tuple[int, float, str | None, int]]:  # type: ignore[no-untyped-def]
     """Tiers, each only filling up what the ones before left: the exact sequence of the
-    typed words (tier 0), all the words (1), any of them (2)."""
-    rows: list[tuple[int, float, str, int]] = []
+    typed words, all the words, any of them. Tiers are numbered from 0 among those the
+    query has (one word: its any-word hits are tier 0), so hits of different kinds
+    (messages, memories, titles) compare on equal terms.
+
+    ``run(match, n, not_cjk)`` queries the main index, ``run_cjk(match, n)`` the CJK one,
+    used when the query has CJK words (no phrase tier there: its words are pairs).
+    """
+    cjk_mode = run_cjk is not None and q.cjk
+    rows: list[tuple[int, float, str | None, int]] = []
     seen: set[int] = set()
-    for tier, match in enumerate((q.phrase(), q.all_words(), q.any_word())):
-        if match is None or len(rows) >= limit:
-            continue
-        for r in run(match, limit + len(rows)):
-            if r[0] not in seen and len(rows) < limit:
+    tier = 0
+
+    def add(found, tier: int) -> None:  # type: ignore[no-untyped-def]
+        for r in found:
+            if len(rows) >= limit:
+                break
+            if r[0] not in seen:
                 seen.add(r[0])
                 rows.append((*r, tier))
+
+    phrase = None if cjk_mode else q.phrase()
+    if phrase:
+        add(run(phrase, limit, None), tier)
+        tier += 1
+    both = q.all_words(cjk_mode)
+    if both:
+        if len(rows) < limit:
+            n = limit + len(rows)
+            add(run_cjk(both, n) if cjk_mode else run(both, n, None), tier)
+        tier += 1
+    if len(rows) < limit:
+        anyw = q.any_word(cjk_mode)
+        if anyw:
+            n = limit + len(rows)
+            if cjk_mode:
+                more = run_cjk(anyw, n)
+                latin = q.latin_any_word()
+                if latin:
+                    # rows without CJK letters: the CJK index does not hold them
+                    more = sorted([*more, *run(latin, n, q.cjk_excluded())], key=lambda r: r[1])
+            else:
+                more = run(anyw, n, None)
+            add(more, tier)
     return rows
 
 
@@ -202,9 +292,13 @@ def search_messages(conn: sqlite3.Connection, q: Query, filters: Filters | None,
                     limit: int) -> list[dict[str, Any]]:
     if not q.terms or limit <= 0:
         return []
-    title = q.title_query()
+    title = (("conversations_cjk", q.title_query(True)) if q.title_cjk
+             else ("conversations_fts", q.title_query())) if q.title else None
     wanted = limit * DATE_CANDIDATES if q.when else limit
-    rows = _tiered(lambda match, n: _message_rows(conn, match, filters, title, n), q, wanted)
+    rows = _tiered(
+        lambda match, n, not_cjk: _message_rows(conn, match, filters, title, n, not_cjk=not_cjk),
+        q, wanted,
+        lambda match, n: _message_rows(conn, match, filters, title, n, table="messages_cjk"))
     if not rows:
         return []
     info = {r[0]: r[1:] for r in conn.execute(
@@ -220,7 +314,8 @@ def search_messages(conn: sqlite3.Connection, q: Query, filters: Filters | None,
             score *= DATE_BOOST
         hits.append({"kind": "message", "id": mid, "conversation_id": cid, "source": source,
                      "source_id": source_id, "title": title_, "role": role, "author": author,
-                     "created_at": created, "score": score, "snippet": snip,
+                     "created_at": created, "score": score,
+                     "snippet": _cjk_snippet(text, q) if snip is None else snip,
                      "text": text, "tier": tier})
     if q.when:
         hits.sort(key=lambda h: (h["tier"], -h["score"]))
@@ -234,13 +329,18 @@ def search_memories(conn: sqlite3.Connection, q: Query, filters: Filters | None,
         return []
     where, params = memory_filter_sql(filters, "mm")
 
-    def run(match: str, n: int) -> list[tuple[int, float, str]]:
+    def run(match: str, n: int, not_cjk: str | None = None, table: str = "memories_fts") -> Rows:
+        cond, extra = where, list(params)
+        if not_cjk:
+            cond += " AND mm.rowid NOT IN (SELECT rowid FROM memories_cjk WHERE memories_cjk MATCH ?)"
+            extra.append(not_cjk)
+        snip = _snippet(0, table) if table == "memories_fts" else "NULL"
         return conn.execute(
-            f"SELECT f.rowid, f.rank, {_snippet(0, 'memories_fts')} FROM memories_fts f "
-            f"JOIN memories mm ON mm.rowid = f.rowid WHERE memories_fts MATCH ? AND {where} "
-            "ORDER BY f.rank LIMIT ?", (match, *params, n)).fetchall()
+            f"SELECT f.rowid, f.rank, {snip} FROM {table} f "
+            f"JOIN memories mm ON mm.rowid = f.rowid WHERE {table} MATCH ? AND {cond} "
+            "ORDER BY f.rank LIMIT ?", (match, *extra, n)).fetchall()
 
-    rows = _tiered(run, q, limit)
+    rows = _tiered(run, q, limit, lambda match, n: run(match, n, table="memories_cjk"))
     if not rows:
         return []
     info = {r[0]: r[1:] for r in conn.execute(
@@ -251,7 +351,8 @@ def search_memories(conn: sqlite3.Connection, q: Query, filters: Filters | None,
         mid, source, kind, text, updated = info[rowid]
         hits.append({"kind": "memory", "id": mid, "conversation_id": None, "source": source,
                      "source_id": None, "title": None, "role": None, "author": None,
-                     "created_at": updated, "score": -rank, "snippet": snip,
+                     "created_at": updated, "score": -rank,
+                     "snippet": _cjk_snippet(text, q) if snip is None else snip,
                      "text": text, "memory_kind": kind, "tier": tier})
     return hits
 
@@ -259,27 +360,46 @@ def search_memories(conn: sqlite3.Connection, q: Query, filters: Filters | None,
 def search_conversations(conn: sqlite3.Connection, q: Query, filters: Filters | None,
                          limit: int) -> list[dict[str, Any]]:
     """Conversations whose title (or summary) matches: ``title:`` terms, else the words."""
-    if q.title:
-        match = q.title_query()
-        assert match is not None
-        tiers = [match]
-    else:
-        tiers = [t for t in (q.all_words(), q.any_word()) if t]
-    if not tiers or limit <= 0:
+    if limit <= 0 or not (q.title or q.terms):
         return []
     where, params = filter_sql(filters, "c", None)
-    rows: list[tuple[Any, ...]] = []
-    seen: set[int] = set()
-    for tier, match in enumerate(tiers):
-        for r in conn.execute(
-                f"SELECT f.rowid, f.rank, {_snippet(-1, 'conversations_fts', 16)}, c.id, c.source, "
-                "c.source_id, c.title, c.created_at FROM conversations_fts f JOIN conversations c "
-                f"ON c.rowid = f.rowid WHERE conversations_fts MATCH ? AND {where} "
-                "ORDER BY f.rank LIMIT ?", (match, *params, limit)):
-            if r[0] not in seen and len(rows) < limit:
-                seen.add(r[0])
-                rows.append((*r, tier))
-    return [{"kind": "conversation", "id": cid, "conversation_id": cid, "source": source,
-             "source_id": sid, "title": title, "role": None, "author": None, "created_at": created,
-             "score": -rank, "snippet": snip, "text": title, "tier": tier}
-            for _, rank, snip, cid, source, sid, title, created, tier in rows]
+
+    def run(match: str, n: int, not_cjk: str | None = None,
+            table: str = "conversations_fts") -> Rows:
+        cond, extra = where, list(params)
+        if not_cjk:
+            cond += (" AND c.rowid NOT IN (SELECT rowid FROM conversations_cjk "
+                     "WHERE conversations_cjk MATCH ?)")
+            extra.append(not_cjk)
+        snip = _snippet(-1, table, 16) if table == "conversations_fts" else "NULL"
+        return conn.execute(
+            f"SELECT f.rowid, f.rank, {snip} FROM {table} f JOIN conversations c "
+            f"ON c.rowid = f.rowid WHERE {table} MATCH ? AND {cond} "
+            "ORDER BY f.rank LIMIT ?", (match, *extra, n)).fetchall()
+
+    if q.title:
+        match = q.title_query(q.title_cjk)
+        assert match is not None
+        rows = [(*r, 0) for r in run(match, limit, table="conversations_cjk" if q.title_cjk
+                                     else "conversations_fts")]
+    else:
+        rows = _tiered(run, q, limit, lambda match, n: run(match, n, table="conversations_cjk"))
+    if not rows:
+        return []
+    info = {r[0]: r[1:] for r in conn.execute(
+        "SELECT c.rowid, c.id, c.source, c.source_id, c.title, c.created_at, s.text "
+        "FROM conversations c LEFT JOIN summaries s ON s.conversation = c.rowid "
+        f"WHERE c.rowid IN ({','.join('?' * len(rows))})", [r[0] for r in rows])}
+    hits = []
+    for rowid, rank, snip, tier in rows:
+        cid, source, sid, title, created, summary = info[rowid]
+        if snip is None:
+            pat = cjk.pattern(tuple(q.words()))
+            in_title = bool(title and pat and pat.search(title))
+            text = title if in_title or not summary else summary
+            snip = _cjk_snippet(text, q, 16)
+        hits.append({"kind": "conversation", "id": cid, "conversation_id": cid,
+                     "source": source, "source_id": sid, "title": title, "role": None,
+                     "author": None, "created_at": created, "score": -rank, "snippet": snip,
+                     "text": title, "tier": tier})
+    return hits
