@@ -131,6 +131,8 @@ class ImportReport:
     messages_deleted: int = 0
     memories_added: int = 0
     memories_unchanged: int = 0
+    # items another device (or this one) forgot: never brought back by an import (sync)
+    forgotten: int = 0
     skipped: list[Skipped] = field(default_factory=list)
     files: list[FileReport] = field(default_factory=list)
     redactions: dict[str, int] = field(default_factory=dict)
@@ -146,6 +148,7 @@ class ImportReport:
             "messages_deleted": self.messages_deleted,
             "memories_added": self.memories_added,
             "memories_unchanged": self.memories_unchanged,
+            "forgotten": self.forgotten,
             "skipped": [{"where": s.where, "reason": s.reason} for s in self.skipped],
             "files": [
                 {"path": f.path, "format": f.format, "conversations": f.conversations,

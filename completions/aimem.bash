@@ -18,7 +18,7 @@ __aimem_takes_value() {
         "search") case "$2" in --source|-s|--tag|-t|--since|--until|--role|-r|--conversation|-c|--project|--limit|-n|--kind|-k) return 0 ;; esac ;;
         "serve-mcp") case "$2" in --http|--tools) return 0 ;; esac ;;
         "summarize") case "$2" in --source|-s|--tag|-t|--since|--until|--role|-r|--conversation|-c|--model|-m|--limit|-n) return 0 ;; esac ;;
-        "sync") case "$2" in --add|--remove|--interval) return 0 ;; esac ;;
+        "sync") case "$2" in --add|--remove|--interval|--to) return 0 ;; esac ;;
         "tag auto") case "$2" in --source|-s|--tag|-t|--since|--until|--role|-r|--conversation|-c|--model|-m|--limit|-n) return 0 ;; esac ;;
     esac
     return 1
@@ -45,7 +45,7 @@ _aimem() {
         prev="${cur%%=*}" pre="${cur%%=*}=" cur="${cur#*=}"
     fi
     # the command path typed so far ("tag add"), skipping options and their values
-    local paths="|backup|browse|demo|distill|doctor|export|forget|hook|hooks|hooks install|hooks status|hooks uninstall|import|inject|list|mcp-config|memories|profile|remember|search|serve-mcp|show|stats|summarize|sync|tag|tag add|tag auto|tag list|tag remove|"
+    local paths="|backup|browse|demo|devices|distill|doctor|export|forget|hook|hooks|hooks install|hooks status|hooks uninstall|import|inject|list|mcp-config|memories|profile|remember|search|serve-mcp|show|stats|summarize|sync|tag|tag add|tag auto|tag list|tag remove|"
     local cmd="" word i=1
     while (( i < COMP_CWORD )); do
         word="${COMP_WORDS[i]}"
@@ -67,7 +67,7 @@ _aimem() {
             if [[ "$cur" == -* ]]; then
                 __aimem_words "--db --version --help -h"
             else
-                __aimem_words "backup browse demo distill doctor export forget hook hooks import inject list mcp-config memories profile remember search serve-mcp show stats summarize sync tag"
+                __aimem_words "backup browse demo devices distill doctor export forget hook hooks import inject list mcp-config memories profile remember search serve-mcp show stats summarize sync tag"
             fi
             ;;
         "backup")
@@ -85,6 +85,11 @@ _aimem() {
         "demo")
             if [[ "$cur" == -* ]]; then
                 __aimem_words "--reset --help -h"
+            fi
+            ;;
+        "devices")
+            if [[ "$cur" == -* ]]; then
+                __aimem_words "--json --help -h"
             fi
             ;;
         "distill")
@@ -296,9 +301,10 @@ _aimem() {
                 --add) __aimem_files; return ;;
                 --remove) __aimem_files; return ;;
                 --interval) return ;;  # INTERVAL: free text
+                --to) return ;;  # FOLDER|GIT+URL: free text
             esac
             if [[ "$cur" == -* ]]; then
-                __aimem_words "--add --remove --list --watch --interval --no-redact --json --help -h"
+                __aimem_words "--add --remove --list --watch --interval --to --encrypt --dry-run --no-redact --json --help -h"
             fi
             ;;
         "tag")

@@ -33,7 +33,7 @@ function __aimem_takes_value
         case 'summarize'
             contains -- $argv[2] --source -s --tag -t --since --until --role -r --conversation -c --model -m --limit -n; and return 0
         case 'sync'
-            contains -- $argv[2] --add --remove --interval; and return 0
+            contains -- $argv[2] --add --remove --interval --to; and return 0
         case 'tag auto'
             contains -- $argv[2] --source -s --tag -t --since --until --role -r --conversation -c --model -m --limit -n; and return 0
     end
@@ -42,7 +42,7 @@ end
 
 # The command path typed so far ("tag add"), skipping options and their values.
 function __aimem_cmd
-    set -l paths 'backup' 'browse' 'demo' 'distill' 'doctor' 'export' 'forget' 'hook' 'hooks' 'hooks install' 'hooks status' 'hooks uninstall' 'import' 'inject' 'list' 'mcp-config' 'memories' 'profile' 'remember' 'search' 'serve-mcp' 'show' 'stats' 'summarize' 'sync' 'tag' 'tag add' 'tag auto' 'tag list' 'tag remove'
+    set -l paths 'backup' 'browse' 'demo' 'devices' 'distill' 'doctor' 'export' 'forget' 'hook' 'hooks' 'hooks install' 'hooks status' 'hooks uninstall' 'import' 'inject' 'list' 'mcp-config' 'memories' 'profile' 'remember' 'search' 'serve-mcp' 'show' 'stats' 'summarize' 'sync' 'tag' 'tag add' 'tag auto' 'tag list' 'tag remove'
     set -l words (commandline -opc)
     set -l cmd ''
     set -l i 2
@@ -71,6 +71,7 @@ complete -c aimem -f
 complete -c aimem -n '__aimem_is' -a backup -d 'Copy the database to PATH, consistently, even while other aimem processes write.'
 complete -c aimem -n '__aimem_is' -a browse -d 'Search and read everything in a terminal UI: results change as you type.'
 complete -c aimem -n '__aimem_is' -a demo -d 'Import a small invented sample history into a demo database and search it.'
+complete -c aimem -n '__aimem_is' -a devices -d 'This device\'s id and name, the sync location, and the devices seen there.'
 complete -c aimem -n '__aimem_is' -a distill -d 'Extract durable memories (facts, preferences, instructions, projects, people).'
 complete -c aimem -n '__aimem_is' -a doctor -d 'Check the database: file integrity, full-text indexes, orphan rows, schema version, write-ahead log size and file modes.'
 complete -c aimem -n '__aimem_is' -a export -d 'Export conversations and memories; importing a JSONL export gives them back exactly.'
@@ -107,6 +108,10 @@ complete -c aimem -n '__aimem_is browse' -l help -s h -d 'Show this message and 
 # aimem demo
 complete -c aimem -n '__aimem_is demo' -l reset -d 'Start from an empty demo database.'
 complete -c aimem -n '__aimem_is demo' -l help -s h -d 'Show this message and exit.'
+
+# aimem devices
+complete -c aimem -n '__aimem_is devices' -l json -d 'Print machine-readable JSON.'
+complete -c aimem -n '__aimem_is devices' -l help -s h -d 'Show this message and exit.'
 
 # aimem distill
 complete -c aimem -n '__aimem_is distill' -l source -s s -x -a 'aider chatgpt claude claude-code codex deepseek gemini gemini-cli grok jsonl llm manual markdown openwebui specstory' -d 'Only this source (chatgpt, claude, jsonl…); repeatable.'
@@ -295,6 +300,9 @@ complete -c aimem -n '__aimem_is sync' -l remove -r -F -d 'Stop syncing an added
 complete -c aimem -n '__aimem_is sync' -l list -d 'Show the sources and how many files each has; import nothing.'
 complete -c aimem -n '__aimem_is sync' -l watch -d 'Keep syncing every --interval seconds until interrupted.'
 complete -c aimem -n '__aimem_is sync' -l interval -x -d 'Seconds between two syncs with --watch.'
+complete -c aimem -n '__aimem_is sync' -l to -x -d 'Exchange with your other devices through this synced folder or git remote, now and on every later sync.'
+complete -c aimem -n '__aimem_is sync' -l encrypt -d 'With --to: encrypt everything written there (AES-256-GCM, a passphrase from AIMEM_SYNC_PASSPHRASE or a prompt).'
+complete -c aimem -n '__aimem_is sync' -l dry-run -d 'Say what would be sent to and applied from other devices; change nothing (local sources are not scanned).'
 complete -c aimem -n '__aimem_is sync' -l no-redact -d 'Keep secrets instead of replacing them with [REDACTED:kind].'
 complete -c aimem -n '__aimem_is sync' -l json -d 'Print machine-readable JSON.'
 complete -c aimem -n '__aimem_is sync' -l help -s h -d 'Show this message and exit.'

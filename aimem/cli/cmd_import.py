@@ -130,6 +130,8 @@ def import_(
               f"{r.conversations_unchanged} unchanged; messages added: {r.messages_added}"
               + (f"; memories: {r.memories_added} added, {r.memories_unchanged} unchanged"
                  if r.memories_added or r.memories_unchanged else ""))
+    if r.forgotten:
+        con.print(f"forgotten: {r.forgotten} items were forgotten (aimem forget) and stay so")
     if r.messages_kept:
         con.print(f"messages kept: {r.messages_kept} that the imported copy no longer has "
                   "(an older or shorter copy, or another branch; aimem show ID --branches)")

@@ -18,12 +18,23 @@ EPILOG = """Examples:
 
   aimem sync --list
 
-  aimem sync --watch --interval 60    # keep importing until Ctrl-C"""
+  aimem sync --watch --interval 60    # keep importing until Ctrl-C
+
+  aimem sync --to ~/Sync/aimem        # and exchange with other devices through a folder
+
+  aimem sync --to git+ssh://nas/srv/aimem.git   # or through a git remote
+
+  aimem sync --dry-run                # what would be sent to and applied from other devices
+
+  aimem sync compact                  # snapshot; drop own logs all devices have read"""
 
 
 @app.command(epilog=EPILOG)
 def sync(
     ctx: typer.Context,
+    action: Annotated[str | None, typer.Argument(
+        metavar="[compact]", help="compact: write this device's snapshot and drop its log "
+        "files that every other device has read.", show_default=False)] = None,
     add: Annotated[list[str] | None, typer.Option(
         "--add", metavar="PATH", help="Also sync this folder or file from now on; repeatable.",
         show_default=False)] = None,
@@ -36,6 +47,16 @@ def sync(
         "--watch", help="Keep syncing every --interval seconds until interrupted.")] = False,
     interval: Annotated[float, typer.Option(
         "--interval", min=1.0, help="Seconds between two syncs with --watch.")] = 30.0,
+    to: Annotated[str | None, typer.Option(
+        "--to", metavar="FOLDER|git+URL",
+        help="Exchange with your other devices through this synced folder or git remote, "
+             "now and on every later sync.", show_default=False)] = None,
+    encrypt: Annotated[bool, typer.Option(
+        "--encrypt", help="With --to: encrypt everything written there (AES-256-GCM, a "
+        "passphrase from AIMEM_SYNC_PASSPHRASE or a prompt).")] = False,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Say what would be sent to and applied from other devices; change "
+                          "nothing (local sources are not scanned).")] = False,
     no_redact: Annotated[bool, typer.Option(
         "--no-redact", help="Keep secrets instead of replacing them with [REDACTED:kind].")
     ] = False,
@@ -46,18 +67,47 @@ def sync(
     Known sources: Claude Code (~/.claude/projects), Codex CLI (~/.codex/sessions),
     Gemini CLI (~/.gemini/tmp) and llm's logs.db, plus folders added with --add. Only
     files whose size or modification time changed since the last sync are read again.
+
+    With a sync location (--to, once), it then sends this device's changes there and
+    applies the other devices' (see `aimem devices`). Each device only appends to its own
+    files: the live database is never copied.
     """
     with open_memory(ctx, create=True) as mem:
         for path in add or []:
             err_console().print(f"added {mem.add_sync_source(path)}", markup=False)
         for path in remove or []:
             err_console().print(f"removed {mem.remove_sync_source(path)}", markup=False)
+        if encrypt and not to:
+            raise typer.BadParameter("--encrypt goes with --to (a new sync location)")
+        if to:
+            where = mem.set_sync_target(to, encrypt=encrypt)
+            err_console().print(f"syncing with other devices through {where}", markup=False)
         if list_:
             _list(mem, json)
             return
+        if action is not None:
+            if action != "compact":
+                raise typer.BadParameter(f"unknown action {action!r} (only: compact)")
+            r = mem.compact_sync()
+            if json:
+                print_json(r)
+            else:
+                console().print(f"snapshot {r['snapshot']} ({r['records']} records); dropped "
+                                f"{len(r['dropped'])} log files every device has read, kept "
+                                f"{len(r['kept'])}", markup=False, highlight=False)
+            return
+        if dry_run:
+            _print_devices(mem.sync_devices(dry_run=True), json, quiet_when_idle=False)
+            return
         while True:
             report = mem.sync(redact=not no_redact, on_file=_progress())
-            _print(report, json, quiet_when_idle=watch)
+            devices = mem.sync_devices() if mem.sync_target() else None
+            if json:
+                print_json({**report.to_dict(), "devices": devices})
+            else:
+                _print(report, json, quiet_when_idle=watch)
+                if devices is not None:
+                    _print_devices(devices, False, quiet_when_idle=watch)
             if not watch:
                 return
             try:
@@ -119,3 +169,24 @@ def _print(report, json: bool, *, quiet_when_idle: bool) -> None:  # type: ignor
     for e in r.errors:
         err_console().print(f"aimem: warning: {e['path']}: {e['error']}", markup=False,
                             highlight=False)
+
+
+def _print_devices(r: dict, json: bool, *, quiet_when_idle: bool) -> None:  # type: ignore[type-arg]
+    if json:
+        print_json(r)
+        return
+    for e in r["errors"]:
+        err_console().print(f"aimem: warning: {e['path']}: {e['error']}", markup=False,
+                            highlight=False)
+    if quiet_when_idle and not (r["sent"] or r["applied"]):
+        return
+    would = "would be " if r["dry_run"] else ""
+    line = (f"devices: {r['sent']} changes {would}sent, {r['applied']} of {r['received']} "
+            f"received {would}applied")
+    if r["forgotten"]:
+        line += f", {r['forgotten']} items {would}removed (forgotten on another device)"
+    if r["waiting"]:
+        line += f"; {len(r['waiting'])} files still arriving (read next time)"
+    if r.get("git"):
+        line += f"; git: {r['git']}"
+    console().print(line, markup=False, highlight=False)

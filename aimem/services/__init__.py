@@ -156,6 +156,37 @@ class Memory:
 
         return sync_.remove_source(self.store, path)
 
+    def sync_devices(self, *, dry_run: bool = False) -> dict[str, Any]:
+        """Exchange changes with the other devices through the sync location
+        (:mod:`aimem.services.devices`); the report as a dict."""
+        from aimem.services import devices
+
+        return devices.exchange(self.store, dry_run=dry_run).to_dict()
+
+    def compact_sync(self) -> dict[str, Any]:
+        """Sync, write this device's snapshot, drop its logs that every device has read."""
+        from aimem.services import devices
+
+        return devices.compact(self.store)
+
+    def set_sync_target(self, where: str, *, encrypt: bool = False) -> str:
+        """Sync with other devices through this folder (or ``git+URL``) from now on;
+        ``encrypt``: end-to-end, with a passphrase (AIMEM_SYNC_PASSPHRASE or a prompt)."""
+        from aimem.services import devices
+
+        return devices.set_target(self.store, where, encrypt=encrypt)
+
+    def sync_target(self) -> str | None:
+        from aimem.services import devices
+
+        return devices.target(self.store)
+
+    def devices(self) -> dict[str, Any]:
+        """This device's id and name, the sync location, and the devices seen there."""
+        from aimem.services import devices
+
+        return devices.devices(self.store)
+
     # -- finding ------------------------------------------------------------------------
 
     def resolve(self, prefix: str, kinds: Sequence[str] = ("conversation", "memory", "message")

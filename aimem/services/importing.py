@@ -271,6 +271,17 @@ class _Run:
             None if journal is not None else {})
         self.dry_messages: dict[str, str] = {}
         self.dry_memories: set[str] = set()
+        from aimem.store import devices as sync_db
+
+        # tombstones of forgotten items (aimem.services.devices): not imported again
+        self.tombs = sync_db.tombstones(store) if sync_db.has_tombstones(store) else {}
+
+    def _forgotten(self, kind: str, item_id: str, created_at: float | None) -> bool:
+        t = self.tombs.get((kind, item_id))
+        if t is None or (kind == "memory" and t[0] < int(round((created_at or self.now) * 1000))):
+            return False
+        self.report.forgotten += 1
+        return True
 
     def _redact(self, c: Conversation) -> None:
         counts = self.redactions
@@ -291,6 +302,10 @@ class _Run:
             c.project = self.project
         self._redact(c)
         normalise(c)
+        fr.conversations += 1
+        if self.tombs and self._forgotten("conversation", c.id or "", None):
+            return
+        fr.conversations -= 1
         h = _content_hash(c)
         conv_id: str = c.id  # type: ignore[assignment]
         if self.dry is not None:
@@ -384,6 +399,9 @@ class _Run:
         if self.redactions is not None:
             m.text = redact_text(m.text, self.redactions)
         h = memory_hash(m.text)
+        if self.tombs and self._forgotten("memory", m.id or make_id("memory", h), m.created_at):
+            fr.memories += 1
+            return
         if self.dry is not None and h in self.dry_memories:
             self.report.memories_unchanged += 1
             fr.memories += 1

@@ -14,6 +14,7 @@ from typing import Any
 from aimem.errors import AimemError, NotFound
 from aimem.models import MEMORY_KINDS, Filters, MemoryItem, make_id, memory_hash
 from aimem.services.exporting import memory_dict
+from aimem.store import devices as sync_db
 from aimem.store.db import Store
 
 PROFILE_KINDS = ("preference", "instruction")
@@ -70,7 +71,10 @@ def remember(store: Store, text: str, *, kind: str = "fact", tags: Sequence[str]
             created = False
         else:
             conv_rowid = store.conversation_rowid(conversation_id) if conversation_id else None
-            m = MemoryItem(text=text, kind=kind, id=make_id("memory", h), created_at=now,
+            mem_id = make_id("memory", h)
+            if store.memory_rowid(mem_id) is not None:  # that memory was edited to other text
+                mem_id = make_id("memory", h, repr(now))
+            m = MemoryItem(text=text, kind=kind, id=mem_id, created_at=now,
                            updated_at=now, source=source, pinned=pin, conversation=conv_rowid,
                            project=project)
             rowid = store.insert_memory(m, h)
@@ -121,13 +125,19 @@ def forget(store: Store, items: Sequence[tuple[str, str]]) -> list[dict[str, Any
                 rowid = store.memory_rowid(item_id)
                 assert rowid is not None
                 store.delete_memory(rowid)
+                sync_db.note_forgotten(store, "memory", item_id,
+                                       int(round((mem.created_at or 0.0) * 1000)), mem.source,
+                                       None, memory_hash(mem.text))
                 out.append({"id": item_id, "kind": "memory", "title": mem.text[:80]})
             elif kind == "conversation":
                 rowid = store.conversation_rowid(item_id)
                 conv = store.get_conversation(item_id, with_messages=False)
                 if rowid is None or conv is None:
                     raise NotFound(f"no conversation has the id {item_id!r}")
+                chash = store.conversation_state(item_id)
                 store.delete_conversation(rowid)
+                sync_db.note_forgotten(store, "conversation", item_id, 0, conv.source,
+                                       conv.source_id, chash[1] if chash else None)
                 out.append({"id": item_id, "kind": "conversation", "title": conv.title})
             else:
                 raise AimemError(f"{item_id} is a message; forget its conversation instead")

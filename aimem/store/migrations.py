@@ -371,3 +371,52 @@ def apply(conn: sqlite3.Connection) -> int:
                 conn.execute("ROLLBACK")
             raise
     return ran
+
+
+@migration
+def m010_devices(conn: sqlite3.Connection) -> None:
+    """Sync between devices (aimem/services/devices.py): this device's id, the devices
+    whose logs were read and how far, the winning record per item and field group, and
+    the tombstones of forgotten items. Existing data is sent on the first sync (the state
+    table starts empty, so every item differs from it)."""
+    run_script(conn, """
+    CREATE TABLE sync_config (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE TABLE sync_devices (
+        id TEXT PRIMARY KEY,
+        name TEXT,
+        first_seen REAL NOT NULL,
+        last_seen REAL NOT NULL,
+        records INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE sync_positions (
+        device TEXT NOT NULL,
+        file TEXT NOT NULL,
+        offset INTEGER NOT NULL,
+        PRIMARY KEY (device, file)
+    ) WITHOUT ROWID;
+    CREATE TABLE sync_state (
+        kind TEXT NOT NULL,
+        id TEXT NOT NULL,
+        grp TEXT NOT NULL,
+        gen INTEGER NOT NULL,
+        clock INTEGER NOT NULL,
+        device TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        value TEXT,
+        PRIMARY KEY (kind, id, grp)
+    ) WITHOUT ROWID;
+    CREATE TABLE sync_tombstones (
+        kind TEXT NOT NULL,
+        id TEXT NOT NULL,
+        gen INTEGER NOT NULL,
+        clock INTEGER NOT NULL,
+        device TEXT NOT NULL,
+        source TEXT,
+        source_id TEXT,
+        content_hash TEXT,
+        PRIMARY KEY (kind, id)
+    ) WITHOUT ROWID;
+    """)
