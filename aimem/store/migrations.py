@@ -336,43 +336,6 @@ def m008_context_window(conn: sqlite3.Connection) -> None:
     conn.execute("INSERT INTO messages_fts(messages_fts) VALUES('rebuild')")
 
 
-def apply(conn: sqlite3.Connection) -> int:
-    """Apply the migrations this database lacks; return how many ran."""
-    current = conn.execute("PRAGMA user_version").fetchone()[0]
-    if current > len(MIGRATIONS):
-        from aimem.errors import AimemError
-
-        raise AimemError(
-            f"this database was written by a newer aimem (schema {current}, this version knows "
-            f"{len(MIGRATIONS)}): upgrade aimem"
-        )
-    if current == len(MIGRATIONS):
-        return 0
-    conn.execute(
-        "CREATE TABLE IF NOT EXISTS _aimem_migrations "
-        "(id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)"
-    )
-    ran = 0
-    for number, fn in enumerate(MIGRATIONS[current:], current + 1):
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            # another process opening the same database may have applied it meanwhile
-            if conn.execute("PRAGMA user_version").fetchone()[0] >= number:
-                conn.execute("ROLLBACK")
-                continue
-            fn(conn)
-            ran += 1
-            conn.execute("INSERT INTO _aimem_migrations VALUES (?, ?, ?)",
-                         (number, fn.__name__, time.time()))
-            conn.execute(f"PRAGMA user_version = {number}")
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:  # SQLite rolls back by itself after a full disk
-                conn.execute("ROLLBACK")
-            raise
-    return ran
-
-
 @migration
 def m010_devices(conn: sqlite3.Connection) -> None:
     """Sync between devices (aimem/services/devices.py): this device's id, the devices
@@ -420,3 +383,40 @@ def m010_devices(conn: sqlite3.Connection) -> None:
         PRIMARY KEY (kind, id)
     ) WITHOUT ROWID;
     """)
+
+
+def apply(conn: sqlite3.Connection) -> int:
+    """Apply the migrations this database lacks; return how many ran."""
+    current = conn.execute("PRAGMA user_version").fetchone()[0]
+    if current > len(MIGRATIONS):
+        from aimem.errors import AimemError
+
+        raise AimemError(
+            f"this database was written by a newer aimem (schema {current}, this version knows "
+            f"{len(MIGRATIONS)}): upgrade aimem"
+        )
+    if current == len(MIGRATIONS):
+        return 0
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS _aimem_migrations "
+        "(id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)"
+    )
+    ran = 0
+    for number, fn in enumerate(MIGRATIONS[current:], current + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # another process opening the same database may have applied it meanwhile
+            if conn.execute("PRAGMA user_version").fetchone()[0] >= number:
+                conn.execute("ROLLBACK")
+                continue
+            fn(conn)
+            ran += 1
+            conn.execute("INSERT INTO _aimem_migrations VALUES (?, ?, ?)",
+                         (number, fn.__name__, time.time()))
+            conn.execute(f"PRAGMA user_version = {number}")
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:  # SQLite rolls back by itself after a full disk
+                conn.execute("ROLLBACK")
+            raise
+    return ran
