@@ -164,7 +164,7 @@ def _conversation(conv: dict[str, Any], index: int, inp: Input) -> Iterator[Item
     if len(visible) < len(entries):  # a tree: the retries and edits not on the branch shown
         on_branch = {id(m) for m in visible}
         for m in entries:
-            role = ROLES.get(str(m.get("sender") or "").lower())
+            role = ROLES.get(_str(m.get("sender")).lower())
             if id(m) in on_branch or role is None or (msg := _message(m, role)) is None:
                 continue
             parent = m.get("parent_message_uuid")

@@ -147,6 +147,8 @@ def normalise(c: Conversation) -> Conversation:
             c.id = make_id(c.source, "content", digest)
     used: set[str] = set()
     c.created_at, c.updated_at = valid_epoch(c.created_at), valid_epoch(c.updated_at)
+    for m in c.branches:
+        m.created_at = valid_epoch(m.created_at)
     for i, m in enumerate(c.messages):
         m.created_at = valid_epoch(m.created_at)  # an importer's raw number may be no date
         if not m.id:

@@ -88,11 +88,13 @@ class Query:
     def empty(self) -> bool:
         return not self.terms and not self.title
 
-    def phrase(self) -> str | None:
-        """FTS5 query: the plain words as one phrase, in the order typed (None for < 3)."""
+    def phrase(self, column: str | None = None) -> str | None:
+        """FTS5 query: the plain words as one phrase, in the order typed (None for < 3),
+        in ``column`` only when given (a message's own text, not its neighbours')."""
         if len(self.typed) < 3:
             return None
-        return self._with_exclusions(Term(words=self.typed, quoted=True).fts())
+        expr = Term(words=self.typed, quoted=True).fts()
+        return self._with_exclusions(f"{column} : {expr}" if column else expr)
 
     @property
     def cjk(self) -> bool:
@@ -268,7 +270,8 @@ def _message_rows(conn: sqlite3.Connection, match: str, filters: Filters | None,
     return _ranked(conn, f"f.rowid, f.rank, {snip}", source, (match, *params), limit, window)
 
 
-def _tiered(run, q: Query, limit: int, run_cjk=None) -> list[tuple[int, float, str | None, int]]:  # type: ignore[no-untyped-def]
+def _tiered(run, q: Query, limit: int, run_cjk=None,  # type: ignore[no-untyped-def]
+            phrase_column: str | None = None) -> list[tuple[int, float, str | None, int]]:
     """Tiers, each only filling up what the ones before left: the exact sequence of the
     typed words, all the words, any of them. Tiers are numbered from 0 among those the
     query has (one word: its any-word hits are tier 0), so hits of different kinds
@@ -296,7 +299,7 @@ def _tiered(run, q: Query, limit: int, run_cjk=None) -> list[tuple[int, float, s
                 seen.add(r[0])
                 rows.append((*r, tier))
 
-    phrase = None if cjk_mode else q.phrase()
+    phrase = None if cjk_mode else q.phrase(phrase_column)
     if phrase:
         add(run(phrase, limit, None, window=0), tier)
         tier += 1
@@ -343,7 +346,8 @@ def search_messages(conn: sqlite3.Connection, q: Query, filters: Filters | None,
             conn, match, filters, title, n, not_cjk=not_cjk, window=window),
         q, wanted,
         lambda match, n: _message_rows(conn, match, filters, title, n, table="messages_cjk",
-                                       window=window))
+                                       window=window),
+        phrase_column="text")
     if not rows:
         return []
     info = {r[0]: r[1:] for r in conn.execute(
