@@ -16,7 +16,7 @@ from typing import Any
 
 COMMANDS = ("cmd_import", "cmd_search", "cmd_show", "cmd_list", "cmd_stats", "cmd_export",
             "cmd_sync", "cmd_remember", "cmd_tag", "cmd_inject", "cmd_profile", "cmd_demo",
-            "cmd_mcp", "cmd_browse", "cmd_llm", "cmd_hooks")
+            "cmd_mcp", "cmd_browse", "cmd_llm", "cmd_hooks", "cmd_embed")
 # command name -> the modules that define it (a group may get subcommands from several)
 COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "import": ("cmd_import",), "search": ("cmd_search",), "show": ("cmd_show",),
@@ -26,6 +26,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "profile": ("cmd_profile",), "demo": ("cmd_demo",), "serve-mcp": ("cmd_mcp",),
     "mcp-config": ("cmd_mcp",), "browse": ("cmd_browse",), "summarize": ("cmd_llm",),
     "distill": ("cmd_llm",), "hooks": ("cmd_hooks",), "hook": ("cmd_hooks",),
+    "embed": ("cmd_embed",), "config": ("cmd_embed",), "related": ("cmd_embed",),
 }
 _GLOBAL_WITH_VALUE = {"--db"}
 

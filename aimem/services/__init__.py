@@ -25,6 +25,8 @@ if TYPE_CHECKING:  # importing and sync load every importer module: only when ne
     from aimem.services import sync as sync_
 
 KINDS = ("message", "memory", "conversation")
+MODES = ("lexical", "semantic", "hybrid")
+CONFIG_KEYS = ("embed-model",)
 
 
 def _with_iso(hit: dict[str, Any]) -> dict[str, Any]:
@@ -39,6 +41,7 @@ class Memory:
 
     def __init__(self, store: Store, *, created: bool = False):
         self.store = store
+        self.warning: str | None = None  # why the last search fell back to lexical
         self.created = created  # this Memory made the database file: see __exit__
 
     @classmethod
@@ -162,11 +165,42 @@ class Memory:
         return matches[0]
 
     def search(self, query: str, filters: Filters | None = None, *, limit: int = 20,
-               kinds: Sequence[str] | None = None) -> list[dict[str, Any]]:
-        """Ranked hits, best first: the objects ``aimem search --json`` prints."""
+               kinds: Sequence[str] | None = None, mode: str | None = None
+               ) -> list[dict[str, Any]]:
+        """Ranked hits, best first: the objects ``aimem search --json`` prints.
+
+        ``mode``: ``lexical`` (words), ``semantic`` (meaning, needs ``aimem embed``) or
+        ``hybrid`` (both, fused); None picks hybrid when the configured embedding model
+        has vectors, else lexical. When semantic search cannot run, the lexical hits come
+        back and :attr:`warning` says why.
+        """
+        self.warning = None
+        if mode is not None and mode not in MODES:
+            raise AimemError(f"unknown search mode {mode!r}: use one of {', '.join(MODES)}")
         q = fts.parse(query)
         filters = self._merge_operators(q, filters)
         kinds = tuple(kinds or ("message", "memory"))
+        model = self._semantic_model(mode)
+        if model is None or (mode is None and not q.terms):
+            return self._lexical(q, filters, limit, kinds)
+        from aimem.services import semantic
+
+        text = " ".join(t for t in query.split() if ":" not in t or t.startswith('"'))
+        try:
+            sem = semantic.search(self.store, model, text or query, filters,
+                                  limit=limit, kinds=kinds)
+        except AimemError as e:
+            self.warning = f"semantic search unavailable ({e}); lexical results only"
+            return self._lexical(q, filters, limit, kinds)
+        if mode == "semantic":
+            for h in sem:
+                h["found_by"] = ["semantic"]
+            return [_with_iso(h) for h in sem[:limit]]
+        lex = self._lexical(q, filters, limit, kinds, final=False)
+        return [_with_iso(h) for h in semantic.fuse(lex, sem, limit)]
+
+    def _lexical(self, q: fts.Query, filters: Filters | None, limit: int,
+                 kinds: Sequence[str], final: bool = True) -> list[dict[str, Any]]:
         hits: list[dict[str, Any]] = []
         if "conversation" in kinds and (q.terms or q.title):
             hits += fts.search_conversations(self.store.conn, q, filters, limit)
@@ -178,7 +212,89 @@ class Memory:
         elif q.title and "message" in kinds and "conversation" not in kinds:
             hits += fts.search_conversations(self.store.conn, q, filters, limit)
         hits = ranking.apply(self.store, hits)  # heat; also merges the kinds by score
+        if not final:
+            return hits[:limit]
+        for h in hits[:limit]:
+            h["found_by"] = ["lexical"]
         return [_with_iso(h) for h in hits[:limit]]
+
+    def related(self, prefix: str, *, limit: int = 10) -> list[dict[str, Any]]:
+        """Conversations and memories closest to one conversation or memory, best first:
+        by embeddings when the configured model has vectors for it, else by its most
+        distinctive words (its frequent words, ranked by bm25, which favours rare ones).
+        Each: kind, id, title, text (a memory's), score, by (embeddings or terms)."""
+        kind, full = self.resolve(prefix, ("conversation", "memory"))
+        rowid = (self.store.conversation_rowid(full) if kind == "conversation"
+                 else self.store.memory_rowid(full))
+        assert rowid is not None
+        model = self._semantic_model(None)
+        if model is not None:
+            from aimem.services import semantic
+
+            near = semantic.related_by_vectors(self.store, model, kind, rowid, limit)
+            if near is not None:
+                hits = fts.hits_for_rows(self.store.conn, near, None)
+                return [self._related_out(h, "embeddings") for h in hits]
+        return self._related_by_terms(kind, full, limit)
+
+    def _related_out(self, h: dict[str, Any], by: str) -> dict[str, Any]:
+        return {"kind": h["kind"], "id": h["id"], "title": h.get("title"),
+                "text": h.get("text") if h["kind"] == "memory" else None,
+                "source": h.get("source"), "created_at": iso(h.get("created_at")),
+                "score": float(f"{h['score']:.6g}"), "by": by}
+
+    def _related_by_terms(self, kind: str, full: str, limit: int) -> list[dict[str, Any]]:
+        import re
+        from collections import Counter
+
+        if kind == "memory":
+            mem = self.store.get_memory(full)
+            text, own_conv = (mem.text if mem else ""), None
+        else:
+            conv = self.store.get_conversation(full)
+            text = " ".join([conv.title or ""] + [m.text for m in conv.messages]) if conv else ""
+            own_conv = full
+        words = Counter(w for w in re.findall(r"[^\W\d_]{4,}", text.lower())
+                        if w not in fts.STOPWORDS)
+        terms = [w for w, _ in words.most_common(12)]
+        if not terms:
+            return []
+        q = fts.parse(" ".join(terms))
+        q.typed = []  # no phrase tier: these words were never typed in this order
+        hits = self._lexical(q, None, limit * 20, ("message", "memory"), final=False)
+        best: dict[tuple[str, str], dict[str, Any]] = {}
+        for h in hits:
+            key = ("memory", h["id"]) if h["kind"] == "memory" else ("conversation",
+                                                                     h["conversation_id"])
+            if key == (kind, full) or key[1] == own_conv:
+                continue
+            score = h["score"]
+            if key in best:
+                best[key]["score"] += score
+            else:
+                best[key] = {**h, "kind": key[0], "id": key[1], "score": score}
+        ranked = sorted(best.values(), key=lambda h: -h["score"])[:limit]
+        return [self._related_out(h, "terms") for h in ranked]
+
+    def _semantic_model(self, mode: str | None) -> str | None:
+        """The embedding model to search with for ``mode``, or None for lexical only."""
+        if mode == "lexical":
+            return None
+        from aimem.store import vectors
+
+        model = os.environ.get("AIMEM_EMBED_MODEL") or vectors.get_setting(
+            self.store.conn, "embed-model")
+        if mode is None:
+            if not model or not vectors.has_vectors(self.store.conn, model):
+                return None
+            from importlib.util import find_spec
+
+            return model if find_spec("numpy") else None
+        if not model:
+            self.warning = ("no embedding model configured (aimem config set embed-model ID, "
+                            "then aimem embed); lexical results only")
+            return None
+        return model
 
     def _merge_operators(self, q: fts.Query, filters: Filters | None) -> Filters | None:
         if not (q.roles or q.sources or q.tags):
@@ -278,6 +394,41 @@ class Memory:
         """Delete conversations or memories with everything derived from them."""
         items = [self.resolve(p, ("conversation", "memory")) for p in prefixes]
         return memories.forget(self.store, list(dict.fromkeys(items)))
+
+    # -- embeddings and settings ----------------------------------------------------------
+
+    def embed(self, filters: Filters | None = None, *, model: str | None = None,
+              batch: int = 64, kinds: Sequence[str] = KINDS,
+              progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+        """Embed new and changed items with the embedding model (see services.semantic)."""
+        from aimem.services import semantic
+
+        return semantic.embed(self.store, filters, model=model, batch=batch, kinds=kinds,
+                              progress=progress).to_dict()
+
+    def embedding_stats(self) -> list[dict[str, Any]]:
+        from aimem.store import vectors
+
+        return [{"model": m, "kind": k, "vectors": n} for m, k, n in vectors.counts(self.store.conn)]
+
+    def get_config(self) -> dict[str, str]:
+        from aimem.store import vectors
+
+        return vectors.all_settings(self.store.conn)
+
+    def set_config(self, key: str, value: str | None) -> str | None:
+        """Set (None: unset) a setting; ``embed-model`` is resolved to the model's id."""
+        from aimem.store import vectors
+
+        if key not in CONFIG_KEYS:
+            raise AimemError(f"unknown setting {key!r}: use one of {', '.join(CONFIG_KEYS)}")
+        if key == "embed-model" and value:
+            from aimem import llm_bridge
+
+            value = llm_bridge.get_embedding_model(value).model_id
+        with self.store.transaction():
+            vectors.set_setting(self.store.conn, key, value)
+        return value
 
     def vacuum(self) -> None:
         """Rebuild the file so deleted text does not linger in free pages."""
