@@ -105,12 +105,26 @@ def embed(
         raise typer.Exit(1)
 
 
+CONFIG_EPILOG = """Examples:
+
+  aimem config set embed-model aimem-minilm
+
+  aimem config show --json
+
+  aimem config unset embed-model"""
+
+RELATED_EPILOG = """Examples:
+
+  aimem related 3f2a
+
+  aimem related 3f2a --limit 5 --json"""
+
 config_app = typer.Typer(help="aimem's settings for this database (embed-model).",
-                         no_args_is_help=True)
+                         no_args_is_help=True, epilog=CONFIG_EPILOG)
 app.add_typer(config_app, name="config")
 
 
-@config_app.command("set")
+@config_app.command("set", epilog=CONFIG_EPILOG)
 def config_set(ctx: typer.Context,
                key: Annotated[str, typer.Argument(help="The setting: embed-model.")],
                value: Annotated[str, typer.Argument(help="Its value (an llm embedding model "
@@ -121,7 +135,7 @@ def config_set(ctx: typer.Context,
     err_console().print(f"{key} = {stored}")
 
 
-@config_app.command("unset")
+@config_app.command("unset", epilog=CONFIG_EPILOG)
 def config_unset(ctx: typer.Context,
                  key: Annotated[str, typer.Argument(help="The setting: embed-model.")]) -> None:
     """Remove a setting (the stored vectors stay)."""
@@ -129,7 +143,7 @@ def config_unset(ctx: typer.Context,
         mem.set_config(key, None)
 
 
-@config_app.command("show")
+@config_app.command("show", epilog=CONFIG_EPILOG)
 def config_show(ctx: typer.Context, json: JsonOpt = False) -> None:
     """The settings, and how many vectors each embedding model has."""
     import os
@@ -148,7 +162,7 @@ def config_show(ctx: typer.Context, json: JsonOpt = False) -> None:
         print(f"vectors: {row['model']} {row['kind']}: {row['vectors']}")
 
 
-@app.command()
+@app.command(epilog=RELATED_EPILOG)
 def related(
     ctx: typer.Context,
     item: Annotated[str, typer.Argument(help="A conversation or memory id (or unique prefix).",

@@ -36,6 +36,11 @@ def _with_iso(hit: dict[str, Any]) -> dict[str, Any]:
     return hit
 
 
+def _check_mode(mode: str | None) -> None:
+    if mode is not None and mode not in MODES:
+        raise AimemError(f"unknown search mode {mode!r}: use one of {', '.join(MODES)}")
+
+
 class Memory:
     """aimem's memory: one database, and everything that can be done with it."""
 
@@ -175,29 +180,25 @@ class Memory:
         back and :attr:`warning` says why.
         """
         self.warning = None
-        if mode is not None and mode not in MODES:
-            raise AimemError(f"unknown search mode {mode!r}: use one of {', '.join(MODES)}")
+        _check_mode(mode)
         q = fts.parse(query)
         filters = self._merge_operators(q, filters)
         kinds = tuple(kinds or ("message", "memory"))
-        model = self._semantic_model(mode)
-        if model is None or (mode is None and not q.terms):
+        if mode == "lexical" or (mode is None and not q.terms):
             return self._lexical(q, filters, limit, kinds)
         from aimem.services import semantic
 
-        text = " ".join(t for t in query.split() if ":" not in t or t.startswith('"'))
-        try:
-            sem = semantic.search(self.store, model, text or query, filters,
-                                  limit=limit, kinds=kinds)
-        except AimemError as e:
-            self.warning = f"semantic search unavailable ({e}); lexical results only"
+        model, _ = semantic.choose_model(self.store, mode)
+        if model is None and mode is None:
             return self._lexical(q, filters, limit, kinds)
-        if mode == "semantic":
-            for h in sem:
-                h["found_by"] = ["semantic"]
-            return [_with_iso(h) for h in sem[:limit]]
+        # the words only: operators (source:, title:…) are filters, not meaning
+        text = " ".join(t for t in query.split() if ":" not in t or t.startswith('"'))
         lex = self._lexical(q, filters, limit, kinds, final=False)
-        return [_with_iso(h) for h in semantic.fuse(lex, sem, limit)]
+        hits, self.warning = semantic.blend(self.store, text or query, filters, lex, limit,
+                                            kinds, mode)
+        for h in hits:
+            h.setdefault("found_by", ["lexical"])
+        return [_with_iso(h) for h in hits]
 
     def _lexical(self, q: fts.Query, filters: Filters | None, limit: int,
                  kinds: Sequence[str], final: bool = True) -> list[dict[str, Any]]:
@@ -278,23 +279,9 @@ class Memory:
 
     def _semantic_model(self, mode: str | None) -> str | None:
         """The embedding model to search with for ``mode``, or None for lexical only."""
-        if mode == "lexical":
-            return None
-        from aimem.store import vectors
+        from aimem.services import semantic
 
-        model = os.environ.get("AIMEM_EMBED_MODEL") or vectors.get_setting(
-            self.store.conn, "embed-model")
-        if mode is None:
-            if not model or not vectors.has_vectors(self.store.conn, model):
-                return None
-            from importlib.util import find_spec
-
-            return model if find_spec("numpy") else None
-        if not model:
-            self.warning = ("no embedding model configured (aimem config set embed-model ID, "
-                            "then aimem embed); lexical results only")
-            return None
-        return model
+        return semantic.choose_model(self.store, mode)[0]
 
     def _merge_operators(self, q: fts.Query, filters: Filters | None) -> Filters | None:
         if not (q.roles or q.sources or q.tags):
@@ -467,17 +454,22 @@ class Memory:
     # -- inject ---------------------------------------------------------------------------
 
     def inject(self, query: str, filters: Filters | None = None, *,
-               budget: int = 1500, format: str = "markdown") -> str:
-        """The context block for ``query`` (see :mod:`aimem.services.inject`)."""
+               budget: int = 1500, format: str = "markdown", mode: str | None = None) -> str:
+        """The context block for ``query`` (see :mod:`aimem.services.inject`); ``mode`` as
+        for :meth:`search`."""
         from aimem.services import inject as inject_
 
-        return inject_.build(self.store, query, filters, budget=budget, format=format)[0]
+        _check_mode(mode)
+        return inject_.build(self.store, query, filters, budget=budget, format=format,
+                             mode=mode)[0]
 
     def inject_items(self, query: str, filters: Filters | None = None, *,
-                     budget: int = 1500) -> dict[str, Any]:
+                     budget: int = 1500, mode: str | None = None) -> dict[str, Any]:
         from aimem.services import inject as inject_
 
-        return inject_.build(self.store, query, filters, budget=budget, format="json")[1]
+        _check_mode(mode)
+        return inject_.build(self.store, query, filters, budget=budget, format="json",
+                             mode=mode)[1]
 
     # -- through an llm model (aimem.services.llm_tasks) ----------------------------------
     # Each returns the batch report (llm_tasks.BatchReport.to_dict()). A missing model or

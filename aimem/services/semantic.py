@@ -47,6 +47,43 @@ def configured_model(store: Store) -> str | None:
     return os.environ.get(ENV) or vectors.get_setting(store.conn, SETTING)
 
 
+def choose_model(store: Store, mode: str | None) -> tuple[str | None, str | None]:
+    """(the embedding model to search with for ``mode``, or None; a warning or None).
+
+    None (auto): the configured model when it has vectors and numpy is there, silently
+    lexical otherwise; ``semantic``/``hybrid`` without a configured model: a warning."""
+    if mode == "lexical":
+        return None, None
+    model = configured_model(store)
+    if mode is None:
+        if not model or not vectors.has_vectors(store.conn, model) or not has_numpy():
+            return None, None
+        return model, None
+    if not model:
+        return None, ("no embedding model configured (aimem config set embed-model ID, "
+                      "then aimem embed); lexical results only")
+    return model, None
+
+
+def blend(store: Store, query: str, filters: Filters | None, lexical: list[dict[str, Any]],
+          limit: int, kinds: Sequence[str], mode: str | None
+          ) -> tuple[list[dict[str, Any]], str | None]:
+    """``lexical`` hits (ranked, final) fused with semantic ones for ``mode`` (or replaced
+    by them for ``semantic``); falls back to ``lexical`` with a warning when it cannot."""
+    model, warning = choose_model(store, mode)
+    if model is None:
+        return lexical[:limit], warning
+    try:
+        sem = search(store, model, query, filters, limit=limit, kinds=kinds)
+    except AimemError as e:
+        return lexical[:limit], f"semantic search unavailable ({e}); lexical results only"
+    if mode == "semantic":
+        for h in sem:
+            h["found_by"] = ["semantic"]
+        return sem[:limit], None
+    return fuse(lexical[:limit], sem, limit), None
+
+
 def has_numpy() -> bool:
     from importlib.util import find_spec
 
