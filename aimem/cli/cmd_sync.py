@@ -57,6 +57,8 @@ def sync(
             return
         while True:
             report = mem.sync(redact=not no_redact, on_file=_progress())
+            if getattr(report, "messages_added", 0) or getattr(report, "memories_added", 0):
+                mem.embed_in_background()  # when an embed-model is configured
             _print(report, json, quiet_when_idle=watch)
             if not watch:
                 return
