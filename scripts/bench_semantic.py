@@ -70,8 +70,7 @@ def main() -> None:
     queries = [q if isinstance(q, str) else q.get("query") or q.get("q") for q in
                (raw if isinstance(raw, list) else raw.get("queries", []))]
     queries = [q for q in queries if q]
-    from aimem.services import Memory
-    from aimem.services import semantic
+    from aimem.services import Memory, semantic
 
     with Memory.open(a.db, create=False) as mem:
         t = time.perf_counter()
