@@ -220,6 +220,7 @@ class Index:
     matrix: Any  # (n, dim) float32, rows are unit vectors / 127
     kinds: Any  # (n,) int8: index into KINDS
     items: Any  # (n,) int64 rowids
+    masks: dict[tuple[int, ...], Any] = field(default_factory=dict)  # kinds left out
 
 
 _CACHE: dict[tuple[str, str], Index] = {}
@@ -230,27 +231,23 @@ def load_index(store: Store, model: str) -> Index | None:
     import numpy as np
 
     key = (str(store.path), model)
-    version = vectors.version(store.conn, model)
+    version = vectors.version(store.conn)
     cached = _CACHE.get(key)
     if cached is not None and cached.version == version:
         return cached
-    blocks = vectors.blocks(store.conn, model)
-    if not blocks:
+    rows = vectors.blocks(store.conn, model)
+    if not rows:
         return None
-    dim = blocks[0][1]
-    offset: dict[int, int] = {}
-    total = 0
-    for block, _, count, _ in blocks:
-        offset[block] = total
-        total += count
-    raw = np.frombuffer(b"".join(b[3] for b in blocks), dtype=np.int8).reshape(total, dim)
-    live = vectors.slots(store.conn, model)
-    kind_no = {k: i for i, k in enumerate(KINDS)}
-    pos = np.fromiter((offset[b] + s for _, _, b, s in live), dtype=np.int64, count=len(live))
-    kinds = np.fromiter((kind_no[k] for k, _, _, _ in live), dtype=np.int8, count=len(live))
-    items = np.fromiter((i for _, i, _, _ in live), dtype=np.int64, count=len(live))
-    matrix = raw[pos].astype(np.float32)
-    index = Index(version=version, matrix=matrix, kinds=kinds, items=items)
+    dim = rows[0][0]
+    total = sum(r[1] for r in rows)
+    raw = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.int8).reshape(total, dim)
+    items = np.frombuffer(b"".join(r[3] for r in rows), dtype="<i8")
+    kinds = np.frombuffer(b"".join(r[4] for r in rows), dtype=np.uint8)
+    live = kinds != vectors.DEAD
+    if not live.all():
+        raw, items, kinds = raw[live], items[live], kinds[live]
+    index = Index(version=version, matrix=raw.astype(np.float32), kinds=kinds.astype(np.int8),
+                  items=items.astype(np.int64))
     _CACHE[key] = index
     return index
 
@@ -271,20 +268,28 @@ def nearest(index: Index, vec: Any, kinds: Sequence[str], k: int,
 
     if vec.shape[0] != index.matrix.shape[1]:
         raise SemanticUnavailable("the query vector and the stored ones differ in size")
-    scores = index.matrix @ vec * (1.0 / 127.0)
-    wanted = np.isin(index.kinds, [KINDS.index(x) for x in kinds])
-    scores = np.where(wanted, scores, -np.inf)
-    k = min(k, int(wanted.sum()))
+    scores = index.matrix @ vec.astype(np.float32)  # cosine x127: scaled back below
+    codes = sorted({KINDS.index(x) for x in kinds})
+    if len(codes) < len(KINDS):
+        mask = index.masks.get(tuple(codes))
+        if mask is None:
+            mask = index.masks[tuple(codes)] = ~np.isin(index.kinds, codes)
+        scores[mask] = -np.inf
+        available = int(mask.size - mask.sum())
+    else:
+        available = int(scores.size)
+    k = min(k, available)
     if k <= 0:
         return []
     top = np.argpartition(-scores, k - 1)[:k]
     top = top[np.argsort(-scores[top])]
+    scores = scores[top] * (1.0 / 127.0)
     out = []
-    for i in top:
+    for j, i in enumerate(top):
         key = (KINDS[int(index.kinds[i])], int(index.items[i]))
         if exclude and key in exclude:
             continue
-        out.append((*key, float(scores[i])))
+        out.append((*key, float(scores[j])))
     return out
 
 
@@ -316,8 +321,8 @@ RRF_K = 60
 
 
 def fuse(lexical: list[dict[str, Any]], semantic: list[dict[str, Any]], limit: int,
-         *, strategy: str = "interleave", keep: int = LEX_KEEP, step: int = LEX_STEP
-         ) -> list[dict[str, Any]]:
+         *, strategy: str = "interleave", keep: int = LEX_KEEP, step: int = LEX_STEP,
+         weight: float = 1.0, rrf_k: int = RRF_K) -> list[dict[str, Any]]:
     """One ranked list from both sides; each hit says ``found_by``."""
     def key(h: dict[str, Any]) -> tuple[str, str]:
         return (h["kind"], h["id"])
@@ -333,10 +338,10 @@ def fuse(lexical: list[dict[str, Any]], semantic: list[dict[str, Any]], limit: i
         score: dict[tuple[str, str], float] = {}
         by_key = {}
         for r, h in enumerate(lexical):
-            score[key(h)] = 1.0 / (RRF_K + r)
+            score[key(h)] = 1.0 / (rrf_k + r)
             by_key[key(h)] = h
         for r, h in enumerate(semantic):
-            score[key(h)] = score.get(key(h), 0.0) + 1.0 / (RRF_K + r)
+            score[key(h)] = score.get(key(h), 0.0) + weight / (rrf_k + r)
             by_key.setdefault(key(h), h)
         order = sorted(score, key=lambda k: -score[k])
         out = [by_key[k] for k in order[:limit]]

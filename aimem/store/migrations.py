@@ -302,8 +302,9 @@ def m009_embeddings(conn: sqlite3.Connection) -> None:
     """Embedding vectors for semantic search (``aimem embed``), and a small settings table.
 
     Vectors are stored compactly: unit vectors quantised to int8 (x127), 256 of them per
-    row of ``vector_blocks`` (one BLOB), so 250k vectors of 384 dimensions take 96 MB
-    and load in one pass. ``vectors`` says, per model and item (a message, memory or
+    row of ``vector_blocks`` (one BLOB, with the slots' item rowids as int64 and kinds as
+    int8 in two more), so 250k vectors of 384 dimensions take 96 MB and load in one pass
+    without a row per vector. ``settings['vectors-version']`` counts changes (caches). ``vectors`` says, per model and item (a message, memory or
     conversation rowid), which block and slot hold its vector and the hash of the text
     that was embedded: re-embedding skips what has not changed. Deleting an item (forget,
     re-import) deletes its ``vectors`` row by trigger and records the slot in
@@ -318,7 +319,9 @@ def m009_embeddings(conn: sqlite3.Connection) -> None:
         model TEXT NOT NULL,
         dim INTEGER NOT NULL,
         count INTEGER NOT NULL,
-        data BLOB NOT NULL
+        data BLOB NOT NULL,
+        items BLOB NOT NULL DEFAULT x'',
+        kinds BLOB NOT NULL DEFAULT x''
     );
     CREATE INDEX vector_blocks_model ON vector_blocks(model);
     CREATE TABLE vectors (
@@ -332,8 +335,10 @@ def m009_embeddings(conn: sqlite3.Connection) -> None:
     ) WITHOUT ROWID;
     CREATE INDEX vectors_item ON vectors(kind, item);
     CREATE TABLE vector_dead (block INTEGER NOT NULL, slot INTEGER NOT NULL);
+    INSERT INTO settings VALUES ('vectors-version', '0');
     CREATE TRIGGER vectors_deleted AFTER DELETE ON vectors BEGIN
         INSERT INTO vector_dead VALUES (old.block, old.slot);
+        UPDATE settings SET value = value + 1 WHERE key = 'vectors-version';
     END;
     CREATE TRIGGER messages_vectors AFTER DELETE ON messages BEGIN
         DELETE FROM vectors WHERE kind = 'message' AND item = old.rowid;

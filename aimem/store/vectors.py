@@ -16,6 +16,8 @@ from aimem.models import Filters
 from aimem.store.db import filter_sql, memory_filter_sql
 
 BLOCK = 256
+KIND_CODES = {"message": 0, "memory": 1, "conversation": 2}
+DEAD = 255  # the kind byte of a deleted item's slot
 
 
 # -- settings ---------------------------------------------------------------------------
@@ -34,7 +36,9 @@ def set_setting(conn: sqlite3.Connection, key: str, value: str | None) -> None:
 
 
 def all_settings(conn: sqlite3.Connection) -> dict[str, str]:
-    return dict(conn.execute("SELECT key, value FROM settings ORDER BY key"))
+    """The user's settings (not aimem's own bookkeeping, like vectors-version)."""
+    return dict(conn.execute("SELECT key, value FROM settings WHERE key != 'vectors-version' "
+                             "ORDER BY key"))
 
 
 # -- what to embed ----------------------------------------------------------------------
@@ -80,27 +84,38 @@ def write(conn: sqlite3.Connection, model: str, dim: int,
         return
     conn.executemany("DELETE FROM vectors WHERE model = ? AND kind = ? AND item = ?",
                      [(model, k, i) for k, i, _, _ in entries])
-    row = conn.execute("SELECT rowid, count, data FROM vector_blocks WHERE model = ? AND dim = ? "
-                       "AND count < ? ORDER BY rowid DESC LIMIT 1", (model, dim, BLOCK)).fetchone()
-    block, count, data = (row[0], row[1], bytearray(row[2])) if row else (None, 0, bytearray())
+    zero_dead(conn)
+    row = conn.execute("SELECT rowid, count, data, items, kinds FROM vector_blocks "
+                       "WHERE model = ? AND dim = ? AND count < ? ORDER BY rowid DESC LIMIT 1",
+                       (model, dim, BLOCK)).fetchone()
+    if row:
+        block, count = row[0], row[1]
+        data, items, kinds = bytearray(row[2]), bytearray(row[3]), bytearray(row[4])
+    else:
+        block, count, data, items, kinds = None, 0, bytearray(), bytearray(), bytearray()
+
+    def flush() -> None:
+        conn.execute("UPDATE vector_blocks SET count = ?, data = ?, items = ?, kinds = ? "
+                     "WHERE rowid = ?", (count, bytes(data), bytes(items), bytes(kinds), block))
+
     rows = []
     for kind, item, text_hash, vec in entries:
         if len(vec) != dim:
             raise ValueError(f"a vector of {len(vec)} bytes for a {dim}-dimension model")
         if block is None or count >= BLOCK:
             if block is not None:
-                conn.execute("UPDATE vector_blocks SET count = ?, data = ? WHERE rowid = ?",
-                             (count, bytes(data), block))
+                flush()
             block = conn.execute("INSERT INTO vector_blocks (model, dim, count, data) "
                                  "VALUES (?, ?, 0, x'')", (model, dim)).lastrowid
-            count, data = 0, bytearray()
+            count, data, items, kinds = 0, bytearray(), bytearray(), bytearray()
         data += vec
+        items += item.to_bytes(8, "little", signed=True)
+        kinds.append(KIND_CODES[kind])
         rows.append((model, kind, item, text_hash, block, count))
         count += 1
-    conn.execute("UPDATE vector_blocks SET count = ?, data = ? WHERE rowid = ?",
-                 (count, bytes(data), block))
+    flush()
     conn.executemany("INSERT INTO vectors VALUES (?, ?, ?, ?, ?, ?)", rows)
-    zero_dead(conn)
+    conn.execute("UPDATE settings SET value = value + 1 WHERE key = 'vectors-version'")
 
 
 def zero_dead(conn: sqlite3.Connection) -> int:
@@ -111,14 +126,17 @@ def zero_dead(conn: sqlite3.Connection) -> int:
     if not dead:
         return 0
     for block, slots in dead.items():
-        row = conn.execute("SELECT dim, data FROM vector_blocks WHERE rowid = ?",
+        row = conn.execute("SELECT dim, data, items, kinds FROM vector_blocks WHERE rowid = ?",
                            (block,)).fetchone()
         if row is None:
             continue
-        dim, data = row[0], bytearray(row[1])
+        dim, data, items, kinds = row[0], bytearray(row[1]), bytearray(row[2]), bytearray(row[3])
         for s in slots:
             data[s * dim:(s + 1) * dim] = bytes(dim)
-        conn.execute("UPDATE vector_blocks SET data = ? WHERE rowid = ?", (bytes(data), block))
+            items[s * 8:(s + 1) * 8] = (-1).to_bytes(8, "little", signed=True)
+            kinds[s] = DEAD
+        conn.execute("UPDATE vector_blocks SET data = ?, items = ?, kinds = ? WHERE rowid = ?",
+                     (bytes(data), bytes(items), bytes(kinds), block))
     conn.execute("DELETE FROM vector_dead")
     # blocks whose every slot is dead go
     conn.execute("DELETE FROM vector_blocks WHERE count >= ? AND rowid NOT IN "
@@ -135,23 +153,15 @@ def delete_model(conn: sqlite3.Connection, model: str) -> int:
 
 # -- loading ----------------------------------------------------------------------------
 
-def blocks(conn: sqlite3.Connection, model: str) -> list[tuple[int, int, int, bytes]]:
-    """(block, dim, count, data) of a model's blocks, in order."""
-    return conn.execute("SELECT rowid, dim, count, data FROM vector_blocks WHERE model = ? "
-                        "ORDER BY rowid", (model,)).fetchall()
+def blocks(conn: sqlite3.Connection, model: str) -> list[tuple[int, int, bytes, bytes, bytes]]:
+    """(dim, count, vectors, item rowids as int64, kind codes) of a model's blocks."""
+    return conn.execute("SELECT dim, count, data, items, kinds FROM vector_blocks "
+                        "WHERE model = ? ORDER BY rowid", (model,)).fetchall()
 
 
-def slots(conn: sqlite3.Connection, model: str) -> list[tuple[str, int, int, int]]:
-    """(kind, item, block, slot) of every live vector of a model."""
-    return conn.execute("SELECT kind, item, block, slot FROM vectors WHERE model = ?",
-                        (model,)).fetchall()
-
-
-def version(conn: sqlite3.Connection, model: str) -> tuple[Any, ...]:
-    """Changes whenever a model's vectors do (for caches)."""
-    return conn.execute("SELECT count(*), max(rowid), sum(count) FROM vector_blocks "
-                        "WHERE model = ?", (model,)).fetchone() + conn.execute(
-        "SELECT count(*) FROM vectors WHERE model = ?", (model,)).fetchone()
+def version(conn: sqlite3.Connection) -> Any:
+    """Changes whenever any vector is written or deleted (for caches)."""
+    return get_setting(conn, "vectors-version")
 
 
 def counts(conn: sqlite3.Connection) -> list[tuple[str, str, int]]:
