@@ -304,7 +304,8 @@ def m009_embeddings(conn: sqlite3.Connection) -> None:
     Vectors are stored compactly: unit vectors quantised to int8 (x127), 256 of them per
     row of ``vector_blocks`` (one BLOB, with the slots' item rowids as int64 and kinds as
     int8 in two more), so 250k vectors of 384 dimensions take 96 MB and load in one pass
-    without a row per vector. ``settings['vectors-version']`` counts changes (caches). ``vectors`` says, per model and item (a message, memory or
+    without a row per vector. ``settings['vectors-version']`` counts changes (caches).
+    ``vectors`` says, per model and item (a message, memory or
     conversation rowid), which block and slot hold its vector and the hash of the text
     that was embedded: re-embedding skips what has not changed. Deleting an item (forget,
     re-import) deletes its ``vectors`` row by trigger and records the slot in
