@@ -235,6 +235,14 @@ def test_forget_removes_vectors_and_zeroes_them(mem: Memory) -> None:
     zero_slots = sum(1 for i in range(0, len(data), 256) if data[i:i + 256] == bytes(256))
     assert zero_slots == 3
     assert mem.store.conn.execute("SELECT count(*) FROM vector_dead").fetchone() == (0,)
+    mem.set_config("embed-model", FAKE)
+    hits = mem.search("walrus tonne zoo", mode="semantic", limit=20, kinds=["message", "memory",
+                                                                         "conversation"])
+    assert hits and conv not in {h["conversation_id"] for h in hits}
+    from aimem.services import semantic
+
+    index = semantic.load_index(mem.store, FAKE)
+    assert index is not None and index.matrix.shape[0] == before - 3
 
 
 def test_related_by_embeddings_and_by_terms(mem: Memory) -> None:
