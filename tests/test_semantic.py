@@ -175,13 +175,16 @@ def test_semantic_mode_returns_semantic_hits(mem: Memory) -> None:
                           "found_by", "created_at"}
 
 
-def test_hybrid_keeps_the_lexical_top_hits(mem: Memory) -> None:
+def test_hybrid_keeps_every_lexical_hit_ahead_of_semantic_only_ones(mem: Memory) -> None:
     mem.set_config("embed-model", FAKE)
     mem.embed()
-    lex = mem.search("walrus", mode="lexical", limit=5)
-    hyb = mem.search("walrus", mode="hybrid", limit=5)
-    assert [h["id"] for h in hyb[:len(lex[:3])]] == [h["id"] for h in lex[:3]]
-    assert all(h["found_by"][0] in ("lexical", "semantic") for h in hyb)
+    lex = mem.search("walrus", mode="lexical", limit=10)
+    hyb = mem.search("walrus", mode="hybrid", limit=10)
+    assert {h["id"] for h in lex} <= {h["id"] for h in hyb}  # lexical recall kept
+    sides = [h["found_by"] for h in hyb]
+    first_sem_only = sides.index(["semantic"]) if ["semantic"] in sides else len(sides)
+    assert all("lexical" in f for f in sides[:first_sem_only])
+    assert all(f == ["semantic"] for f in sides[first_sem_only:])
 
 
 def test_semantic_respects_filters(mem: Memory) -> None:
@@ -214,13 +217,18 @@ def test_fuse_interleaves_and_fills() -> None:
 
     lex = [hit(f"l{i}") for i in range(6)]
     sem = [hit("s0"), hit("l5"), hit("s1"), hit("s2")]
-    out = fuse(lex, sem, 10, keep=3, step=2)
+    out = fuse(lex, sem, 10, strategy="interleave", keep=3, step=2)
     assert [h["id"] for h in out] == ["l0", "l1", "l2", "l3", "l4", "s0", "l5", "s1", "s2"]
     assert out[6]["found_by"] == ["lexical", "semantic"]
     assert out[5]["found_by"] == ["semantic"]
     # with few lexical hits, semantic fills up
-    out = fuse([hit("l0")], sem, 3)
+    out = fuse([hit("l0")], sem, 3, strategy="interleave")
     assert [h["id"] for h in out] == ["l0", "s0", "l5"]
+    # the default, weighted RRF: a hit both found is lifted; semantic-only ones come
+    # after every lexical hit, and fill up
+    out = fuse(lex, sem, 9)
+    assert [h["id"] for h in out] == ["l0", "l5", "l1", "l2", "l3", "l4", "s0", "s1", "s2"]
+    assert out[1]["found_by"] == ["lexical", "semantic"]
 
 
 # -- forget, related, config ----------------------------------------------------------
