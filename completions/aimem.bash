@@ -6,16 +6,18 @@ __aimem_takes_value() {
     case "$1" in
         "") case "$2" in --db) return 0 ;; esac ;;
         "distill") case "$2" in --source|-s|--tag|-t|--since|--until|--role|-r|--conversation|-c|--model|-m|--limit|-n) return 0 ;; esac ;;
+        "embed") case "$2" in --source|-s|--tag|-t|--since|--until|--conversation|-c|--project|--model|-m|--batch) return 0 ;; esac ;;
         "export") case "$2" in --source|-s|--tag|-t|--since|--until|--role|-r|--conversation|-c|--format|-f|--output|-o) return 0 ;; esac ;;
         "hook") case "$2" in --tool|--budget|-b) return 0 ;; esac ;;
         "import") case "$2" in --format|-f|--tag|-t) return 0 ;; esac ;;
-        "inject") case "$2" in --source|-s|--tag|-t|--since|--until|--role|-r|--conversation|-c|--project|--budget|-b|--format|-f) return 0 ;; esac ;;
+        "inject") case "$2" in --source|-s|--tag|-t|--since|--until|--role|-r|--conversation|-c|--project|--budget|-b|--format|-f|--mode) return 0 ;; esac ;;
         "list") case "$2" in --source|-s|--tag|-t|--since|--until|--role|-r|--project|--limit|-n|--offset) return 0 ;; esac ;;
         "mcp-config") case "$2" in --client|-c|--name|--tools) return 0 ;; esac ;;
         "memories") case "$2" in --kind|-k|--tag|-t|--limit|-n|--offset|--project) return 0 ;; esac ;;
         "profile") case "$2" in --model|-m) return 0 ;; esac ;;
+        "related") case "$2" in --limit|-n) return 0 ;; esac ;;
         "remember") case "$2" in --kind|-k|--tag|-t|--update|-u|--project) return 0 ;; esac ;;
-        "search") case "$2" in --source|-s|--tag|-t|--since|--until|--role|-r|--conversation|-c|--project|--limit|-n|--kind|-k) return 0 ;; esac ;;
+        "search") case "$2" in --source|-s|--tag|-t|--since|--until|--role|-r|--conversation|-c|--project|--limit|-n|--kind|-k|--mode) return 0 ;; esac ;;
         "serve-mcp") case "$2" in --http|--tools) return 0 ;; esac ;;
         "summarize") case "$2" in --source|-s|--tag|-t|--since|--until|--role|-r|--conversation|-c|--model|-m|--limit|-n) return 0 ;; esac ;;
         "sync") case "$2" in --add|--remove|--interval|--to) return 0 ;; esac ;;
@@ -45,7 +47,7 @@ _aimem() {
         prev="${cur%%=*}" pre="${cur%%=*}=" cur="${cur#*=}"
     fi
     # the command path typed so far ("tag add"), skipping options and their values
-    local paths="|backup|browse|demo|devices|distill|doctor|export|forget|hook|hooks|hooks install|hooks status|hooks uninstall|import|inject|list|mcp-config|memories|profile|remember|search|serve-mcp|show|stats|summarize|sync|tag|tag add|tag auto|tag list|tag remove|"
+    local paths="|backup|browse|config|config set|config show|config unset|demo|devices|distill|doctor|embed|export|forget|hook|hooks|hooks install|hooks status|hooks uninstall|import|inject|list|mcp-config|memories|profile|related|remember|search|serve-mcp|show|stats|summarize|sync|tag|tag add|tag auto|tag list|tag remove|"
     local cmd="" word i=1
     while (( i < COMP_CWORD )); do
         word="${COMP_WORDS[i]}"
@@ -67,7 +69,7 @@ _aimem() {
             if [[ "$cur" == -* ]]; then
                 __aimem_words "--db --version --help -h"
             else
-                __aimem_words "backup browse demo devices distill doctor export forget hook hooks import inject list mcp-config memories profile remember search serve-mcp show stats summarize sync tag"
+                __aimem_words "backup browse config demo devices distill doctor embed export forget hook hooks import inject list mcp-config memories profile related remember search serve-mcp show stats summarize sync tag"
             fi
             ;;
         "backup")
@@ -78,6 +80,28 @@ _aimem() {
             fi
             ;;
         "browse")
+            if [[ "$cur" == -* ]]; then
+                __aimem_words "--help -h"
+            fi
+            ;;
+        "config")
+            if [[ "$cur" == -* ]]; then
+                __aimem_words "--help -h"
+            else
+                __aimem_words "set show unset"
+            fi
+            ;;
+        "config set")
+            if [[ "$cur" == -* ]]; then
+                __aimem_words "--help -h"
+            fi
+            ;;
+        "config show")
+            if [[ "$cur" == -* ]]; then
+                __aimem_words "--json --help -h"
+            fi
+            ;;
+        "config unset")
             if [[ "$cur" == -* ]]; then
                 __aimem_words "--help -h"
             fi
@@ -110,6 +134,21 @@ _aimem() {
         "doctor")
             if [[ "$cur" == -* ]]; then
                 __aimem_words "--fix --json --help -h"
+            fi
+            ;;
+        "embed")
+            case "$prev" in
+                --source|-s) __aimem_words "aider chatgpt claude claude-code codex deepseek gemini gemini-cli grok jsonl llm manual markdown openwebui specstory"; return ;;
+                --tag|-t) return ;;  # TAG: free text
+                --since) return ;;  # SINCE: free text
+                --until) return ;;  # UNTIL: free text
+                --conversation|-c) return ;;  # CONVERSATION: free text
+                --project) return ;;  # PATH: free text
+                --model|-m) return ;;  # MODEL: free text
+                --batch) return ;;  # BATCH: free text
+            esac
+            if [[ "$cur" == -* ]]; then
+                __aimem_words "--source -s --tag -t --since --until --conversation -c --project --model -m --batch --json --help -h"
             fi
             ;;
         "export")
@@ -185,9 +224,10 @@ _aimem() {
                 --project) return ;;  # PATH: free text
                 --budget|-b) return ;;  # BUDGET: free text
                 --format|-f) __aimem_words "markdown xml json"; return ;;
+                --mode) return ;;  # MODE: free text
             esac
             if [[ "$cur" == -* ]]; then
-                __aimem_words "--source -s --tag -t --since --until --role -r --conversation -c --project --here --budget -b --format -f --copy --help -h"
+                __aimem_words "--source -s --tag -t --since --until --role -r --conversation -c --project --here --budget -b --format -f --copy --mode --help -h"
             fi
             ;;
         "list")
@@ -235,6 +275,14 @@ _aimem() {
                 __aimem_words "--json --synthesize --model -m --help -h"
             fi
             ;;
+        "related")
+            case "$prev" in
+                --limit|-n) return ;;  # LIMIT: free text
+            esac
+            if [[ "$cur" == -* ]]; then
+                __aimem_words "--limit -n --json --help -h"
+            fi
+            ;;
         "remember")
             case "$prev" in
                 --kind|-k) __aimem_words "fact preference instruction project person other"; return ;;
@@ -257,9 +305,10 @@ _aimem() {
                 --project) return ;;  # PATH: free text
                 --limit|-n) return ;;  # LIMIT: free text
                 --kind|-k) __aimem_words "message memory conversation all"; return ;;
+                --mode) return ;;  # MODE: free text
             esac
             if [[ "$cur" == -* ]]; then
-                __aimem_words "--source -s --tag -t --since --until --role -r --conversation -c --project --here --limit -n --kind -k --json --jsonl --help -h"
+                __aimem_words "--source -s --tag -t --since --until --role -r --conversation -c --project --here --limit -n --kind -k --mode --json --jsonl --help -h"
             fi
             ;;
         "serve-mcp")

@@ -8,6 +8,8 @@ function __aimem_takes_value
             contains -- $argv[2] --db; and return 0
         case 'distill'
             contains -- $argv[2] --source -s --tag -t --since --until --role -r --conversation -c --model -m --limit -n; and return 0
+        case 'embed'
+            contains -- $argv[2] --source -s --tag -t --since --until --conversation -c --project --model -m --batch; and return 0
         case 'export'
             contains -- $argv[2] --source -s --tag -t --since --until --role -r --conversation -c --format -f --output -o; and return 0
         case 'hook'
@@ -15,7 +17,7 @@ function __aimem_takes_value
         case 'import'
             contains -- $argv[2] --format -f --tag -t; and return 0
         case 'inject'
-            contains -- $argv[2] --source -s --tag -t --since --until --role -r --conversation -c --project --budget -b --format -f; and return 0
+            contains -- $argv[2] --source -s --tag -t --since --until --role -r --conversation -c --project --budget -b --format -f --mode; and return 0
         case 'list'
             contains -- $argv[2] --source -s --tag -t --since --until --role -r --project --limit -n --offset; and return 0
         case 'mcp-config'
@@ -24,10 +26,12 @@ function __aimem_takes_value
             contains -- $argv[2] --kind -k --tag -t --limit -n --offset --project; and return 0
         case 'profile'
             contains -- $argv[2] --model -m; and return 0
+        case 'related'
+            contains -- $argv[2] --limit -n; and return 0
         case 'remember'
             contains -- $argv[2] --kind -k --tag -t --update -u --project; and return 0
         case 'search'
-            contains -- $argv[2] --source -s --tag -t --since --until --role -r --conversation -c --project --limit -n --kind -k; and return 0
+            contains -- $argv[2] --source -s --tag -t --since --until --role -r --conversation -c --project --limit -n --kind -k --mode; and return 0
         case 'serve-mcp'
             contains -- $argv[2] --http --tools; and return 0
         case 'summarize'
@@ -42,7 +46,7 @@ end
 
 # The command path typed so far ("tag add"), skipping options and their values.
 function __aimem_cmd
-    set -l paths 'backup' 'browse' 'demo' 'devices' 'distill' 'doctor' 'export' 'forget' 'hook' 'hooks' 'hooks install' 'hooks status' 'hooks uninstall' 'import' 'inject' 'list' 'mcp-config' 'memories' 'profile' 'remember' 'search' 'serve-mcp' 'show' 'stats' 'summarize' 'sync' 'tag' 'tag add' 'tag auto' 'tag list' 'tag remove'
+    set -l paths 'backup' 'browse' 'config' 'config set' 'config show' 'config unset' 'demo' 'devices' 'distill' 'doctor' 'embed' 'export' 'forget' 'hook' 'hooks' 'hooks install' 'hooks status' 'hooks uninstall' 'import' 'inject' 'list' 'mcp-config' 'memories' 'profile' 'related' 'remember' 'search' 'serve-mcp' 'show' 'stats' 'summarize' 'sync' 'tag' 'tag add' 'tag auto' 'tag list' 'tag remove'
     set -l words (commandline -opc)
     set -l cmd ''
     set -l i 2
@@ -70,10 +74,12 @@ complete -c aimem -f
 # aimem
 complete -c aimem -n '__aimem_is' -a backup -d 'Copy the database to PATH, consistently, even while other aimem processes write.'
 complete -c aimem -n '__aimem_is' -a browse -d 'Search and read everything in a terminal UI: results change as you type.'
+complete -c aimem -n '__aimem_is' -a config -d 'aimem\'s settings for this database (embed-model).'
 complete -c aimem -n '__aimem_is' -a demo -d 'Import a small invented sample history into a demo database and search it.'
 complete -c aimem -n '__aimem_is' -a devices -d 'This device\'s id and name, the sync location, and the devices seen there.'
 complete -c aimem -n '__aimem_is' -a distill -d 'Extract durable memories (facts, preferences, instructions, projects, people).'
 complete -c aimem -n '__aimem_is' -a doctor -d 'Check the database: file integrity, full-text indexes, orphan rows, schema version, write-ahead log size and file modes.'
+complete -c aimem -n '__aimem_is' -a embed -d 'Embed messages, memories and conversation titles for semantic search (new and changed ones only; safe to stop and run again).'
 complete -c aimem -n '__aimem_is' -a export -d 'Export conversations and memories; importing a JSONL export gives them back exactly.'
 complete -c aimem -n '__aimem_is' -a forget -d 'Delete conversations or memories with everything derived from them.'
 complete -c aimem -n '__aimem_is' -a hook -d 'Run one hook event with the agent\'s hook JSON on stdin (always exits 0).'
@@ -84,6 +90,7 @@ complete -c aimem -n '__aimem_is' -a list -d 'List conversations, most recently 
 complete -c aimem -n '__aimem_is' -a mcp-config -d 'Print the configuration that makes an MCP client start aimem\'s server.'
 complete -c aimem -n '__aimem_is' -a memories -d 'List saved memories, most recently updated first (also: aimem list --memories).'
 complete -c aimem -n '__aimem_is' -a profile -d 'Your profile: pinned memories, preferences and instructions.'
+complete -c aimem -n '__aimem_is' -a related -d 'Conversations and memories closest to one conversation or memory: by embeddings when there are some, else by its most distinctive words.'
 complete -c aimem -n '__aimem_is' -a remember -d 'Save a memory: a fact, preference, instruction or project detail worth keeping.'
 complete -c aimem -n '__aimem_is' -a search -d 'Search everything you imported and remembered, best match first.'
 complete -c aimem -n '__aimem_is' -a serve-mcp -d 'Serve your memory to MCP clients (Claude Desktop, Claude Code, Cursor, VS Code, …).'
@@ -104,6 +111,22 @@ complete -c aimem -n '__aimem_is backup' -F
 
 # aimem browse
 complete -c aimem -n '__aimem_is browse' -l help -s h -d 'Show this message and exit.'
+
+# aimem config
+complete -c aimem -n '__aimem_is config' -a set -d 'Set a setting (stored in the database, next to the vectors it describes).'
+complete -c aimem -n '__aimem_is config' -a show -d 'The settings, and how many vectors each embedding model has.'
+complete -c aimem -n '__aimem_is config' -a unset -d 'Remove a setting (the stored vectors stay).'
+complete -c aimem -n '__aimem_is config' -l help -s h -d 'Show this message and exit.'
+
+# aimem config set
+complete -c aimem -n '__aimem_is config set' -l help -s h -d 'Show this message and exit.'
+
+# aimem config show
+complete -c aimem -n '__aimem_is config show' -l json -d 'Print machine-readable JSON.'
+complete -c aimem -n '__aimem_is config show' -l help -s h -d 'Show this message and exit.'
+
+# aimem config unset
+complete -c aimem -n '__aimem_is config unset' -l help -s h -d 'Show this message and exit.'
 
 # aimem demo
 complete -c aimem -n '__aimem_is demo' -l reset -d 'Start from an empty demo database.'
@@ -132,6 +155,18 @@ complete -c aimem -n '__aimem_is distill' -l help -s h -d 'Show this message and
 complete -c aimem -n '__aimem_is doctor' -l fix -d 'Repair what can be repaired: rebuild full-text indexes, remove orphan rows (one transaction), fold back a large write-ahead log, tighten file modes.'
 complete -c aimem -n '__aimem_is doctor' -l json -d 'Print machine-readable JSON.'
 complete -c aimem -n '__aimem_is doctor' -l help -s h -d 'Show this message and exit.'
+
+# aimem embed
+complete -c aimem -n '__aimem_is embed' -l source -s s -x -a 'aider chatgpt claude claude-code codex deepseek gemini gemini-cli grok jsonl llm manual markdown openwebui specstory' -d 'Only this source (chatgpt, claude, jsonl…); repeatable.'
+complete -c aimem -n '__aimem_is embed' -l tag -s t -x -d 'Only items with this tag; repeatable (any of them).'
+complete -c aimem -n '__aimem_is embed' -l since -x -d 'From this time: 2024-05-01, 7d, 2w, 3m, 1y, yesterday.'
+complete -c aimem -n '__aimem_is embed' -l until -x -d 'Up to this time (a bare date includes that whole day).'
+complete -c aimem -n '__aimem_is embed' -l conversation -s c -x -d 'Only this conversation (an id or a unique prefix).'
+complete -c aimem -n '__aimem_is embed' -l project -x -d 'Only this project (its git root, else the folder) and the folders below it.'
+complete -c aimem -n '__aimem_is embed' -l model -s m -x -d 'llm embedding model id or alias (default: the configured embed-model, or $AIMEM_EMBED_MODEL).'
+complete -c aimem -n '__aimem_is embed' -l batch -x -d 'Texts per model call.'
+complete -c aimem -n '__aimem_is embed' -l json -d 'Print machine-readable JSON.'
+complete -c aimem -n '__aimem_is embed' -l help -s h -d 'Show this message and exit.'
 
 # aimem export
 complete -c aimem -n '__aimem_is export' -l source -s s -x -a 'aider chatgpt claude claude-code codex deepseek gemini gemini-cli grok jsonl llm manual markdown openwebui specstory' -d 'Only this source (chatgpt, claude, jsonl…); repeatable.'
@@ -196,6 +231,7 @@ complete -c aimem -n '__aimem_is inject' -l here -d 'Only the project of the cur
 complete -c aimem -n '__aimem_is inject' -l budget -s b -x -d 'Token budget for the whole block (estimated, never exceeded).'
 complete -c aimem -n '__aimem_is inject' -l format -s f -x -a 'markdown xml json' -d 'markdown (a fenced block), xml or json.'
 complete -c aimem -n '__aimem_is inject' -l copy -d 'Put the block on the clipboard (OSC 52 over SSH) instead of printing it to a terminal.'
+complete -c aimem -n '__aimem_is inject' -l mode -x -d 'lexical, semantic or hybrid, as for search (default: hybrid when the configured embed-model has vectors, else lexical).'
 complete -c aimem -n '__aimem_is inject' -l help -s h -d 'Show this message and exit.'
 
 # aimem list
@@ -236,6 +272,11 @@ complete -c aimem -n '__aimem_is profile' -l synthesize -d 'First write the shor
 complete -c aimem -n '__aimem_is profile' -l model -s m -x -d 'With --synthesize: an llm model id or alias (default: llm\'s default model).'
 complete -c aimem -n '__aimem_is profile' -l help -s h -d 'Show this message and exit.'
 
+# aimem related
+complete -c aimem -n '__aimem_is related' -l limit -s n -x -d 'How many.'
+complete -c aimem -n '__aimem_is related' -l json -d 'Print machine-readable JSON.'
+complete -c aimem -n '__aimem_is related' -l help -s h -d 'Show this message and exit.'
+
 # aimem remember
 complete -c aimem -n '__aimem_is remember' -l kind -s k -x -a 'fact preference instruction project person other' -d 'What it is: fact, preference, instruction, project, person, other (default fact).'
 complete -c aimem -n '__aimem_is remember' -l tag -s t -x -d 'Tag it; repeatable.'
@@ -258,6 +299,7 @@ complete -c aimem -n '__aimem_is search' -l project -x -d 'Only this project (it
 complete -c aimem -n '__aimem_is search' -l here -d 'Only the project of the current folder (like --project .).'
 complete -c aimem -n '__aimem_is search' -l limit -s n -x -d 'How many hits.'
 complete -c aimem -n '__aimem_is search' -l kind -s k -x -a 'message memory conversation all' -d 'message, memory, conversation or all (default: messages and memories); repeatable.'
+complete -c aimem -n '__aimem_is search' -l mode -x -d 'lexical (words), semantic (meaning; needs aimem embed) or hybrid (both). Default: hybrid when the configured embed-model has vectors, else lexical.'
 complete -c aimem -n '__aimem_is search' -l json -d 'Print one JSON array of hits.'
 complete -c aimem -n '__aimem_is search' -l jsonl -d 'Print one JSON hit per line.'
 complete -c aimem -n '__aimem_is search' -l help -s h -d 'Show this message and exit.'

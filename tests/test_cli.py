@@ -34,7 +34,7 @@ def test_search_json_shape_matches_the_interface(loaded: Path) -> None:
     assert hits, "expected hits for 'reverse string'"
     top = hits[0]
     assert list(top) == ["kind", "id", "conversation_id", "source", "source_id", "title", "role",
-                         "author", "created_at", "score", "snippet", "text"]
+                         "author", "created_at", "score", "snippet", "text", "found_by"]
     assert top["kind"] == "message" and top["source"] == "chatgpt"
     assert top["title"] == "Reverse a list"
     assert "[" in top["snippet"] and "]" in top["snippet"]

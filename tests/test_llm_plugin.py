@@ -54,7 +54,8 @@ def test_the_plugin_is_installed_with_its_hooks(loaded: Path) -> None:
     plugins = {p["name"]: p for p in json.loads(proc.stdout)}
     if "aimem" not in plugins:
         pytest.fail("aimem's llm entry point is not installed: run .venv/bin/pip install -e .")
-    assert plugins["aimem"]["hooks"] == ["register_fragment_loaders", "register_tools"]
+    assert plugins["aimem"]["hooks"] == ["register_embedding_models", "register_fragment_loaders",
+                                         "register_tools"]
     assert "llm-echo" in plugins, "pip install -e '.[test]' installs llm-echo"
     loaders = llm_cli("fragments", "loaders", db=loaded).stdout
     assert "aimem:" in loaders and "aimem inject" in loaders

@@ -91,14 +91,14 @@ def conv_id(db: Path, title: str) -> str:
 
 async def test_tools_annotations_and_schemas(client: Client) -> None:
     tools = {t.name: t for t in (await client.list_tools()).tools}
-    assert set(tools) == READ_TOOLS | WRITE_TOOLS | CORE_READ | CORE_WRITE | {"memory"}
+    assert set(tools) == READ_TOOLS | WRITE_TOOLS | CORE_READ | CORE_WRITE | {"memory", "related"}
     for name, t in tools.items():
         a = t.annotations
         assert a is not None and a.open_world_hint is False, name
         assert t.output_schema and t.output_schema["type"] == "object", name
         assert t.description and "\n" not in t.description and len(t.description) > 40, name
         assert t.title, name
-        assert a.read_only_hint is (name in READ_TOOLS | CORE_READ), name
+        assert a.read_only_hint is (name in READ_TOOLS | CORE_READ | {"related"}), name
     for name in ("delete_memory", "update_memory"):
         assert tools[name].annotations.destructive_hint is True  # type: ignore[union-attr]
     for name in ("save_memory", "import_data"):
@@ -117,7 +117,7 @@ async def test_read_only_offers_no_writing_tool(seeded: Path) -> None:
     srv = build_server(seeded, read_only=True, tools="all")
     async with Client(srv, raise_exceptions=True) as c:
         tools = (await c.list_tools()).tools
-        assert {t.name for t in tools} == READ_TOOLS | CORE_READ
+        assert {t.name for t in tools} == READ_TOOLS | CORE_READ | {"related"}
         assert all(t.annotations and t.annotations.read_only_hint for t in tools)
         assert "save_memory" not in (srv.instructions or "")
         text = await error(c, "save_memory", text="x")
@@ -465,7 +465,7 @@ async def test_stdio_subprocess(seeded: Path, tmp_path: Path) -> None:
             await save_search_read(c)
         async with Client(stdio_client(stdio_params(seeded, "--read-only", "--tools", "all"),
                                        errlog=err), mode="legacy") as c:
-            assert {t.name for t in (await c.list_tools()).tools} == READ_TOOLS | CORE_READ
+            assert {t.name for t in (await c.list_tools()).tools} == READ_TOOLS | CORE_READ | {"related"}
             assert (await call(c, "search_memory", query="dark mode"))["hits"]
     assert "Traceback" not in errlog.read_text()
 
@@ -638,3 +638,14 @@ async def test_search_tools_take_a_project(seeded: Path, tmp_path: Path) -> None
         assert [h["text"] for h in scoped["hits"]] == ["Heron staging uses Postgres 17"]
         convs = await call(c, "search_conversations", query="postgres", project=str(proj))
         assert convs["hits"] == []  # the sample's conversations have no project
+
+
+async def test_related_tool_by_terms(client: Client, seeded: Path) -> None:
+    conv = conv_id(seeded, "Kyoto in November")
+    assert (await call(client, "related", id=conv, limit=5))["hits"] == []  # nothing yet
+    with Memory.open(seeded) as m:
+        saved = m.remember("Book a ryokan in Kyoto for the autumn leaves", kind="project")
+    out = await call(client, "related", id=conv, limit=5)
+    assert [(h["id"], h["kind"]) for h in out["hits"]] == [(saved["id"], "memory")]
+    assert all(h["snippet"].startswith("terms ") for h in out["hits"])
+    assert "nothing has the id" in await error(client, "related", id="nope")

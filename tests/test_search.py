@@ -142,7 +142,7 @@ def test_conversation_kind(mem: Memory) -> None:
 def test_message_hit_shape(mem: Memory) -> None:
     hit = mem.search("tonne")[0]
     assert list(hit) == ["kind", "id", "conversation_id", "source", "source_id", "title", "role",
-                         "author", "created_at", "score", "snippet", "text"]
+                         "author", "created_at", "score", "snippet", "text", "found_by"]
     assert hit["created_at"].endswith("Z") and hit["score"] >= 0
 
 

@@ -16,7 +16,8 @@ from typing import Any
 
 COMMANDS = ("cmd_import", "cmd_search", "cmd_show", "cmd_list", "cmd_stats", "cmd_export",
             "cmd_sync", "cmd_remember", "cmd_tag", "cmd_inject", "cmd_profile", "cmd_demo",
-            "cmd_mcp", "cmd_browse", "cmd_llm", "cmd_hooks", "cmd_doctor", "cmd_devices")
+            "cmd_mcp", "cmd_browse", "cmd_llm", "cmd_hooks", "cmd_doctor", "cmd_devices",
+            "cmd_embed")
 # command name -> the modules that define it (a group may get subcommands from several)
 COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "import": ("cmd_import",), "search": ("cmd_search",), "show": ("cmd_show",),
@@ -28,6 +29,7 @@ COMMAND_MODULES: dict[str, tuple[str, ...]] = {
     "distill": ("cmd_llm",), "hooks": ("cmd_hooks",), "hook": ("cmd_hooks",),
     "doctor": ("cmd_doctor",), "backup": ("cmd_doctor",),
     "devices": ("cmd_devices",),
+    "embed": ("cmd_embed",), "config": ("cmd_embed",), "related": ("cmd_embed",),
 }
 _GLOBAL_WITH_VALUE = {"--db"}
 

@@ -112,6 +112,8 @@ def import_(
                                           redact=not no_redact, progress=bar)
             finally:
                 bar.stop()
+            if not dry_run and (report.messages_added or report.memories_added):
+                mem.embed_in_background()  # when an embed-model is configured
     except AimemError as e:
         if json:  # scripts read the error from stdout too; stderr still has the line
             print_json({"error": " ".join(str(e).split("\n"))})

@@ -52,6 +52,9 @@ def inject(
     copy: Annotated[bool, typer.Option(
         "--copy", help="Put the block on the clipboard (OSC 52 over SSH) instead of printing "
         "it to a terminal.")] = False,
+    mode: Annotated[str | None, typer.Option(
+        "--mode", help="lexical, semantic or hybrid, as for search (default: hybrid when "
+        "the configured embed-model has vectors, else lexical).", show_default=False)] = None,
 ) -> None:
     """Print your profile, the relevant memories and conversation excerpts as one block.
 
@@ -61,7 +64,8 @@ def inject(
     """
     with open_memory(ctx, create=False) as mem:
         f = filters(mem, source, tag, since, until, role, conversation, project, here)
-        block = mem.inject(" ".join(query), f, budget=budget, format=format)
+        block = mem.inject(" ".join(query), f, budget=budget, format=format,
+                           mode=mode.lower() if mode else None)
     if copy:
         how = copy_to_clipboard(block)
         err_console().print(f"copied the context block to the clipboard ({how})", style="dim")

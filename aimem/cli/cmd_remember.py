@@ -89,6 +89,7 @@ def remember(
             result = mem.remember(text, kind=kind or "fact", tags=tag or [], pin=bool(pin),
                                   project=project or ("." if here else None))
             verb = "saved" if result["created"] else "already known, refreshed"
+        mem.embed_in_background()  # when an embed-model is configured
     if json:
         print_json(result)
         return

@@ -22,6 +22,7 @@ from aimem.cli._common import (
     print_json,
     print_jsonl,
     short,
+    warn,
 )
 from aimem.errors import AimemError
 from aimem.store.search import MARK_CLOSE, MARK_OPEN
@@ -56,6 +57,10 @@ def search(
     kind: Annotated[list[str] | None, typer.Option(
         "--kind", "-k", help="message, memory, conversation or all (default: messages and "
         "memories); repeatable.", show_default=False)] = None,
+    mode: Annotated[str | None, typer.Option(
+        "--mode", help="lexical (words), semantic (meaning; needs aimem embed) or hybrid "
+        "(both). Default: hybrid when the configured embed-model has vectors, else lexical.",
+        show_default=False)] = None,
     json: Annotated[bool, typer.Option("--json", help="Print one JSON array of hits.")] = False,
     jsonl: Annotated[bool, typer.Option("--jsonl", help="Print one JSON hit per line.")] = False,
 ) -> None:
@@ -68,7 +73,10 @@ def search(
         kinds = ["message", "memory", "conversation"]
     with open_memory(ctx, create=False) as mem:
         f = filters(mem, source, tag, since, until, role, conversation, project, here)
-        hits = mem.search(" ".join(query), f, limit=limit, kinds=kinds or None)
+        hits = mem.search(" ".join(query), f, limit=limit, kinds=kinds or None,
+                          mode=mode.lower() if mode else None)
+        if mem.warning:
+            warn(mem.warning)
     if json or jsonl:
         for h in hits:
             h["snippet"] = _plain_snippet(h["snippet"])

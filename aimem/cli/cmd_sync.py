@@ -101,6 +101,8 @@ def sync(
             return
         while True:
             report = mem.sync(redact=not no_redact, on_file=_progress())
+            if getattr(report, "messages_added", 0) or getattr(report, "memories_added", 0):
+                mem.embed_in_background()  # when an embed-model is configured
             devices = mem.sync_devices() if mem.sync_target() else None
             if json:
                 print_json({**report.to_dict(), "devices": devices})

@@ -25,6 +25,9 @@ if TYPE_CHECKING:  # importing and sync load every importer module: only when ne
     from aimem.services import sync as sync_
 
 KINDS = ("message", "memory", "conversation")
+MODES = ("lexical", "semantic", "hybrid")
+CONFIG_KEYS = ("embed-model",)
+HYBRID_CANDIDATES = 20  # per side, at least, for a hybrid search
 
 
 def _with_iso(hit: dict[str, Any]) -> dict[str, Any]:
@@ -34,11 +37,17 @@ def _with_iso(hit: dict[str, Any]) -> dict[str, Any]:
     return hit
 
 
+def _check_mode(mode: str | None) -> None:
+    if mode is not None and mode not in MODES:
+        raise AimemError(f"unknown search mode {mode!r}: use one of {', '.join(MODES)}")
+
+
 class Memory:
     """aimem's memory: one database, and everything that can be done with it."""
 
     def __init__(self, store: Store, *, created: bool = False):
         self.store = store
+        self.warning: str | None = None  # why the last search fell back to lexical
         self.created = created  # this Memory made the database file: see __exit__
 
     @classmethod
@@ -207,11 +216,42 @@ class Memory:
         return matches[0]
 
     def search(self, query: str, filters: Filters | None = None, *, limit: int = 20,
-               kinds: Sequence[str] | None = None) -> list[dict[str, Any]]:
-        """Ranked hits, best first: the objects ``aimem search --json`` prints."""
+               kinds: Sequence[str] | None = None, mode: str | None = None
+               ) -> list[dict[str, Any]]:
+        """Ranked hits, best first: the objects ``aimem search --json`` prints.
+
+        ``mode``: ``lexical`` (words), ``semantic`` (meaning, needs ``aimem embed``) or
+        ``hybrid`` (both, fused); None picks hybrid when the configured embedding model
+        has vectors, else lexical. When semantic search cannot run, the lexical hits come
+        back and :attr:`warning` says why.
+        """
+        self.warning = None
+        _check_mode(mode)
         q = fts.parse(query)
         filters = self._merge_operators(q, filters)
         kinds = tuple(kinds or ("message", "memory"))
+        if mode == "lexical" or (mode is None and not q.terms):
+            return self._lexical(q, filters, limit, kinds)
+        from aimem.services import semantic
+
+        model, _ = semantic.choose_model(self.store, mode)
+        if model is None and mode is None:
+            return self._lexical(q, filters, limit, kinds)
+        # the words only: operators (source:, title:…) are filters, not meaning
+        text = " ".join(t for t in query.split() if ":" not in t or t.startswith('"'))
+        # both sides rank more candidates than asked for (fusion reorders them; on LoCoMo
+        # dev fusing 10 and 10 for a top 10 loses 0.4 points where 20 and 20 gain 1.6)
+        wanted = max(limit * 2, HYBRID_CANDIDATES) if mode != "semantic" else limit
+        lex = self._lexical(q, filters, wanted, kinds, final=False)
+        hits, self.warning = semantic.blend(self.store, text or query, filters, lex, wanted,
+                                            kinds, mode)
+        hits = hits[:limit]
+        for h in hits:
+            h.setdefault("found_by", ["lexical"])
+        return [_with_iso(h) for h in hits]
+
+    def _lexical(self, q: fts.Query, filters: Filters | None, limit: int,
+                 kinds: Sequence[str], final: bool = True) -> list[dict[str, Any]]:
         hits: list[dict[str, Any]] = []
         if "conversation" in kinds and (q.terms or q.title):
             hits += fts.search_conversations(self.store.conn, q, filters, limit)
@@ -223,7 +263,75 @@ class Memory:
         elif q.title and "message" in kinds and "conversation" not in kinds:
             hits += fts.search_conversations(self.store.conn, q, filters, limit)
         hits = ranking.apply(self.store, hits)  # heat; also merges the kinds by score
+        if not final:
+            return hits[:limit]
+        for h in hits[:limit]:
+            h["found_by"] = ["lexical"]
         return [_with_iso(h) for h in hits[:limit]]
+
+    def related(self, prefix: str, *, limit: int = 10) -> list[dict[str, Any]]:
+        """Conversations and memories closest to one conversation or memory, best first:
+        by embeddings when the configured model has vectors for it, else by its most
+        distinctive words (its frequent words, ranked by bm25, which favours rare ones).
+        Each: kind, id, title, text (a memory's), score, by (embeddings or terms)."""
+        kind, full = self.resolve(prefix, ("conversation", "memory"))
+        rowid = (self.store.conversation_rowid(full) if kind == "conversation"
+                 else self.store.memory_rowid(full))
+        assert rowid is not None
+        model = self._semantic_model(None)
+        if model is not None:
+            from aimem.services import semantic
+
+            near = semantic.related_by_vectors(self.store, model, kind, rowid, limit)
+            if near is not None:
+                hits = fts.hits_for_rows(self.store.conn, near, None)
+                return [self._related_out(h, "embeddings") for h in hits]
+        return self._related_by_terms(kind, full, limit)
+
+    def _related_out(self, h: dict[str, Any], by: str) -> dict[str, Any]:
+        return {"kind": h["kind"], "id": h["id"], "title": h.get("title"),
+                "text": h.get("text") if h["kind"] == "memory" else None,
+                "source": h.get("source"), "created_at": iso(h.get("created_at")),
+                "score": float(f"{h['score']:.6g}"), "by": by}
+
+    def _related_by_terms(self, kind: str, full: str, limit: int) -> list[dict[str, Any]]:
+        import re
+        from collections import Counter
+
+        if kind == "memory":
+            mem = self.store.get_memory(full)
+            text, own_conv = (mem.text if mem else ""), None
+        else:
+            conv = self.store.get_conversation(full)
+            text = " ".join([conv.title or ""] + [m.text for m in conv.messages]) if conv else ""
+            own_conv = full
+        words = Counter(w for w in re.findall(r"[^\W\d_]{4,}", text.lower())
+                        if w not in fts.STOPWORDS)
+        terms = [w for w, _ in words.most_common(12)]
+        if not terms:
+            return []
+        q = fts.parse(" ".join(terms))
+        q.typed = []  # no phrase tier: these words were never typed in this order
+        hits = self._lexical(q, None, limit * 20, ("message", "memory"), final=False)
+        best: dict[tuple[str, str], dict[str, Any]] = {}
+        for h in hits:
+            key = ("memory", h["id"]) if h["kind"] == "memory" else ("conversation",
+                                                                     h["conversation_id"])
+            if key == (kind, full) or key[1] == own_conv:
+                continue
+            score = h["score"]
+            if key in best:
+                best[key]["score"] += score
+            else:
+                best[key] = {**h, "kind": key[0], "id": key[1], "score": score}
+        ranked = sorted(best.values(), key=lambda h: -h["score"])[:limit]
+        return [self._related_out(h, "terms") for h in ranked]
+
+    def _semantic_model(self, mode: str | None) -> str | None:
+        """The embedding model to search with for ``mode``, or None for lexical only."""
+        from aimem.services import semantic
+
+        return semantic.choose_model(self.store, mode)[0]
 
     def _merge_operators(self, q: fts.Query, filters: Filters | None) -> Filters | None:
         if not (q.roles or q.sources or q.tags):
@@ -324,6 +432,59 @@ class Memory:
         items = [self.resolve(p, ("conversation", "memory")) for p in prefixes]
         return memories.forget(self.store, list(dict.fromkeys(items)))
 
+    # -- embeddings and settings ----------------------------------------------------------
+
+    def embed(self, filters: Filters | None = None, *, model: str | None = None,
+              batch: int = 64, kinds: Sequence[str] = KINDS,
+              progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+        """Embed new and changed items with the embedding model (see services.semantic)."""
+        from aimem.services import semantic
+
+        return semantic.embed(self.store, filters, model=model, batch=batch, kinds=kinds,
+                              progress=progress).to_dict()
+
+    def embed_in_background(self) -> bool:
+        """When an embedding model is configured, start ``aimem embed`` for this database
+        as a detached process (output in ``embed.log`` next to it) and return True: an
+        import, sync or remember never waits for, or fails because of, the model."""
+        from aimem.services import semantic
+
+        if not semantic.configured_model(self.store) or not semantic.has_numpy():
+            return False
+        import subprocess
+        import sys
+
+        log = self.path.parent / "embed.log"
+        with open(log, "ab") as out:
+            subprocess.Popen([sys.executable, "-m", "aimem", "--db", str(self.path), "embed"],
+                             stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                             start_new_session=True)
+        return True
+
+    def embedding_stats(self) -> list[dict[str, Any]]:
+        from aimem.store import vectors
+
+        return [{"model": m, "kind": k, "vectors": n} for m, k, n in vectors.counts(self.store.conn)]
+
+    def get_config(self) -> dict[str, str]:
+        from aimem.store import vectors
+
+        return vectors.all_settings(self.store.conn)
+
+    def set_config(self, key: str, value: str | None) -> str | None:
+        """Set (None: unset) a setting; ``embed-model`` is resolved to the model's id."""
+        from aimem.store import vectors
+
+        if key not in CONFIG_KEYS:
+            raise AimemError(f"unknown setting {key!r}: use one of {', '.join(CONFIG_KEYS)}")
+        if key == "embed-model" and value:
+            from aimem import llm_bridge
+
+            value = llm_bridge.get_embedding_model(value).model_id
+        with self.store.transaction():
+            vectors.set_setting(self.store.conn, key, value)
+        return value
+
     def vacuum(self) -> None:
         """Rebuild the file so deleted text does not linger in free pages."""
         self.store.vacuum()
@@ -361,17 +522,22 @@ class Memory:
     # -- inject ---------------------------------------------------------------------------
 
     def inject(self, query: str, filters: Filters | None = None, *,
-               budget: int = 1500, format: str = "markdown") -> str:
-        """The context block for ``query`` (see :mod:`aimem.services.inject`)."""
+               budget: int = 1500, format: str = "markdown", mode: str | None = None) -> str:
+        """The context block for ``query`` (see :mod:`aimem.services.inject`); ``mode`` as
+        for :meth:`search`."""
         from aimem.services import inject as inject_
 
-        return inject_.build(self.store, query, filters, budget=budget, format=format)[0]
+        _check_mode(mode)
+        return inject_.build(self.store, query, filters, budget=budget, format=format,
+                             mode=mode)[0]
 
     def inject_items(self, query: str, filters: Filters | None = None, *,
-                     budget: int = 1500) -> dict[str, Any]:
+                     budget: int = 1500, mode: str | None = None) -> dict[str, Any]:
         from aimem.services import inject as inject_
 
-        return inject_.build(self.store, query, filters, budget=budget, format="json")[1]
+        _check_mode(mode)
+        return inject_.build(self.store, query, filters, budget=budget, format="json",
+                             mode=mode)[1]
 
     # -- through an llm model (aimem.services.llm_tasks) ----------------------------------
     # Each returns the batch report (llm_tasks.BatchReport.to_dict()). A missing model or

@@ -64,9 +64,11 @@ def _term_pattern(q: fts.Query) -> str | None:
     return "|".join(words) or None
 
 
-def gather(store: Store, query: str, filters: Filters | None, budget: int
-           ) -> dict[str, Any]:
-    """Everything that could go into the block, best first (not yet cut to the budget)."""
+def gather(store: Store, query: str, filters: Filters | None, budget: int,
+           mode: str | None = None) -> dict[str, Any]:
+    """Everything that could go into the block, best first (not yet cut to the budget).
+
+    ``mode``: as for search (None: hybrid when the embedding model has vectors)."""
     q = fts.parse(query)
     pattern = _term_pattern(q)
     pinned = list(store.iter_memories(pinned=True, newest_first=True, limit=PROFILE_ITEMS))
@@ -77,6 +79,14 @@ def gather(store: Store, query: str, filters: Filters | None, budget: int
     mem_hits = ranking.apply(store, fts.search_memories(store.conn, q, filters, MEMORY_HITS))
     memories = [h for h in mem_hits if h["id"] not in profile_ids]
     msg_hits = ranking.apply(store, fts.search_messages(store.conn, q, filters, MESSAGE_HITS))
+    if mode != "lexical" and q.terms:
+        from aimem.services import semantic
+
+        memories, _ = semantic.blend(store, query, filters, memories, MEMORY_HITS,
+                                     ("memory",), mode)
+        memories = [h for h in memories if h["id"] not in profile_ids]
+        msg_hits, _ = semantic.blend(store, query, filters, msg_hits, MESSAGE_HITS,
+                                     ("message",), mode)
     hits: list[dict[str, Any]] = []
     for h in msg_hits:
         window = store.messages_window(h["id"], 1, 1)
@@ -186,8 +196,8 @@ RENDER: dict[str, Callable[[dict[str, Any]], str]] = {
 
 
 def build(store: Store, query: str, filters: Filters | None = None, *,
-          budget: int = DEFAULT_BUDGET, format: str = "markdown", record: bool = True
-          ) -> tuple[str, dict[str, Any]]:
+          budget: int = DEFAULT_BUDGET, format: str = "markdown", record: bool = True,
+          mode: str | None = None) -> tuple[str, dict[str, Any]]:
     """The rendered block and its structured form; recalled items count as used."""
     if format not in RENDER:
         raise AimemError(f"unknown inject format {format!r} (use {', '.join(FORMATS)})")
@@ -199,7 +209,7 @@ def build(store: Store, query: str, filters: Filters | None = None, *,
     # items of the markdown block at that budget, with their ids, and ``tokens`` is that
     # block's size; its own braces and keys are not what a model would be given.
     measure = RENDER["markdown"] if format == "json" else render
-    candidates = gather(store, query, filters, budget)
+    candidates = gather(store, query, filters, budget, mode)
     about = f' for "{query}"' if query.strip() else ""
     block: dict[str, Any] = {"note": NOTE.format(about=about), "query": query, "budget": budget,
                              "tokens": 0, "profile": [], "memories": [], "excerpts": []}

@@ -141,6 +141,9 @@ def forget(store: Store, items: Sequence[tuple[str, str]]) -> list[dict[str, Any
                 out.append({"id": item_id, "kind": "conversation", "title": conv.title})
             else:
                 raise AimemError(f"{item_id} is a message; forget its conversation instead")
+        from aimem.store import vectors
+
+        vectors.zero_dead(store.conn)  # the forgotten items' embedding vectors too
     return out
 
 

@@ -337,6 +337,62 @@ def m008_context_window(conn: sqlite3.Connection) -> None:
 
 
 @migration
+def m009_embeddings(conn: sqlite3.Connection) -> None:
+    """Embedding vectors for semantic search (``aimem embed``), and a small settings table.
+
+    Vectors are stored compactly: unit vectors quantised to int8 (x127), 256 of them per
+    row of ``vector_blocks`` (one BLOB, with the slots' item rowids as int64 and kinds as
+    int8 in two more), so 250k vectors of 384 dimensions take 96 MB and load in one pass
+    without a row per vector. ``settings['vectors-version']`` counts changes (caches).
+    ``vectors`` says, per model and item (a message, memory or
+    conversation rowid), which block and slot hold its vector and the hash of the text
+    that was embedded: re-embedding skips what has not changed. Deleting an item (forget,
+    re-import) deletes its ``vectors`` row by trigger and records the slot in
+    ``vector_dead``; the next write (or ``forget``) zeroes those slots, so nothing derived
+    from forgotten text lingers. ``settings``: aimem's per-database configuration (the
+    embedding model), kept with the vectors it describes.
+    """
+    run_script(conn, """
+    CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE vector_blocks (
+        rowid INTEGER PRIMARY KEY,
+        model TEXT NOT NULL,
+        dim INTEGER NOT NULL,
+        count INTEGER NOT NULL,
+        data BLOB NOT NULL,
+        items BLOB NOT NULL DEFAULT x'',
+        kinds BLOB NOT NULL DEFAULT x''
+    );
+    CREATE INDEX vector_blocks_model ON vector_blocks(model);
+    CREATE TABLE vectors (
+        model TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        item INTEGER NOT NULL,
+        hash TEXT NOT NULL,
+        block INTEGER NOT NULL,
+        slot INTEGER NOT NULL,
+        PRIMARY KEY (model, kind, item)
+    ) WITHOUT ROWID;
+    CREATE INDEX vectors_item ON vectors(kind, item);
+    CREATE TABLE vector_dead (block INTEGER NOT NULL, slot INTEGER NOT NULL);
+    INSERT INTO settings VALUES ('vectors-version', '0');
+    CREATE TRIGGER vectors_deleted AFTER DELETE ON vectors BEGIN
+        INSERT INTO vector_dead VALUES (old.block, old.slot);
+        UPDATE settings SET value = value + 1 WHERE key = 'vectors-version';
+    END;
+    CREATE TRIGGER messages_vectors AFTER DELETE ON messages BEGIN
+        DELETE FROM vectors WHERE kind = 'message' AND item = old.rowid;
+    END;
+    CREATE TRIGGER memories_vectors AFTER DELETE ON memories BEGIN
+        DELETE FROM vectors WHERE kind = 'memory' AND item = old.rowid;
+    END;
+    CREATE TRIGGER conversations_vectors AFTER DELETE ON conversations BEGIN
+        DELETE FROM vectors WHERE kind = 'conversation' AND item = old.rowid;
+    END;
+    """)
+
+
+@migration
 def m010_devices(conn: sqlite3.Connection) -> None:
     """Sync between devices (aimem/services/devices.py): this device's id, the devices
     whose logs were read and how far, the winning record per item and field group, and

@@ -451,3 +451,59 @@ def search_conversations(conn: sqlite3.Connection, q: Query, filters: Filters | 
                      "author": None, "created_at": created, "score": -rank, "snippet": snip,
                      "text": title, "tier": tier})
     return hits
+
+
+def _plain_snippet(text: str | None, chars: int = 160) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= chars else text[:chars - 1] + "…"
+
+
+def hits_for_rows(conn: sqlite3.Connection, rows: list[tuple[str, int, float]],
+                  filters: Filters | None) -> list[dict[str, Any]]:
+    """Hits for (kind, rowid, score) found another way (by meaning), in that order,
+    dropping those the filters exclude. The snippet is the start of the text."""
+    by_kind: dict[str, list[int]] = {}
+    for kind, rowid, _ in rows:
+        by_kind.setdefault(kind, []).append(rowid)
+    found: dict[tuple[str, int], dict[str, Any]] = {}
+    if by_kind.get("message"):
+        where, params = filter_sql(filters)
+        ids = by_kind["message"]
+        for (rowid, mid, cid, source, source_id, title_, role, author, created,
+             text) in conn.execute(
+                "SELECT m.rowid, m.id, c.id, c.source, m.source_id, c.title, m.role, m.author, "
+                "coalesce(m.created_at, c.created_at), m.text FROM messages m "
+                "JOIN conversations c ON c.rowid = m.conversation "
+                f"WHERE m.rowid IN ({','.join('?' * len(ids))}) AND {where}", [*ids, *params]):
+            found[("message", rowid)] = {
+                "kind": "message", "id": mid, "conversation_id": cid, "source": source,
+                "source_id": source_id, "title": title_, "role": role, "author": author,
+                "created_at": created, "snippet": _plain_snippet(text), "text": text}
+    if by_kind.get("memory") and not (filters and filters.conversation_only):
+        where, params = memory_filter_sql(filters, "mm")
+        ids = by_kind["memory"]
+        for rowid, mid, source, kind, text, updated in conn.execute(
+                "SELECT mm.rowid, mm.id, mm.source, mm.kind, mm.text, mm.updated_at FROM memories mm "
+                f"WHERE mm.rowid IN ({','.join('?' * len(ids))}) AND {where}", [*ids, *params]):
+            found[("memory", rowid)] = {
+                "kind": "memory", "id": mid, "conversation_id": None, "source": source,
+                "source_id": None, "title": None, "role": None, "author": None,
+                "created_at": updated, "snippet": _plain_snippet(text), "text": text,
+                "memory_kind": kind}
+    if by_kind.get("conversation"):
+        where, params = filter_sql(filters, "c", None)
+        ids = by_kind["conversation"]
+        for rowid, cid, source, sid, title, created in conn.execute(
+                "SELECT c.rowid, c.id, c.source, c.source_id, c.title, c.created_at "
+                f"FROM conversations c WHERE c.rowid IN ({','.join('?' * len(ids))}) AND {where}",
+                [*ids, *params]):
+            found[("conversation", rowid)] = {
+                "kind": "conversation", "id": cid, "conversation_id": cid, "source": source,
+                "source_id": sid, "title": title, "role": None, "author": None,
+                "created_at": created, "snippet": _plain_snippet(title), "text": title}
+    out = []
+    for kind, rowid, score in rows:
+        hit = found.get((kind, rowid))
+        if hit is not None:
+            out.append({**hit, "score": score})
+    return out

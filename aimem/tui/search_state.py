@@ -82,4 +82,5 @@ def fetch(mem: Memory, state: SearchState, limit: int, offset: int = 0) -> list[
             return [{**r, "kind": "memory", "memory_kind": r["kind"]} for r in rows]
         rows = mem.list_conversations(f, limit=limit, offset=offset)
         return [{**r, "kind": "conversation", "conversation_id": r["id"]} for r in rows]
-    return mem.search(state.query, f, limit=offset + limit, kinds=state.kinds)[offset:]
+    return mem.search(state.query, f, limit=offset + limit, kinds=state.kinds,
+                      mode="lexical")[offset:]

@@ -38,7 +38,8 @@ def matching(mem: Memory, conv_id: str, query: str) -> set[str]:
     if not query.strip():
         return set()
     f = make_filters(mem, conversation=conv_id)
-    return {h["id"] for h in mem.search(query, f, limit=MAX_MATCHES, kinds=("message",))}
+    return {h["id"] for h in mem.search(query, f, limit=MAX_MATCHES, kinds=("message",),
+                                            mode="lexical")}
 
 
 class ConversationScreen(ItemActions):

@@ -1,0 +1,188 @@
+"""Embedding vectors and settings: the SQL side of semantic search (schema: m009).
+
+Vectors arrive here as bytes (int8, one per dimension, already quantised by
+:mod:`aimem.services.semantic`); this module never imports numpy. A block holds up to
+``BLOCK`` vectors of one model back to back; ``vectors`` maps (model, kind, item) to
+its block and slot with the hash of the embedded text.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from aimem.models import Filters
+from aimem.store.db import filter_sql, memory_filter_sql
+
+BLOCK = 256
+KIND_CODES = {"message": 0, "memory": 1, "conversation": 2}
+DEAD = 255  # the kind byte of a deleted item's slot
+
+
+# -- settings ---------------------------------------------------------------------------
+
+def get_setting(conn: sqlite3.Connection, key: str) -> str | None:
+    row = conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+    return row[0] if row else None
+
+
+def set_setting(conn: sqlite3.Connection, key: str, value: str | None) -> None:
+    if value is None:
+        conn.execute("DELETE FROM settings WHERE key = ?", (key,))
+    else:
+        conn.execute("INSERT INTO settings VALUES (?, ?) ON CONFLICT(key) DO UPDATE "
+                     "SET value = excluded.value", (key, value))
+
+
+def all_settings(conn: sqlite3.Connection) -> dict[str, str]:
+    """The user's settings (not aimem's own bookkeeping, like vectors-version)."""
+    return dict(conn.execute("SELECT key, value FROM settings WHERE key != 'vectors-version' "
+                             "ORDER BY key"))
+
+
+# -- what to embed ----------------------------------------------------------------------
+
+def message_texts(conn: sqlite3.Connection, filters: Filters | None
+                  ) -> Iterator[tuple[int, str, str | None, str | None]]:
+    """(rowid, text, author, the message before) of every message the filters select."""
+    where, params = filter_sql(filters)
+    yield from conn.execute(
+        "SELECT m.rowid, m.text, m.author, (SELECT substr(p.text, 1, 1000) FROM messages p "
+        "WHERE p.conversation = m.conversation AND p.position = m.position - 1) "
+        "FROM messages m JOIN conversations c ON c.rowid = m.conversation "
+        f"WHERE {where} ORDER BY m.rowid", params)
+
+
+def memory_texts(conn: sqlite3.Connection, filters: Filters | None
+                 ) -> Iterator[tuple[int, str]]:
+    where, params = memory_filter_sql(filters, "mm")
+    yield from conn.execute(f"SELECT mm.rowid, mm.text FROM memories mm WHERE {where} "
+                            "ORDER BY mm.rowid", params)
+
+
+def conversation_texts(conn: sqlite3.Connection, filters: Filters | None
+                       ) -> Iterator[tuple[int, str | None, str | None]]:
+    """(rowid, title, summary) of the conversations the filters select."""
+    where, params = filter_sql(filters, "c", None)
+    yield from conn.execute(
+        "SELECT c.rowid, c.title, (SELECT s.text FROM summaries s WHERE s.conversation = c.rowid) "
+        f"FROM conversations c WHERE {where} ORDER BY c.rowid", params)
+
+
+# -- storing ----------------------------------------------------------------------------
+
+def stored_hashes(conn: sqlite3.Connection, model: str, kind: str) -> dict[int, str]:
+    return dict(conn.execute("SELECT item, hash FROM vectors WHERE model = ? AND kind = ?",
+                             (model, kind)))
+
+
+def write(conn: sqlite3.Connection, model: str, dim: int,
+          entries: Sequence[tuple[str, int, str, bytes]]) -> None:
+    """Store (kind, item rowid, text hash, int8 vector bytes); replaces an item's old one."""
+    if not entries:
+        return
+    conn.executemany("DELETE FROM vectors WHERE model = ? AND kind = ? AND item = ?",
+                     [(model, k, i) for k, i, _, _ in entries])
+    zero_dead(conn)
+    row = conn.execute("SELECT rowid, count, data, items, kinds FROM vector_blocks "
+                       "WHERE model = ? AND dim = ? AND count < ? ORDER BY rowid DESC LIMIT 1",
+                       (model, dim, BLOCK)).fetchone()
+    if row:
+        block, count = row[0], row[1]
+        data, items, kinds = bytearray(row[2]), bytearray(row[3]), bytearray(row[4])
+    else:
+        block, count, data, items, kinds = None, 0, bytearray(), bytearray(), bytearray()
+
+    def flush() -> None:
+        conn.execute("UPDATE vector_blocks SET count = ?, data = ?, items = ?, kinds = ? "
+                     "WHERE rowid = ?", (count, bytes(data), bytes(items), bytes(kinds), block))
+
+    rows = []
+    for kind, item, text_hash, vec in entries:
+        if len(vec) != dim:
+            raise ValueError(f"a vector of {len(vec)} bytes for a {dim}-dimension model")
+        if block is None or count >= BLOCK:
+            if block is not None:
+                flush()
+            block = conn.execute("INSERT INTO vector_blocks (model, dim, count, data) "
+                                 "VALUES (?, ?, 0, x'')", (model, dim)).lastrowid
+            count, data, items, kinds = 0, bytearray(), bytearray(), bytearray()
+        data += vec
+        items += item.to_bytes(8, "little", signed=True)
+        kinds.append(KIND_CODES[kind])
+        rows.append((model, kind, item, text_hash, block, count))
+        count += 1
+    flush()
+    conn.executemany("INSERT INTO vectors VALUES (?, ?, ?, ?, ?, ?)", rows)
+    conn.execute("UPDATE settings SET value = value + 1 WHERE key = 'vectors-version'")
+
+
+def zero_dead(conn: sqlite3.Connection) -> int:
+    """Overwrite the slots of deleted items with zeros (nothing of them stays); how many."""
+    dead: dict[int, list[int]] = {}
+    for block, slot in conn.execute("SELECT block, slot FROM vector_dead"):
+        dead.setdefault(block, []).append(slot)
+    if not dead:
+        return 0
+    for block, slots in dead.items():
+        row = conn.execute("SELECT dim, data, items, kinds FROM vector_blocks WHERE rowid = ?",
+                           (block,)).fetchone()
+        if row is None:
+            continue
+        dim, data, items, kinds = row[0], bytearray(row[1]), bytearray(row[2]), bytearray(row[3])
+        for s in slots:
+            data[s * dim:(s + 1) * dim] = bytes(dim)
+            items[s * 8:(s + 1) * 8] = (-1).to_bytes(8, "little", signed=True)
+            kinds[s] = DEAD
+        conn.execute("UPDATE vector_blocks SET data = ?, items = ?, kinds = ? WHERE rowid = ?",
+                     (bytes(data), bytes(items), bytes(kinds), block))
+    conn.execute("DELETE FROM vector_dead")
+    # blocks whose every slot is dead go
+    conn.execute("DELETE FROM vector_blocks WHERE count >= ? AND rowid NOT IN "
+                 "(SELECT DISTINCT block FROM vectors)", (BLOCK,))
+    return sum(map(len, dead.values()))
+
+
+def delete_model(conn: sqlite3.Connection, model: str) -> int:
+    n = conn.execute("DELETE FROM vectors WHERE model = ?", (model,)).rowcount
+    conn.execute("DELETE FROM vector_blocks WHERE model = ?", (model,))
+    conn.execute("DELETE FROM vector_dead WHERE block NOT IN (SELECT rowid FROM vector_blocks)")
+    return n
+
+
+# -- loading ----------------------------------------------------------------------------
+
+def blocks(conn: sqlite3.Connection, model: str) -> list[tuple[int, int, bytes, bytes, bytes]]:
+    """(dim, count, vectors, item rowids as int64, kind codes) of a model's blocks."""
+    return conn.execute("SELECT dim, count, data, items, kinds FROM vector_blocks "
+                        "WHERE model = ? ORDER BY rowid", (model,)).fetchall()
+
+
+def version(conn: sqlite3.Connection) -> Any:
+    """Changes whenever any vector is written or deleted (for caches)."""
+    return get_setting(conn, "vectors-version")
+
+
+def counts(conn: sqlite3.Connection) -> list[tuple[str, str, int]]:
+    """(model, kind, how many vectors)."""
+    return conn.execute("SELECT model, kind, count(*) FROM vectors GROUP BY model, kind "
+                        "ORDER BY model, kind").fetchall()
+
+
+def has_vectors(conn: sqlite3.Connection, model: str) -> bool:
+    return conn.execute("SELECT 1 FROM vector_blocks WHERE model = ? LIMIT 1",
+                        (model,)).fetchone() is not None
+
+
+def message_rowids(conn: sqlite3.Connection, conv_rowid: int) -> list[int]:
+    return [r[0] for r in conn.execute("SELECT rowid FROM messages WHERE conversation = ?",
+                                       (conv_rowid,))]
+
+
+def conversation_of_messages(conn: sqlite3.Connection, rowids: Sequence[int]) -> dict[int, int]:
+    """message rowid -> its conversation's rowid."""
+    if not rowids:
+        return {}
+    return dict(conn.execute(f"SELECT rowid, conversation FROM messages WHERE rowid IN "
+                             f"({','.join('?' * len(rowids))})", list(rowids)))

