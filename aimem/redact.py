@@ -137,13 +137,16 @@ def _env_assignment(m: re.Match[str]) -> bool:
 
 def redact(text: str, counts: Counter[str] | None = None) -> str:
     """``text`` with every secret replaced by ``[REDACTED:kind]``; counts go into ``counts``."""
-    if not text:
+    if not text or not any(t in text for t in _TRIGGERS):  # most texts: one pass, done
         return text
     for rule in RULES:
         if not any(t in text for t in rule.triggers):
             continue
         text = rule.pattern.sub(lambda m, rule=rule: _replace(m, rule, counts), text)
     return text
+
+
+_TRIGGERS = tuple(sorted({t for rule in RULES for t in rule.triggers}))
 
 
 def _is_placeholder(value: str) -> bool:

@@ -500,6 +500,7 @@ def import_paths(store: Store, paths: Sequence[str], *, fmt: str = "auto",
     inputs = _gather(paths, report, in_folder)
     total = sum(i.size or 0 for i, _ in inputs)
     done_before = 0
+    store.bulk_cache()
     batches = _Batches(store, paths, dry_run)
     run = _Run(store, report, tags, redact, project, batches.journal)
     try:

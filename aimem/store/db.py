@@ -183,6 +183,11 @@ class Store:
             # a read-only database or a full disk: reads still work, the next writer
             # that can write undoes the run
 
+    def bulk_cache(self, megabytes: int = 64) -> None:
+        """A bigger page cache for long writes (imports): FTS5 merges its index segments
+        in it. SQLite's default (2 MB) makes an import of 250k messages ~15 % slower."""
+        self.conn.execute(f"PRAGMA cache_size = {-1024 * int(megabytes)}")
+
     def close(self) -> None:
         if self._wait_fd is not None:
             os.close(self._wait_fd)
