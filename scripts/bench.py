@@ -70,7 +70,7 @@ def generate(work: Path, size: str) -> tuple[Path, Path]:
 def bench_import(work: Path, export: Path) -> dict:  # type: ignore[type-arg]
     db, floor = work / "aimem.db", work / "floor.db"
     for p in list(work.glob("aimem.db*")) + list(work.glob("floor.db*")):
-        p.unlink()
+        shutil.rmtree(p) if p.is_dir() else p.unlink()  # aimem.db-locks is a folder
     print("import: floor …", file=sys.stderr)
     f = timed([sys.executable, str(SHARED / "ref_fts_floor.py"), "import", str(export), str(floor),
                "--orjson"])
