@@ -134,3 +134,28 @@ def test_text_files_in_an_added_folder_are_not_imported_as_notes(db: Path, home:
     titles = [c["title"] for c in json.loads(run_aimem("--db", str(db), "list", "--json").stdout)]
     assert titles == ["what is a walrus?"]
     assert sync(db, home)["files_changed"] == 0  # the README is not retried
+
+
+def test_aider_and_specstory_histories_in_the_agents_projects_are_found(db: Path, home: Path,
+                                                                       tmp_path: Path) -> None:
+    """A project a Claude Code session ran in (its cwd) is searched for the Aider and
+    SpecStory histories kept there, without adding the folder."""
+    project = tmp_path / "proj"
+    (project / ".specstory" / "history").mkdir(parents=True)
+    shutil.copy(FIXTURES / "aider" / "made_fenced.aider.chat.history.md",
+                project / ".aider.chat.history.md")
+    shutil.copy(FIXTURES / "specstory" / "claude_code_v2.1.0_made.md",
+                project / ".specstory" / "history" / "2026-01-01_session.md")
+    session = {"type": "user", "sessionId": "s-1", "uuid": "u1", "cwd": str(project),
+               "timestamp": "2026-01-01T10:00:00Z",
+               "message": {"role": "user", "content": "where is the config loaded?"}}
+    src = tmp_path / "s-1.jsonl"
+    src.write_text(json.dumps(session) + "\n")
+    run_aimem("--db", str(db), "import", str(src), check=True)
+    report = sync(db, home)
+    names = {s["name"]: s for s in report["sources"]}
+    assert names["aider"]["files"] == 1 and names["specstory"]["files"] == 1, report["sources"]
+    assert report["conversations_added"] >= 2 and not report["errors"]
+    listed = json.loads(run_aimem("--db", str(db), "list", "--json", check=True).stdout)
+    assert {"aider", "specstory"} <= {c["source"] for c in listed}
+    assert sync(db, home)["conversations_added"] == 0  # unchanged files are not read again

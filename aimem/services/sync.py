@@ -3,7 +3,8 @@
 The known sources are the session folders of Claude Code, Codex CLI and Gemini CLI
 and ``llm``'s logs.db, plus any path the user added (``aimem sync --add PATH``), in
 which Aider's ``.aider.chat.history.md`` and SpecStory's ``.specstory/history/*.md``
-are found too. A
+are found too, as they are in every project folder a Claude Code, Codex or Gemini CLI
+session ran in (:func:`project_sources`). A
 file is imported again only when its size or mtime differs from what the import log
 recorded for it (or, for SQLite files, when its ``-wal`` file changed since), so a
 sync over thousands of session files costs a ``stat`` each. Each changed file is its
@@ -80,12 +81,30 @@ def known_sources() -> list[Source]:
     ]
 
 
+# Agents whose sessions name the project folder they ran in (their cwd): aimem sync looks
+# there for the histories other tools keep inside a project (Aider, SpecStory).
+PROJECT_AGENTS = ("claude-code", "codex", "gemini-cli")
+
+
+def project_sources(store: Store) -> list[Source]:
+    """Aider's and SpecStory's histories in the projects the agents (and their hooks) ran
+    in: a user who works there with Aider too gets those chats without adding the folder."""
+    out = []
+    for raw in store.projects_of(PROJECT_AGENTS):
+        p = Path(raw)
+        if not p.is_absolute():
+            continue
+        out.append(Source("aider", p / ".aider.chat.history.md", None))
+        out.append(Source("specstory", p / ".specstory" / "history", "*.md"))
+    return out
+
+
 def sources(store: Store) -> list[Source]:
     added = []
     for raw in store.sync_sources():
         p = Path(raw)
         added.append(Source("added", p, None if p.is_file() else "**/*"))
-    return known_sources() + added
+    return known_sources() + added + project_sources(store)
 
 
 def add_source(store: Store, path: str) -> str:

@@ -516,6 +516,12 @@ class Store:
 
     # -- sync sources ------------------------------------------------------------------
 
+    def projects_of(self, sources: Sequence[str]) -> list[str]:
+        """The projects (folders) that conversations from ``sources`` were held in."""
+        return [r[0] for r in self.conn.execute(
+            "SELECT DISTINCT project FROM conversations WHERE project IS NOT NULL AND source IN "
+            f"({','.join('?' * len(sources))}) ORDER BY project", list(sources))]
+
     def sync_sources(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT path FROM sync_sources ORDER BY path")]
 
