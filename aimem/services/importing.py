@@ -276,7 +276,8 @@ class _Run:
         from aimem.store import devices as sync_db
 
         # tombstones of forgotten items (aimem.services.devices): not imported again
-        self.tombs = sync_db.tombstones(store) if sync_db.has_tombstones(store) else {}
+        self.tombs = (sync_db.tombstones(store) if store is not None and sync_db.has_tombstones(store)
+                      else {})
 
     def _forgotten(self, kind: str, item_id: str, created_at: float | None) -> bool:
         t = self.tombs.get((kind, item_id))
