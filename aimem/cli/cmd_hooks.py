@@ -54,19 +54,7 @@ def install(ctx: typer.Context, tool: ToolArg, project: ProjectFlag = False,
     from aimem.services import hooks
 
     reports = hooks.install(tool, project=project, db=_db(ctx))
-    if json:
-        print_json(reports)
-        return
-    lines = []
-    for r in reports:
-        label = hooks.TOOLS[r["tool"]].label
-        if r["changed"]:
-            lines.append(f"{label}: added {', '.join(r['changed'])} to {r['file']}"
-                         + (f" (backup: {r['backup']})" if r["backup"] else ""))
-        else:
-            lines.append(f"{label}: already installed in {r['file']}; nothing changed")
-        lines += [f"  {n}" for n in r["notes"]]
-    _say(lines)
+    _report(reports, json, "changed", "added {} to {}", "already installed in {}; nothing changed")
 
 
 @hooks_app.command("uninstall", epilog=INSTALL_EPILOG)
@@ -75,17 +63,25 @@ def uninstall(tool: ToolArg, project: ProjectFlag = False, json: JsonOpt = False
     from aimem.services import hooks
 
     reports = hooks.uninstall(tool, project=project)
+    _report(reports, json, "removed", "removed {} from {}", "no aimem hooks in {}")
+
+
+def _report(reports: list[dict], json: bool, key: str, did: str, nothing: str) -> None:  # type: ignore[type-arg]
+    """What install/uninstall did per tool: ``did`` with the entries and the file,
+    ``nothing`` with the file."""
+    from aimem.services import hooks
+
     if json:
         print_json(reports)
         return
     lines = []
     for r in reports:
         label = hooks.TOOLS[r["tool"]].label
-        if r["removed"]:
-            lines.append(f"{label}: removed {', '.join(r['removed'])} from {r['file']}"
+        if r[key]:
+            lines.append(f"{label}: " + did.format(", ".join(r[key]), r["file"])
                          + (f" (backup: {r['backup']})" if r["backup"] else ""))
         else:
-            lines.append(f"{label}: no aimem hooks in {r['file']}")
+            lines.append(f"{label}: " + nothing.format(r["file"]))
         lines += [f"  {n}" for n in r["notes"]]
     _say(lines)
 
