@@ -464,3 +464,28 @@ def test_m004_on_a_database_with_data(tmp_path: Path, monkeypatch: pytest.Monkey
         assert m.store.execute("SELECT path, run FROM import_log ORDER BY rowid").fetchall()[0] \
             == ("/x", None)
         assert m.stats()["conversations"] == 9
+
+
+def test_an_undo_rebuilds_an_index_that_disagrees_with_its_tables(tmp_path: Path) -> None:
+    """The safety net after an undo (aimem.store.runs.repair_indexes): a message index that
+    lost one row's entries is found by FTS5's own check against the tables and rebuilt;
+    a consistent one is left alone."""
+    from aimem.store import migrations, runs
+
+    db = tmp_path / "r.db"
+    run_aimem("--db", str(db), "import", str(gen_jsonl(tmp_path / "a.jsonl", 20)), check=True)
+    s = Store.open(db)
+    try:
+        with s.transaction():
+            assert runs.repair_indexes(s) == []
+        cols = migrations.MESSAGE_FTS_COLUMNS
+        with s.transaction():  # a stale index: one message's entries gone
+            s.execute(f"INSERT INTO messages_fts (messages_fts, rowid, {cols}) "
+                      f"SELECT 'delete', mid, {cols} FROM messages_fts_content WHERE mid = 1")
+        with s.transaction():
+            assert runs.repair_indexes(s) == ["messages_fts"]
+        with s.transaction():
+            assert runs.repair_indexes(s) == []
+    finally:
+        s.close()
+    fts_ok(db)

@@ -167,10 +167,12 @@ class Undone:
     kept: int = 0  # items changed by someone else since the run wrote them: left alone
     lock: str = ""
     notes: list[str] = field(default_factory=list)
+    rebuilt: list[str] = field(default_factory=list)  # indexes found stale and rebuilt
 
     def to_dict(self) -> dict[str, Any]:
         return {"run": self.run, "started_at": self.started_at, "paths": self.paths,
-                "removed": self.removed, "restored": self.restored, "kept": self.kept}
+                "removed": self.removed, "restored": self.restored, "kept": self.kept,
+                "rebuilt": self.rebuilt}
 
 
 def undo(store: Store, run: int) -> Undone:
@@ -214,7 +216,28 @@ def undo(store: Store, run: int) -> Undone:
     store.drop_unused_tags()
     store.execute("DELETE FROM import_log WHERE run = ?", (run,))
     forget_run(store, run)
+    out.rebuilt = repair_indexes(store)
     return out
+
+
+def repair_indexes(store: Store) -> list[str]:
+    """After an undo: check every full-text index against its content and rebuild one that
+    disagrees; return the names rebuilt.
+
+    A safety net, not a fix: the M-size kill test (scripts/killtest.py) found, about once
+    in 20 rounds, one stale (term, row) entry left in messages_fts after a killed run was
+    undone (the tables right, the index holding one token of a deleted message). The cause
+    is not found yet; this keeps search and ``doctor`` right meanwhile. Undoing is rare
+    (an import killed or failed), and the check costs seconds at 250k messages.
+    """
+    from aimem.store import health
+
+    rebuilt = []
+    for t in health.fts_tables(store.conn):
+        if t.content and not t.contentless and health.fts_integrity_error(store.conn, t):
+            health.fts_rebuild(store.conn, t)
+            rebuilt.append(t.name)
+    return rebuilt
 
 
 def recover(store: Store) -> list[Undone]:
