@@ -32,7 +32,9 @@ def open_memory(ctx: typer.Context, *, create: bool) -> Memory:
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(u["started_at"]))
         warn(f"undid an unfinished import started {when} ({' '.join(u['paths'])}): its "
              f"process stopped before it finished ({u['removed']} added items removed, "
-             f"{u['restored']} updated conversations restored)")
+             f"{u['restored']} updated conversations restored"
+             + (f"; rebuilt the index {', '.join(u['rebuilt'])}" if u.get("rebuilt") else "")
+             + ")")
     return mem
 
 
