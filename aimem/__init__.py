@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from aimem._version import __version__
 
 if TYPE_CHECKING:
-    from aimem.services import Memory
+    from aimem.services import Archive
 
 
 def search(query: str, db: str | None = None, limit: int = 20, *,
@@ -21,21 +21,29 @@ def search(query: str, db: str | None = None, limit: int = 20, *,
            since: str | None = None, until: str | None = None, role: list[str] | None = None,
            conversation: str | None = None, kind: list[str] | None = None) -> list[dict[str, Any]]:
     """Search in one call: the same hits, in the same shape, as ``aimem search --json``."""
-    from aimem.services import Memory
+    from aimem.services import Archive
     from aimem.services.filters import make_filters
 
-    with Memory.open(db, create=False) as mem:
+    with Archive.open(db, create=False) as mem:
         filters = make_filters(mem, source=source, tag=tag, since=since, until=until, role=role,
                                conversation=conversation)
         return mem.search(query, filters, limit=limit, kinds=kind)
 
 
 def __getattr__(name: str) -> Any:
-    if name == "Memory":
-        from aimem.services import Memory
+    if name == "Archive":
+        from aimem.services import Archive
 
-        return Memory
+        return Archive
+    if name == "Memory":  # the first name of Archive
+        import warnings
+
+        from aimem.services import Archive
+
+        warnings.warn("aimem.Memory is now aimem.Archive; the old name will go in a future release",
+                      DeprecationWarning, stacklevel=2)
+        return Archive
     raise AttributeError(f"module 'aimem' has no attribute {name!r}")
 
 
-__all__ = ["Memory", "__version__", "search"]
+__all__ = ["Archive", "__version__", "search"]

@@ -24,9 +24,9 @@ TEXT_CHARS = 1200
 
 
 def _memory(create: bool = False):  # type: ignore[no-untyped-def]
-    from aimem.services import Memory
+    from aimem.services import Archive
 
-    return Memory.open(None, create=create)
+    return Archive.open(None, create=create)
 
 
 def aimem_loader(argument: str):  # type: ignore[no-untyped-def]

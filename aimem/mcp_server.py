@@ -1,7 +1,7 @@
 """``aimem serve-mcp``: the same memory for every MCP client (Claude Desktop, Claude Code,
 Cursor, VS Code, …), built on the official ``mcp`` SDK (2.x, ``MCPServer``).
 
-A thin front end over :class:`aimem.services.Memory`: every tool opens the database for
+A thin front end over :class:`aimem.services.Archive`: every tool opens the database for
 the call (opening is cheap; tools run on worker threads and a sqlite3 connection must
 not cross threads), calls one core method, and returns a pydantic model, so results are
 structured and their schema is published. Results stay well under 10,000 tokens: lists
@@ -31,7 +31,7 @@ from aimem import jsonio
 from aimem._version import __version__
 from aimem.errors import AimemError, NotFound
 from aimem.models import MEMORY_KINDS
-from aimem.services import Memory
+from aimem.services import Archive
 from aimem.services.filters import make_filters
 
 log = logging.getLogger("aimem.mcp")
@@ -365,23 +365,23 @@ class Server:
         self.read_only = read_only
 
     @contextmanager
-    def memory(self) -> Iterator[Memory]:
-        """One Memory (one sqlite3 connection) for one call, on the calling thread."""
+    def memory(self) -> Iterator[Archive]:
+        """One Archive (one sqlite3 connection) for one call, on the calling thread."""
         try:
-            with Memory.open(self.db, create=not self.read_only) as mem:
+            with Archive.open(self.db, create=not self.read_only) as mem:
                 yield mem
         except NotFound as e:
             raise UnknownId(str(e)) from None
         except AimemError as e:  # bad filter, bad text, missing database, …
             raise ToolError(" ".join(str(e).split("\n"))) from None
 
-    def filters(self, mem: Memory, source: Strs = None, tag: Strs = None,
+    def filters(self, mem: Archive, source: Strs = None, tag: Strs = None,
                 since: str | None = None, until: str | None = None,
                 project: str | None = None) -> Any:
         return make_filters(mem, source=_strs(source), tag=_strs(tag), since=since, until=until,
                             project=project)
 
-    def resolve(self, mem: Memory, prefix: str, want: str) -> str:
+    def resolve(self, mem: Archive, prefix: str, want: str) -> str:
         kind, full = mem.resolve(prefix, ("conversation", "memory", "message"))
         if want == "memory" and kind != "memory":
             raise UnknownId(f"{prefix!r} is a {kind}, not a memory: use get_conversation")

@@ -9,7 +9,7 @@ reports:
   index_mb     pages of the messages_cjk index (data, idx, docsize, config), via dbstat
   main_fts_mb  the same for the main messages_fts index, for comparison
   import_s     wall time of the import (in-process)
-  search       p50/p95 (best of 3 per query) of Memory.search() for CJK, mixed and
+  search       p50/p95 (best of 3 per query) of Archive.search() for CJK, mixed and
                Latin queries
 
 Usage: python scripts/bench_cjk.py [--messages 20000] [--work DIR] [--keep]
@@ -104,7 +104,7 @@ def main() -> None:
     ap.add_argument("--messages", type=int, default=20000)
     ap.add_argument("--work", type=Path, default=Path("/tmp/aimem-bench-cjk"))
     args = ap.parse_args()
-    from aimem.services import Memory
+    from aimem.services import Archive
 
     args.work.mkdir(parents=True, exist_ok=True)
     src, db = args.work / "cjk.jsonl", args.work / "cjk.db"
@@ -115,7 +115,7 @@ def main() -> None:
                    encoding="utf-8")
     text_bytes = sum(len(m["text"].encode()) for c in convs for m in c["messages"])
     t = time.perf_counter()
-    with Memory.open(db) as mem:
+    with Archive.open(db) as mem:
         mem.import_paths([str(src)])
     import_s = time.perf_counter() - t
     conn = sqlite3.connect(db)
@@ -131,7 +131,7 @@ def main() -> None:
     conn.close()
     groups: dict[str, list[float]] = {"cjk": [], "mixed": [], "latin": []}
     hits: dict[str, int] = {}
-    with Memory.open(db) as mem:
+    with Archive.open(db) as mem:
         for q in QUERIES:
             best = float("inf")
             for _ in range(3):

@@ -56,9 +56,9 @@ def main() -> None:
     out: dict[str, object] = {}
     # 1,000 memories
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from aimem.services import Memory
+    from aimem.services import Archive
 
-    mem = Memory.open(a.work / "m1" / "aimem.db")
+    mem = Archive.open(a.work / "m1" / "aimem.db")
     for i in range(1000):
         mem.remember(f"memory {i}: the user prefers option {i % 7} for task {i * 31 % 1000}",
                      tags=["bench"] if i % 3 == 0 else ())

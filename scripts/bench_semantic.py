@@ -32,12 +32,12 @@ def pct(xs: list[float], p: float) -> float:
 def fill_synthetic(db: str, model: str, dim: int = 384) -> int:
     import numpy as np
 
-    from aimem.services import Memory
+    from aimem.services import Archive
     from aimem.store import vectors
 
     rng = np.random.default_rng(1)
     n = 0
-    with Memory.open(db) as mem:
+    with Archive.open(db) as mem:
         have = vectors.stored_hashes(mem.store.conn, model, "message")
         rows = [r for (r,) in mem.store.conn.execute("SELECT rowid FROM messages")
                 if r not in have]
@@ -70,9 +70,9 @@ def main() -> None:
     queries = [q if isinstance(q, str) else q.get("query") or q.get("q") for q in
                (raw if isinstance(raw, list) else raw.get("queries", []))]
     queries = [q for q in queries if q]
-    from aimem.services import Memory, semantic
+    from aimem.services import Archive, semantic
 
-    with Memory.open(a.db, create=False) as mem:
+    with Archive.open(a.db, create=False) as mem:
         t = time.perf_counter()
         index = semantic.load_index(mem.store, a.model)
         load = time.perf_counter() - t

@@ -242,9 +242,9 @@ class Soak:
         # a last sync so every session file written is in, then the checks
         self.check("final sync", self.run("sync"))
         sys.path.insert(0, str(ROOT))
-        from aimem.services import Memory
+        from aimem.services import Archive
 
-        with Memory.open(self.db, create=False) as m:
+        with Archive.open(self.db, create=False) as m:
             texts = {x["text"] for x in m.list_memories(limit=None)}
             stats = m.stats()
             sync_convs = sum(1 for _ in m.store.execute(

@@ -4,7 +4,7 @@
   scripts/write_latency.py [--export PATH] [--work DIR] [--every 1.0]
 
 Starts `aimem import EXPORT` on a new database and, until it ends, every --every seconds
-saves a memory from this process (Memory.open + remember: waiting for the write lock
+saves a memory from this process (Archive.open + remember: waiting for the write lock
 included, Python start-up not) and, every fifth time, runs `aimem remember` as a command
 (wall time, start-up included). Prints one JSON object: the import's time and outcome,
 and the latencies (median, p99, max) of both; exit 1 if any write failed.
@@ -49,11 +49,11 @@ def main() -> None:
         else:
             p.unlink()
     sys.path.insert(0, str(ROOT))
-    from aimem.services import Memory
+    from aimem.services import Archive
 
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     aimem = [sys.executable, "-m", "aimem", "--db", str(db)]
-    Memory.open(db).close()
+    Archive.open(db).close()
     t0 = time.monotonic()
     imp = subprocess.Popen([*aimem, "import", str(args.export), "--json"], env=env,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -65,7 +65,7 @@ def main() -> None:
         time.sleep(args.every)
         t = time.monotonic()
         try:
-            with Memory.open(db) as m:
+            with Archive.open(db) as m:
                 m.remember(f"latency probe {i}")
             inproc.append(time.monotonic() - t)
         except Exception as e:  # noqa: BLE001 - a failed write is the finding
@@ -82,7 +82,7 @@ def main() -> None:
     out, err = imp.communicate()
     total = time.monotonic() - t0
     rep = json.loads(out) if imp.returncode == 0 else {"error": err.decode()[-300:]}
-    with Memory.open(db) as m:
+    with Archive.open(db) as m:
         saved = sum(1 for x in m.list_memories(limit=None) if x["text"].startswith("latency"))
     result = {"export": str(args.export), "import_s": round(total, 1),
               "import_exit": imp.returncode,

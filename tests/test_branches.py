@@ -278,14 +278,14 @@ def test_claude_ai_retries_are_kept_as_branches(db: Path, tmp_path: Path) -> Non
 
 def test_m006_applies_to_a_database_with_data(db: Path, monkeypatch: pytest.MonkeyPatch,
                                               tmp_path: Path) -> None:
-    from aimem.services import Memory
+    from aimem.services import Archive
     from aimem.store import migrations
 
     names = [m.__name__ for m in migrations.MIGRATIONS]
     older = migrations.MIGRATIONS[:names.index("m006_branches")]
     with monkeypatch.context() as m:
         m.setattr(migrations, "MIGRATIONS", older)
-        with Memory.open(db) as mem:  # the schema before m006, data written as it was then
+        with Archive.open(db) as mem:  # the schema before m006, data written as it was then
             mem.store.execute(
                 "INSERT INTO conversations (id, source, title, imported_at) "
                 "VALUES ('c-old', 'jsonl', 'Before', 0)")

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aimem.services import Memory
+from aimem.services import Archive
 from aimem.store import cjk
 from aimem.store import search as fts
 from conftest import run_aimem
@@ -70,20 +70,20 @@ def claude_code_session(path: Path) -> Path:
 
 def integrity(db: Path) -> None:
     """FTS5 'integrity-check' of the CJK indexes against their content (raises if off)."""
-    with Memory.open(db) as m:
+    with Archive.open(db) as m:
         for t in CJK_INDEXES:
             m.store.execute(f"INSERT INTO {t}({t}, rank) VALUES('integrity-check', 1)")
 
 
 def indexed(db: Path, table: str) -> int:
-    with Memory.open(db) as m:
+    with Archive.open(db) as m:
         return m.store.execute(f"SELECT count(*) FROM {table}_docsize").fetchone()[0]
 
 
 @pytest.fixture
 def mem(tmp_path: Path):  # type: ignore[no-untyped-def]
     src = write_jsonl(tmp_path / "cjk.jsonl", CONVERSATIONS)
-    with Memory.open(tmp_path / "c.db") as m:
+    with Archive.open(tmp_path / "c.db") as m:
         m.import_paths([str(src), str(claude_code_session(tmp_path / "session.jsonl"))])
         yield m
 
@@ -112,14 +112,14 @@ def test_index_and_query_forms() -> None:
 # -- finding a word inside a sentence ---------------------------------------------------
 
 
-def test_chinese_word_inside_a_sentence(mem: Memory) -> None:
+def test_chinese_word_inside_a_sentence(mem: Archive) -> None:
     for word in ("数据库", "数据", "配置", "更新数据库", "库"):
         assert "我们需要更新数据库配置。" in texts(mem.search(word, kinds=["message"])), word
     assert not mem.search("数据表", kinds=["message"])
     assert "好的。先备份，再修改连接字符串，最后重启服务。" in texts(mem.search("字符串"))
 
 
-def test_japanese_kana_and_kanji_in_a_claude_code_session(mem: Memory) -> None:
+def test_japanese_kana_and_kanji_in_a_claude_code_session(mem: Archive) -> None:
     hits = mem.search("アップデート", kinds=["message"])
     assert {h["source"] for h in hits} == {"claude-code"}
     assert len(hits) == 2  # the prompt and the answer
@@ -130,14 +130,14 @@ def test_japanese_kana_and_kanji_in_a_claude_code_session(mem: Memory) -> None:
     assert mem.search("依存関係", kinds=["message"])[0]["role"] == "assistant"
 
 
-def test_korean_word_with_a_particle_attached(mem: Memory) -> None:
+def test_korean_word_with_a_particle_attached(mem: Archive) -> None:
     hits = mem.search("데이터베이스", kinds=["message"])
     assert texts(hits) == ["데이터베이스를 업데이트하는 방법을 알려주세요."]
     assert f"{OPEN}데이터베이스{CLOSE}" in hits[0]["snippet"]
     assert texts(mem.search("백업", kinds=["message"])) == ["먼저 백업을 만드세요."]
 
 
-def test_mixed_query_all_words_first_then_any_word(mem: Memory) -> None:
+def test_mixed_query_all_words_first_then_any_word(mem: Archive) -> None:
     hits = mem.search("数据库 config", kinds=["message"])
     assert texts(hits)[:2] and "我们需要更新数据库配置。" in texts(hits)
     assert "Edit config.yaml and restart." in texts(hits)  # English rows still found by config
@@ -155,7 +155,7 @@ def test_mixed_query_all_words_first_then_any_word(mem: Memory) -> None:
     assert not any("数据库" in t for t in texts(mem.search("数据 -数据库 -数据表")))
 
 
-def test_titles_and_title_operator(mem: Memory) -> None:
+def test_titles_and_title_operator(mem: Archive) -> None:
     hits = mem.search("迁移", kinds=["conversation"])
     assert [h["title"] for h in hits] == ["数据库迁移计划"]
     assert hits[0]["snippet"] == f"数据库{OPEN}迁移{CLOSE}计划"
@@ -171,12 +171,12 @@ def test_memories(tmp_path: Path) -> None:
     hits = json.loads(out.stdout)
     assert [h["text"] for h in hits] == ["我喜欢喝乌龙茶"]
     assert "我喜欢喝[乌龙茶]" == hits[0]["snippet"]
-    with Memory.open(db) as m:
+    with Archive.open(db) as m:
         mid = m.search("乌龙茶")[0]["id"]
         m.update_memory(mid, text="我现在喜欢喝红茶")
         assert not m.search("乌龙茶") and m.search("红茶")[0]["id"] == mid
     integrity(db)
-    with Memory.open(db) as m:
+    with Archive.open(db) as m:
         m.forget([mid])
         assert not m.search("红茶")
     integrity(db)
@@ -192,7 +192,7 @@ def test_ranking_twice_and_shorter_first(tmp_path: Path) -> None:
     src = write_jsonl(tmp_path / "r.jsonl", [
         {"source": "chatgpt", "source_id": f"r{i}", "title": f"t{i}",
          "messages": [{"role": "user", "text": t}]} for i, t in enumerate(msgs)])
-    with Memory.open(tmp_path / "r.db") as m:
+    with Archive.open(tmp_path / "r.db") as m:
         m.import_paths([str(src)])
         hits = m.search("数据库", kinds=["message"])
         assert texts(hits) == [msgs[1], msgs[2], msgs[0]]
@@ -204,7 +204,7 @@ def test_snippet_marks_the_word_in_a_long_text(tmp_path: Path) -> None:
     src = write_jsonl(tmp_path / "s.jsonl", [
         {"source": "chatgpt", "source_id": "s", "title": "t",
          "messages": [{"role": "user", "text": text}]}])
-    with Memory.open(tmp_path / "s.db") as m:
+    with Archive.open(tmp_path / "s.db") as m:
         m.import_paths([str(src)])
         snip = m.search("数据库")[0]["snippet"]
     assert snip.startswith("…") and snip.endswith("…")
@@ -238,7 +238,7 @@ def test_forget_and_reimport_keep_the_index_in_step(tmp_path: Path) -> None:
     write_jsonl(src, changed)
     run_aimem("--db", str(db), "import", str(src), check=True)
     integrity(db)
-    with Memory.open(db) as m:
+    with Archive.open(db) as m:
         assert not m.search("字符串") and not m.search("迁移计划", kinds=["conversation"])
         assert m.search("正常运行")[0]["text"] == "已经完成迁移，服务正常运行。"
         assert [h["title"] for h in m.search("备份策略", kinds=["conversation"])] == ["数据库升级"]
@@ -261,7 +261,7 @@ def test_migration_backfills_an_existing_database(tmp_path: Path,
     names = [f.__name__ for f in migrations.MIGRATIONS]
     with monkeypatch.context() as mp:
         mp.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:names.index("m005_cjk_index")])
-        with Memory.open(db) as m:
+        with Archive.open(db) as m:
             m.store.execute("INSERT INTO conversations (id, source, title, imported_at) "
                             "VALUES ('zh', 'chatgpt', '数据库迁移计划', 0)")
             m.store.execute("INSERT INTO messages (id, conversation, position, role, text) "
@@ -271,7 +271,7 @@ def test_migration_backfills_an_existing_database(tmp_path: Path,
         conn = sqlite3.connect(db)
         assert not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'messages_cjk'").fetchone()
         conn.close()
-    with Memory.open(db) as m:  # migrates
+    with Archive.open(db) as m:  # migrates
         assert texts(m.search("数据库", kinds=["message"])) == ["我们需要更新数据库配置。"]
         assert texts(m.search("乌龙茶")) == ["我喜欢喝乌龙茶"]
         assert [h["title"] for h in m.search("迁移计划", kinds=["conversation"])] == ["数据库迁移计划"]
@@ -283,7 +283,7 @@ def test_english_only_database_has_empty_cjk_indexes(tmp_path: Path) -> None:
     src = write_jsonl(tmp_path / "e.jsonl", [CONVERSATIONS[2]])
     run_aimem("--db", str(db), "import", str(src), check=True)
     assert all(indexed(db, t) == 0 for t in CJK_INDEXES)
-    with Memory.open(db) as m:
+    with Archive.open(db) as m:
         assert texts(m.search("config", kinds=["message"]))  # unchanged path
         assert not m.search("数据库")
 
@@ -299,7 +299,7 @@ def test_cli_search_from_stdin(tmp_path: Path) -> None:
     assert "我们需要更新数据库配置。" in out
 
 
-def test_inject_returns_the_cjk_hit(mem: Memory) -> None:
+def test_inject_returns_the_cjk_hit(mem: Archive) -> None:
     block = mem.inject("数据库")
     assert "我们需要更新数据库配置。" in block.split("CONVERSATION EXCERPTS")[1]
     block = mem.inject("アップデート")
@@ -318,7 +318,7 @@ async def test_mcp_search_tools_return_the_cjk_hit(tmp_path: Path) -> None:
     from aimem.mcp_server import build_server
 
     db = tmp_path / "mcp.db"
-    with Memory.open(db) as m:
+    with Archive.open(db) as m:
         m.import_paths([str(write_jsonl(tmp_path / "z.jsonl", CONVERSATIONS))])
         m.remember("我喜欢喝乌龙茶", kind="preference")
     async with Client(build_server(db, tools="all"), raise_exceptions=True) as c:
@@ -330,7 +330,7 @@ async def test_mcp_search_tools_return_the_cjk_hit(tmp_path: Path) -> None:
         assert r.structured_content["hits"][0]["text"] == "我喜欢喝乌龙茶"  # type: ignore[index]
 
 
-def test_tui_shows_the_cjk_hit(mem: Memory) -> None:
+def test_tui_shows_the_cjk_hit(mem: Archive) -> None:
     import asyncio
 
     from test_tui import make_app, results, settle
@@ -359,7 +359,7 @@ _ALPHABET = st.sampled_from(list("数据库配置更新茶の検索アップデ�
 def fuzz_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = tmp_path_factory.mktemp("fuzz") / "f.db"
     src = write_jsonl(db.parent / "f.jsonl", CONVERSATIONS)
-    with Memory.open(db) as m:
+    with Archive.open(db) as m:
         m.import_paths([str(src)])
         m.remember("我喜欢喝乌龙茶 and config")
     return db
@@ -370,7 +370,7 @@ def fuzz_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ["title:", "role:", "-", "*", '"', " ", "数据库", "茶", "config", "アップデート"])),
     max_size=8).map("".join), text=st.text(_ALPHABET, max_size=60))
 def test_random_mixed_strings_never_raise(fuzz_db: Path, query: str, text: str) -> None:
-    with Memory.open(fuzz_db) as m:
+    with Archive.open(fuzz_db) as m:
         for kinds in (["message", "memory"], ["conversation"]):
             for h in m.search(query, kinds=kinds):
                 assert isinstance(h["snippet"], str)

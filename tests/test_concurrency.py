@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from aimem.services import Memory
+from aimem.services import Archive
 from aimem.store import cjk
 from aimem.store.db import Store
 from conftest import run_aimem
@@ -144,7 +144,7 @@ def test_failed_import_undoes_committed_batches(tmp_path: Path, monkeypatch: pyt
 
     db = tmp_path / "a.db"
     base = gen_jsonl(tmp_path / "a.jsonl", 40, memories=3)
-    with Memory.open(db) as m:
+    with Archive.open(db) as m:
         m.import_paths([str(base)], tags=["first"])
         m.remember("typed by hand", tags=["mine"])
     before = logical(db)
@@ -152,11 +152,11 @@ def test_failed_import_undoes_committed_batches(tmp_path: Path, monkeypatch: pyt
     with bad.open("a") as f:
         f.write("{not json\n")
     monkeypatch.setattr(importing, "BATCH_CONVERSATIONS", 7)  # many committed batches
-    with Memory.open(db) as m, pytest.raises(Exception, match="line 126"):
+    with Archive.open(db) as m, pytest.raises(Exception, match="line 126"):
         m.import_paths([str(bad)], tags=["second"])
     assert logical(db) == before
     fts_ok(db)
-    with Memory.open(db) as m:  # the old text is findable again, the new one is not
+    with Archive.open(db) as m:  # the old text is findable again, the new one is not
         assert m.search("revised", kinds=["message", "conversation"]) == []
         assert m.search('"conversation 3 message 1"')
     assert not list((Path(f"{db.resolve()}-locks")).glob("run-*"))
@@ -167,7 +167,7 @@ def test_interrupted_import_undoes_what_it_committed(tmp_path: Path,
     from aimem.services import importing
 
     db = tmp_path / "a.db"
-    with Memory.open(db) as m:
+    with Archive.open(db) as m:
         m.remember("already here")
     before = logical(db)
     monkeypatch.setattr(importing, "BATCH_CONVERSATIONS", 5)
@@ -178,7 +178,7 @@ def test_interrupted_import_undoes_what_it_committed(tmp_path: Path,
         if n >= 40:
             raise KeyboardInterrupt
 
-    with Memory.open(db) as m, pytest.raises(KeyboardInterrupt):
+    with Archive.open(db) as m, pytest.raises(KeyboardInterrupt):
         m.import_paths([str(gen_jsonl(tmp_path / "x.jsonl", 80))], progress=progress)
     assert seen and logical(db) == before
     fts_ok(db)
@@ -192,16 +192,16 @@ def test_dry_run_writes_nothing_and_counts_like_the_import(tmp_path: Path,
     from aimem.services import importing
 
     db = tmp_path / "a.db"
-    with Memory.open(db) as m:
+    with Archive.open(db) as m:
         m.import_paths([str(gen_jsonl(tmp_path / "a.jsonl", 30, memories=2))])
     before = logical(db)
     v2 = gen_jsonl(tmp_path / "b.jsonl", 60, version=2, changed=range(0, 30, 4), memories=4)
     v1_again = gen_jsonl(tmp_path / "c.jsonl", 20)  # older copies, after v2: unchanged
     monkeypatch.setattr(importing, "BATCH_CONVERSATIONS", 6)
-    with Memory.open(db) as m:
+    with Archive.open(db) as m:
         dry = m.import_paths([str(v2), str(v1_again)], dry_run=True).to_dict()
     assert logical(db) == before
-    with Memory.open(db) as m:
+    with Archive.open(db) as m:
         real = m.import_paths([str(v2), str(v1_again)]).to_dict()
     for key in ("conversations_added", "conversations_updated", "conversations_unchanged",
                 "messages_added", "memories_added", "memories_unchanged"):
@@ -267,7 +267,7 @@ def test_kill_during_import_is_undone_by_the_next_command(tmp_path: Path) -> Non
         return {k: v for k, v in d.items() if k not in skip}
 
     assert content(logical(db, times=False)) == content(logical(clean, times=False))
-    with Memory.open(db) as m:
+    with Archive.open(db) as m:
         assert m.stats()["conversations"] == 900
 
 
@@ -306,7 +306,7 @@ def test_remember_completes_while_a_big_import_runs(tmp_path: Path) -> None:
     assert p.returncode == 0, err.decode()
     assert all(done), "remember waited for the import to finish"
     assert json.loads(out)["conversations_added"] == 2500
-    with Memory.open(db) as m:
+    with Archive.open(db) as m:
         texts = {x["text"] for x in m.list_memories(limit=None)}
     assert {f"saved during the import {i}" for i in range(3)} <= texts
 
@@ -357,7 +357,7 @@ def test_deferred_read_then_write_would_fail_but_aimem_begins_immediate(tmp_path
 def test_read_paths_do_not_fail_on_their_use_counter(tmp_path: Path) -> None:
     """show counts a recall; while another process holds the write lock it still answers."""
     db = tmp_path / "u.db"
-    with Memory.open(db) as m:
+    with Archive.open(db) as m:
         mid = m.remember("counted fact")["id"]
     holder = subprocess.Popen([sys.executable, "-c", f"""
 import time
@@ -371,12 +371,12 @@ with s.transaction():
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
         t = time.monotonic()
-        with Memory.open(db, create=False) as m:
+        with Archive.open(db, create=False) as m:
             assert m.show(mid)["text"] == "counted fact"
         assert time.monotonic() - t < 5  # it gave up on the counter instead of waiting 30 s
     finally:
         holder.wait(20)
-    with Memory.open(db) as m:
+    with Archive.open(db) as m:
         assert m.show(mid)["use_count"] == 0  # the skipped recall, not a half-written one
 
 
@@ -384,7 +384,7 @@ def test_llm_call_holds_no_write_lock(tmp_path: Path, llm_fakes: Any) -> None:
     """While the model thinks (summarize, tag-auto, distill), another process can write at
     once: the write lock is never held around a model call."""
     db = tmp_path / "l.db"
-    with Memory.open(db) as m:
+    with Archive.open(db) as m:
         m.import_paths([str(gen_jsonl(tmp_path / "a.jsonl", 3))])
     writes: list[str] = []
     model = llm_fakes.fake
@@ -402,7 +402,7 @@ def test_llm_call_holds_no_write_lock(tmp_path: Path, llm_fakes: Any) -> None:
         yield from execute(prompt, stream, response, conversation)
 
     model.execute = probing_execute
-    with Memory.open(db) as m:
+    with Archive.open(db) as m:
         for task in (m.summarize, m.auto_tag, m.distill):
             n = len(writes)
             report = task(model="aimem-fake")
@@ -458,7 +458,7 @@ def test_m004_on_a_database_with_data(tmp_path: Path, monkeypatch: pytest.Monkey
                  "VALUES ('old1', 'claude', 'h', 1)")
     conn.execute("INSERT INTO import_log (started_at, path) VALUES (1, '/x')")
     conn.close()
-    with Memory.open(db) as m:
+    with Archive.open(db) as m:
         r = m.import_paths([str(gen_jsonl(tmp_path / "b.jsonl", 8))])
         assert r.conversations_added == 8
         assert m.store.execute("SELECT path, run FROM import_log ORDER BY rowid").fetchall()[0] \

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aimem.errors import AimemError
-from aimem.services import Memory
+from aimem.services import Archive
 from aimem.services import devices as sync
 from tests.conftest import run_aimem
 
@@ -42,7 +42,7 @@ class World:
         for d in range(n):
             view = root / f"view{d}"
             view.mkdir(parents=True)
-            mem = Memory.open(root / f"db{d}" / "aimem.db")
+            mem = Archive.open(root / f"db{d}" / "aimem.db")
             mem.set_sync_target(str(view))
             self.mems.append(mem)
             self.views.append(view)
@@ -286,8 +286,8 @@ def test_git_remote_two_clones_with_a_rejected_push(tmp_path: Path,
     bare = tmp_path / "remote.git"
     subprocess.run(["git", "init", "--quiet", "--bare", str(bare)], check=True)
     url = f"git+file://{bare}"
-    a = Memory.open(tmp_path / "a" / "aimem.db")
-    b = Memory.open(tmp_path / "b" / "aimem.db")
+    a = Archive.open(tmp_path / "a" / "aimem.db")
+    b = Archive.open(tmp_path / "b" / "aimem.db")
     try:
         a.set_sync_target(url)
         b.set_sync_target(url)
@@ -328,7 +328,7 @@ def test_git_remote_two_clones_with_a_rejected_push(tmp_path: Path,
 
 def test_compact_then_a_new_device_bootstraps(tmp_path: Path) -> None:
     folder = tmp_path / "Sync"
-    mems = [Memory.open(tmp_path / n / "aimem.db") for n in "abc"]
+    mems = [Archive.open(tmp_path / n / "aimem.db") for n in "abc"]
     a, b, c = mems
     try:
         for m in (a, b):
@@ -380,8 +380,8 @@ def test_encrypted_location(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     from tests.conftest import dump_db
 
     folder = tmp_path / "Cloud"
-    a = Memory.open(tmp_path / "a" / "aimem.db")
-    b = Memory.open(tmp_path / "b" / "aimem.db")
+    a = Archive.open(tmp_path / "a" / "aimem.db")
+    b = Archive.open(tmp_path / "b" / "aimem.db")
     try:
         monkeypatch.setenv("AIMEM_SYNC_PASSPHRASE", "correct horse")
         a.set_sync_target(str(folder), encrypt=True)

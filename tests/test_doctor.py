@@ -278,8 +278,8 @@ def test_large_write_ahead_log_is_a_warning_fix_folds_it_back(
 
 WRITER = r"""
 import sys
-from aimem.services import Memory
-with Memory.open(sys.argv[1]) as mem:
+from aimem.services import Archive
+with Archive.open(sys.argv[1]) as mem:
     i = 0
     while True:
         mem.remember(f"memory number {i} about walruses")  # one transaction each

@@ -47,7 +47,7 @@ elif fault in ("bug", "oserror"):  # an exception no code path expects, inside a
         if fault == "bug":
             raise KeyError("by_month")
         raise OSError(errno.ENOSPC, "No space left on device", "/tmp/some-file")
-    aimem.services.Memory.stats = stats
+    aimem.services.Archive.stats = stats
 from aimem.cli import main
 sys.argv[0] = "aimem"
 main()

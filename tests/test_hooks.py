@@ -673,7 +673,7 @@ def test_project_filters_on_the_cli(home: Path, project: Path, tmp_path: Path) -
 
 
 def test_memory_project_migration_keeps_existing_memories_global(tmp_path: Path) -> None:
-    from aimem.services import Memory
+    from aimem.services import Archive
     from aimem.store import migrations
 
     path = tmp_path / "old.db"
@@ -685,7 +685,7 @@ def test_memory_project_migration_keeps_existing_memories_global(tmp_path: Path)
     conn.execute("INSERT INTO memories (id, text, kind, source, text_hash, created_at, "
                  "updated_at) VALUES ('m1', 'old fact', 'fact', 'manual', 'h1', 1, 1)")
     conn.close()
-    with Memory.open(path) as m:
+    with Archive.open(path) as m:
         assert [(x["id"], x["project"]) for x in m.list_memories()] == [("m1", None)]
         new = m.remember("new fact", project=str(tmp_path))
         assert new["project"] == str(tmp_path)

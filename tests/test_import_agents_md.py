@@ -16,7 +16,7 @@ from aimem import importers
 from aimem.errors import ImportFailed
 from aimem.importers import aider, detect, input_from_bytes, input_from_path, specstory
 from aimem.models import Conversation, Skipped
-from aimem.services import Memory
+from aimem.services import Archive
 from conftest import FIXTURES, SHARED_FIXTURES, dump_db, run_aimem
 
 REAL = SHARED_FIXTURES / "realworld"
@@ -276,12 +276,12 @@ def test_damaged_files_exit_1_and_leave_the_database(db: Path, tmp_path: Path) -
 
 
 def test_jsonl_round_trip(tmp_path: Path) -> None:
-    with Memory.open(tmp_path / "a.db") as a:
+    with Archive.open(tmp_path / "a.db") as a:
         a.import_paths([str(FENCED), str(CLI_MADE), str(CLI_REAL)])
         first = b"".join(a.export_jsonl())
     exported = tmp_path / "export.jsonl"
     exported.write_bytes(first)
-    with Memory.open(tmp_path / "b.db") as b:
+    with Archive.open(tmp_path / "b.db") as b:
         report = b.import_paths([str(exported)])
         second = b"".join(b.export_jsonl())
     assert report.conversations_added == 3
@@ -304,7 +304,7 @@ def test_sync_finds_aider_and_specstory_histories_in_added_folders(db: Path,
                                  "--json", env=env, check=True).stdout)
     assert first["conversations_added"] == 2, first
     assert first["errors"] == []
-    with Memory.open(db) as mem:
+    with Archive.open(db) as mem:
         projects = {c.source: c.project for c in mem.store.iter_conversations()}  # type: ignore[attr-defined]
     assert projects == {"aider": str(proj.resolve()), "specstory": str(proj.resolve())}
     second = json.loads(run_aimem("--db", str(db), "sync", "--json", env=env, check=True).stdout)

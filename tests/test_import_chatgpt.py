@@ -11,7 +11,7 @@ import pytest
 
 from aimem.importers import chatgpt, detect, input_from_bytes, input_from_path
 from aimem.models import Conversation, Skipped
-from aimem.services import Memory
+from aimem.services import Archive
 from conftest import FIXTURES, SHARED_FIXTURES, dump_db, run_aimem
 
 HERE = FIXTURES / "chatgpt"
@@ -280,7 +280,7 @@ def test_stdin_import(db: Path) -> None:
 
 def test_python_api_import(tmp_path: Path) -> None:
     shutil.copy(HERE / "edge_cases.json", tmp_path / "conversations.json")
-    mem = Memory.open(tmp_path / "api.db")
+    mem = Archive.open(tmp_path / "api.db")
     report = mem.import_paths([str(tmp_path / "conversations.json")])
     assert report.conversations_added == 2
     hits = mem.search("walrus")

@@ -10,7 +10,7 @@ import pytest
 
 from aimem.importers import detect, input_from_bytes, input_from_path, markdown
 from aimem.models import Conversation
-from aimem.services import Memory
+from aimem.services import Archive
 from aimem.timeutil import iso, to_epoch
 from conftest import FIXTURES, SHARED_FIXTURES, dump_db, run_aimem
 
@@ -248,7 +248,7 @@ def test_front_matter_title_wins_and_unclosed_front_matter_is_text() -> None:
 
 def test_aimem_markdown_export_round_trips(tmp_path: Path) -> None:
     db = tmp_path / "a.db"
-    with Memory.open(db) as mem:
+    with Archive.open(db) as mem:
         mem.import_paths([str(HERE / "headings.md")])
         assert mem.export_markdown_dir(tmp_path / "out") == 1
     (exported,) = (tmp_path / "out").glob("*.md")
@@ -263,7 +263,7 @@ def test_aimem_markdown_export_round_trips(tmp_path: Path) -> None:
 
 def test_aimem_export_of_tool_and_system_messages_round_trips(tmp_path: Path) -> None:
     db = tmp_path / "a.db"
-    with Memory.open(db) as mem:
+    with Archive.open(db) as mem:
         mem.import_paths([str(FIXTURES / "llm_logs" / "tools_llm0.27.1.db")])
         assert mem.export_markdown_dir(tmp_path / "out") == 3
         originals = {c["title"]: mem.show(c["id"]) for c in mem.list_conversations(None)}

@@ -9,7 +9,7 @@ import pytest
 from aimem.errors import ImportFailed
 from aimem.importers import input_from_bytes, input_from_path, jsonl
 from aimem.models import Conversation, MemoryItem
-from aimem.services import Memory
+from aimem.services import Archive
 from conftest import FIXTURES, SHARED, dump_db
 
 SAMPLE = FIXTURES / "jsonl" / "sample.jsonl"
@@ -58,12 +58,12 @@ def test_strict_errors_name_the_line(data: bytes, why: str) -> None:
 
 
 def test_round_trip_is_byte_for_byte(tmp_path: Path) -> None:
-    with Memory.open(tmp_path / "a.db") as a:
+    with Archive.open(tmp_path / "a.db") as a:
         a.import_paths([str(SAMPLE)])
         first = b"".join(a.export_jsonl())
     exported = tmp_path / "export.jsonl"
     exported.write_bytes(first)
-    with Memory.open(tmp_path / "b.db") as b:
+    with Archive.open(tmp_path / "b.db") as b:
         report = b.import_paths([str(exported)])
         second = b"".join(b.export_jsonl())
     assert report.conversations_added == 2 and report.memories_added == 2
@@ -75,10 +75,10 @@ def test_round_trip_is_byte_for_byte(tmp_path: Path) -> None:
 
 def test_reimport_changes_nothing(tmp_path: Path) -> None:
     db = tmp_path / "a.db"
-    with Memory.open(db) as mem:
+    with Archive.open(db) as mem:
         mem.import_paths([str(SAMPLE)])
     before = dump_db(db)
-    with Memory.open(db) as mem:
+    with Archive.open(db) as mem:
         report = mem.import_paths([str(SAMPLE)])
     assert report.conversations_unchanged == 2 and report.conversations_added == 0
     assert report.memories_unchanged == 2
@@ -98,7 +98,7 @@ def test_locomo_conversion_imports(tmp_path: Path) -> None:
     out = tmp_path / "locomo"
     subprocess.run([sys.executable, str(script), "convert", "--out-dir", str(out)], check=True,
                    capture_output=True)
-    with Memory.open(tmp_path / "l.db") as mem:
+    with Archive.open(tmp_path / "l.db") as mem:
         report = mem.import_paths([str(out / "conv-26.jsonl")])
         hits = mem.search("Caroline LGBTQ support group", limit=5)
     assert report.conversations_added > 10

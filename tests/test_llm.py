@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from aimem.services import Memory, llm_tasks
+from aimem.services import Archive, llm_tasks
 from aimem.services.tokens import estimate
 from conftest import ROOT, dump_db
 
@@ -54,13 +54,13 @@ def _write(path: Path, convs: list[dict[str, Any]]) -> Path:
 
 
 @pytest.fixture
-def mem(db: Path, tmp_path: Path) -> Memory:
-    m = Memory.open(db)
+def mem(db: Path, tmp_path: Path) -> Archive:
+    m = Archive.open(db)
     m.import_paths([str(_write(tmp_path / "convs.jsonl", CONVS))])
     return m
 
 
-def ids(mem: Memory) -> dict[str, str]:
+def ids(mem: Archive) -> dict[str, str]:
     """source_id -> conversation id."""
     rows = mem.store.execute("SELECT source_id, id FROM conversations").fetchall()
     return dict(rows)
@@ -93,7 +93,7 @@ def titles(db: Path) -> dict[str, str]:
 # -- summaries ------------------------------------------------------------------------------
 
 
-def test_summaries_are_stored_with_model_time_and_content_hash(mem: Memory, db: Path,
+def test_summaries_are_stored_with_model_time_and_content_hash(mem: Archive, db: Path,
                                                                llm_fakes: Any) -> None:
     llm_fakes.fake.queue += ['{"summary": "Feeding a rye starter."}',
                              '{"summary": "Tuning autovacuum.", "title": "Postgres autovacuum"}',
@@ -115,7 +115,7 @@ def test_summaries_are_stored_with_model_time_and_content_hash(mem: Memory, db: 
     assert hits and hits[0]["id"] == ids(mem)["c2"]
 
 
-def test_a_title_is_proposed_only_where_the_source_had_none(mem: Memory, db: Path,
+def test_a_title_is_proposed_only_where_the_source_had_none(mem: Archive, db: Path,
                                                             llm_fakes: Any) -> None:
     llm_fakes.fake.queue += ['{"summary": "a", "title": "Not wanted"}',
                              '{"summary": "b", "title": "\\"Postgres autovacuum tuning.\\""}',
@@ -135,7 +135,7 @@ def test_a_title_is_proposed_only_where_the_source_had_none(mem: Memory, db: Pat
     assert titles(db)["c2"] == "Postgres autovacuum tuning"
 
 
-def test_unchanged_conversations_are_skipped_and_force_redoes_them(mem: Memory, db: Path,
+def test_unchanged_conversations_are_skipped_and_force_redoes_them(mem: Archive, db: Path,
                                                                    llm_fakes: Any) -> None:
     mem.summarize(model="fake")
     calls = len(llm_fakes.fake.history)
@@ -147,7 +147,7 @@ def test_unchanged_conversations_are_skipped_and_force_redoes_them(mem: Memory, 
     assert forced["done"] == 3 and {v[0] for v in summaries(db).values()} == {"redone"}
 
 
-def test_a_changed_conversation_is_summarized_again(mem: Memory, db: Path, tmp_path: Path,
+def test_a_changed_conversation_is_summarized_again(mem: Archive, db: Path, tmp_path: Path,
                                                     llm_fakes: Any) -> None:
     mem.summarize(model="fake")
     longer = dict(CONVS[2], messages=CONVS[2]["messages"] + _msgs(
@@ -163,7 +163,7 @@ def test_a_changed_conversation_is_summarized_again(mem: Memory, db: Path, tmp_p
 
 def test_a_summary_that_came_with_the_source_is_kept(db: Path, tmp_path: Path,
                                                      llm_fakes: Any) -> None:
-    m = Memory.open(db)
+    m = Archive.open(db)
     m.import_paths([str(_write(tmp_path / "s.jsonl", [dict(CONVS[0], summary="From source")]))])
     assert m.summarize(model="fake")["up_to_date"] == 1
     assert summaries(db)["c1"][0] == "From source"
@@ -177,7 +177,7 @@ def test_a_long_conversation_is_summarized_in_parts_within_the_context(
     pairs = [("user" if i % 2 == 0 else "assistant",
               f"marker{i:02d} " + " ".join(words[(i + j) % 12] for j in range(60)))
              for i in range(24)]
-    m = Memory.open(db)
+    m = Archive.open(db)
     m.import_paths([str(_write(tmp_path / "long.jsonl", [
         {"source": "chatgpt", "source_id": "long", "title": "Long one",
          "messages": _msgs(*pairs)}]))])
@@ -207,7 +207,7 @@ def test_a_long_conversation_is_summarized_in_parts_within_the_context(
 
 
 def test_a_model_without_schemas_is_asked_for_json_and_parsed_leniently(
-        mem: Memory, db: Path, llm_fakes: Any) -> None:
+        mem: Archive, db: Path, llm_fakes: Any) -> None:
     plain = llm_fakes.plain
     plain.queue += ['Here it is:\n```json\n{"summary": "Starter feeding."}\n```',
                     '<think>hmm</think>{"summary": "Autovacuum.", "title": "Vacuum"} thanks',
@@ -264,7 +264,7 @@ def tag_rows(db: Path) -> set[tuple[str, str, int]]:
 
 
 def test_auto_tags_reuse_the_existing_tags_and_are_marked_automatic(
-        mem: Memory, db: Path, llm_fakes: Any) -> None:
+        mem: Archive, db: Path, llm_fakes: Any) -> None:
     c = ids(mem)
     mem.add_tags(c["c1"], ["Cooking"])
     mem.add_tags(c["c3"], ["travel"])
@@ -292,7 +292,7 @@ def test_auto_tags_reuse_the_existing_tags_and_are_marked_automatic(
     assert {(n, a) for s, n, a in tag_rows(db) if s == "c1"} == {("Cooking", 0), ("baking", 1)}
 
 
-def test_auto_tags_from_a_model_without_schemas(mem: Memory, db: Path, llm_fakes: Any) -> None:
+def test_auto_tags_from_a_model_without_schemas(mem: Archive, db: Path, llm_fakes: Any) -> None:
     llm_fakes.plain.queue += ["Sure! Here you go: {\"tags\": [\"bread\"]}", "sql, tuning",
                               "- japan\n- autumn"]
     report = mem.auto_tag(model="aimem-fake-plain")
@@ -301,7 +301,7 @@ def test_auto_tags_from_a_model_without_schemas(mem: Memory, db: Path, llm_fakes
     assert all("Reply with JSON only" in p.system for p in llm_fakes.plain.history)
 
 
-def test_tag_auto_command(mem: Memory, db: Path, llm_fakes: Any) -> None:
+def test_tag_auto_command(mem: Archive, db: Path, llm_fakes: Any) -> None:
     llm_fakes.fake.queue += ['{"tags": ["bread"]}']
     r = cli(db, "tag", "auto", "--model", "fake", "--limit", "1", "--source", "chatgpt")
     assert r.exit_code == 0, r.stderr
@@ -322,7 +322,7 @@ def memory_rows(db: Path) -> list[tuple[Any, ...]]:
 
 
 def test_distill_links_memories_to_their_conversation_without_duplicates(
-        mem: Memory, db: Path, llm_fakes: Any) -> None:
+        mem: Archive, db: Path, llm_fakes: Any) -> None:
     mem.remember("The user prefers metric units", kind="preference")
     canned = ['{"memories": [{"text": "The user keeps a rye sourdough starter", '
               '"kind": "project"}, {"text": "the user prefers metric units.", '
@@ -350,7 +350,7 @@ def test_distill_links_memories_to_their_conversation_without_duplicates(
         llm_fakes.fake.history[-3].prompt
 
 
-def test_distill_command(mem: Memory, db: Path, llm_fakes: Any) -> None:
+def test_distill_command(mem: Archive, db: Path, llm_fakes: Any) -> None:
     llm_fakes.fake.queue += ['{"memories": [{"text": "The user bakes bread", "kind": "fact"}]}']
     r = cli(db, "distill", "-m", "fake", "-n", "1")
     assert r.exit_code == 0, r.stderr
@@ -362,7 +362,7 @@ def test_distill_command(mem: Memory, db: Path, llm_fakes: Any) -> None:
 # -- profile -------------------------------------------------------------------------------------
 
 
-def test_profile_synthesize(mem: Memory, db: Path, llm_fakes: Any) -> None:
+def test_profile_synthesize(mem: Archive, db: Path, llm_fakes: Any) -> None:
     r = cli(db, "profile", "--synthesize", "--model", "fake")
     assert r.exit_code == 1 and "no memories" in r.stderr
     mem.remember("The user prefers pytest", kind="preference")
@@ -383,7 +383,7 @@ def test_profile_synthesize(mem: Memory, db: Path, llm_fakes: Any) -> None:
 
 
 def test_a_model_error_on_one_item_is_reported_and_the_batch_goes_on(
-        mem: Memory, db: Path, llm_fakes: Any) -> None:
+        mem: Archive, db: Path, llm_fakes: Any) -> None:
     import llm
 
     llm_fakes.fake.queue += [None, llm.ModelError("the provider refused this one"), None]
@@ -394,7 +394,7 @@ def test_a_model_error_on_one_item_is_reported_and_the_batch_goes_on(
     assert set(summaries(db)) == {"c1", "c3"}
 
 
-def test_every_item_failing_raises_with_the_report(mem: Memory, llm_fakes: Any) -> None:
+def test_every_item_failing_raises_with_the_report(mem: Archive, llm_fakes: Any) -> None:
     llm_fakes.fake.queue += ["{}"]
     with pytest.raises(llm_tasks.BatchStopped, match="no summary") as e:
         mem.summarize([ids(mem)["c1"][:6]], model="fake")  # the TUI's one-item call
@@ -402,7 +402,7 @@ def test_every_item_failing_raises_with_the_report(mem: Memory, llm_fakes: Any) 
 
 
 def test_no_key_for_the_default_model_is_one_line_and_writes_nothing(
-        mem: Memory, db: Path) -> None:
+        mem: Archive, db: Path) -> None:
     before = dump_db(db)
     r = cli(db, "summarize")  # llm's default model: OpenAI's, and no key is set
     assert r.exit_code == 1
@@ -411,7 +411,7 @@ def test_no_key_for_the_default_model_is_one_line_and_writes_nothing(
     assert dump_db(db) == before
 
 
-def test_no_key_through_needs_key(mem: Memory, db: Path, llm_fakes: Any,
+def test_no_key_through_needs_key(mem: Archive, db: Path, llm_fakes: Any,
                                   monkeypatch: pytest.MonkeyPatch) -> None:
     r = cli(db, "distill", "--model", "aimem-fake-keyed")
     assert r.exit_code == 1 and "llm keys set aimem-fake" in r.stderr
@@ -422,7 +422,7 @@ def test_no_key_through_needs_key(mem: Memory, db: Path, llm_fakes: Any,
 
 
 def test_a_key_or_network_error_stops_the_batch_and_keeps_what_was_done(
-        mem: Memory, db: Path, llm_fakes: Any) -> None:
+        mem: Archive, db: Path, llm_fakes: Any) -> None:
     import llm
 
     class APIConnectionError(Exception):  # the name openai's own exception has
@@ -441,14 +441,14 @@ def test_a_key_or_network_error_stops_the_batch_and_keeps_what_was_done(
     assert out["stopped"] and out["done"] == 0 and set(summaries(db)) == {"c1"}
 
 
-def test_an_unknown_model_says_what_to_do(mem: Memory, db: Path) -> None:
+def test_an_unknown_model_says_what_to_do(mem: Archive, db: Path) -> None:
     r = cli(db, "tag", "auto", "--model", "nosuch")
     assert r.exit_code == 1
     assert "no model called 'nosuch'" in r.stderr and "llm install llm-ollama" in r.stderr
 
 
 @pytest.mark.parametrize("cmd", [["summarize"], ["tag", "auto"], ["distill"]])
-def test_dry_run_writes_nothing_and_estimates_tokens(mem: Memory, db: Path, llm_fakes: Any,
+def test_dry_run_writes_nothing_and_estimates_tokens(mem: Archive, db: Path, llm_fakes: Any,
                                                      cmd: list[str]) -> None:
     before = dump_db(db)
     r = cli(db, *cmd, "--model", "fake", "--dry-run", "-v")
@@ -462,12 +462,12 @@ def test_dry_run_writes_nothing_and_estimates_tokens(mem: Memory, db: Path, llm_
     assert llm_fakes.fake.history == [] and dump_db(db) == before
 
 
-def test_dry_run_needs_no_key(mem: Memory, db: Path) -> None:
+def test_dry_run_needs_no_key(mem: Archive, db: Path) -> None:
     r = cli(db, "summarize", "--dry-run")
     assert r.exit_code == 0 and "gpt-" in r.stderr
 
 
-def test_ctrl_c_keeps_what_is_done(mem: Memory, db: Path, llm_fakes: Any) -> None:
+def test_ctrl_c_keeps_what_is_done(mem: Archive, db: Path, llm_fakes: Any) -> None:
     llm_fakes.fake.queue += [None, None, KeyboardInterrupt]
     r = cli(db, "summarize", "--model", "fake")
     assert r.exit_code == 130
@@ -477,7 +477,7 @@ def test_ctrl_c_keeps_what_is_done(mem: Memory, db: Path, llm_fakes: Any) -> Non
     assert mem.summarize(model="fake")["done"] == 1 and len(summaries(db)) == 3
 
 
-def test_limit_filters_ids_and_progress(mem: Memory, db: Path, llm_fakes: Any) -> None:
+def test_limit_filters_ids_and_progress(mem: Archive, db: Path, llm_fakes: Any) -> None:
     seen: list[tuple[int, int, str]] = []
     report = mem.summarize(model="fake", limit=2, progress=lambda *a: seen.append(a))
     assert report["done"] == 2 and [s[:2] for s in seen] == [(0, 2), (1, 2), (2, 2)]
@@ -491,7 +491,7 @@ def test_limit_filters_ids_and_progress(mem: Memory, db: Path, llm_fakes: Any) -
     assert [i["id"] for i in json.loads(r.stdout)["items"]] == [ids(mem)["c2"]]
 
 
-def test_default_model_and_llm_model_variable(mem: Memory, llm_fakes: Any,
+def test_default_model_and_llm_model_variable(mem: Archive, llm_fakes: Any,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     import llm
 

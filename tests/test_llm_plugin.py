@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from aimem.services import Memory
+from aimem.services import Archive
 from conftest import FIXTURES, run_aimem
 
 LLM = Path(sys.executable).with_name("llm")
@@ -29,7 +29,7 @@ LLM = Path(sys.executable).with_name("llm")
 
 @pytest.fixture
 def loaded(db: Path) -> Path:
-    with Memory.open(db) as m:
+    with Archive.open(db) as m:
         m.import_paths([str(FIXTURES / "jsonl" / "sample.jsonl")])
         m.remember("The user lives in Kyoto and cycles to work", kind="fact")
     return db
@@ -106,7 +106,7 @@ def test_remember_tool_saves_a_memory(loaded: Path) -> None:
                          kind="preference", tags="tea, food")
     proc = llm_cli("-m", "echo", "-T", "aimem_remember", prompt, "--no-log", db=loaded)
     assert proc.returncode == 0, proc.stderr
-    with Memory.open(loaded, create=False) as m:
+    with Archive.open(loaded, create=False) as m:
         (saved,) = [x for x in m.list_memories() if "green tea" in x["text"]]
     assert saved["kind"] == "preference" and saved["source"] == "llm"
     assert saved["tags"] == ["food", "tea"]

@@ -23,7 +23,7 @@ from mcp import Client, StdioServerParameters, stdio_client
 from mcp.shared.exceptions import MCPError
 
 from aimem.mcp_server import build_server
-from aimem.services import Memory
+from aimem.services import Archive
 from aimem.services.tokens import estimate
 from conftest import FIXTURES, run_aimem
 
@@ -50,7 +50,7 @@ def write_jsonl(path: Path, objs: list[dict[str, Any]]) -> Path:
 
 @pytest.fixture
 def seeded(db: Path) -> Path:
-    with Memory.open(db) as m:
+    with Archive.open(db) as m:
         m.import_paths([str(SAMPLE)])
         m.remember("I like green tea in the morning", kind="preference", tags=["drinks"])
         m.remember("The staging database is Postgres 16 on db-stage-2", kind="project")
@@ -77,12 +77,12 @@ async def error(c: Client, tool: str, **args: Any) -> str:
 
 
 def uses(db: Path, memory_id: str) -> int:
-    with Memory.open(db) as m:
+    with Archive.open(db) as m:
         return m.show(memory_id, record=False)["use_count"]
 
 
 def conv_id(db: Path, title: str) -> str:
-    with Memory.open(db) as m:
+    with Archive.open(db) as m:
         return next(c["id"] for c in m.list_conversations(limit=100) if c["title"] == title)
 
 
@@ -123,7 +123,7 @@ async def test_read_only_offers_no_writing_tool(seeded: Path) -> None:
         text = await error(c, "save_memory", text="x")
         assert "Unknown tool" in text or "not found" in text.lower()
         assert (await call(c, "search_memory", query="tea"))["hits"]
-    with Memory.open(seeded) as m:
+    with Archive.open(seeded) as m:
         assert not [x for x in m.list_memories() if x["text"] == "x"]
 
 
@@ -185,14 +185,14 @@ async def test_memory_errors(client: Client, seeded: Path) -> None:
     assert "nothing has the id" in await error(client, "update_memory", id="nope", text="y")
     # delete_memory never deletes a conversation
     assert "not a memory" in await error(client, "delete_memory", id=conv)
-    with Memory.open(seeded) as m:
+    with Archive.open(seeded) as m:
         assert m.show(conv, record=False)["title"] == "Kyoto in November"
     assert "validation error" in await error(client, "list_memories", limit=0)
     assert "Unknown tool" in await error(client, "no_such_tool")
 
 
 async def test_list_memories_pages_and_cuts_long_texts(client: Client, seeded: Path) -> None:
-    with Memory.open(seeded) as m:
+    with Archive.open(seeded) as m:
         for i in range(25):
             m.remember(f"Fact number {i} about walruses", tags=["walrus"])
         long = m.remember("Long " + "word " * 1500, kind="other")
@@ -263,7 +263,7 @@ async def test_get_conversation_pages_and_counts_as_use(client: Client, seeded: 
     msgs[30]["text"] = big
     write_jsonl(tmp_path / "long.jsonl", [{"source": "jsonl", "source_id": "long-1",
                                            "title": "Long chat", "messages": msgs}])
-    with Memory.open(seeded) as m:
+    with Archive.open(seeded) as m:
         m.import_paths([str(tmp_path / "long.jsonl")])
     cid = conv_id(seeded, "Long chat")
 
@@ -294,7 +294,7 @@ async def test_get_conversation_pages_and_counts_as_use(client: Client, seeded: 
     focus = await call(client, "get_conversation", id=got[10]["id"], max_messages=5)
     assert focus["focus"] == got[10]["id"] and focus["offset"] == 8
 
-    with Memory.open(seeded) as m:
+    with Archive.open(seeded) as m:
         heat = m.store.use_stats("conversation", [cid])
     assert heat[cid][0] >= 3  # each read counted as a recall
 
@@ -311,7 +311,7 @@ async def test_inject_context_and_recall_prompt(client: Client, seeded: Path) ->
     assert "aimem-context" in res["context"] and "Kyoto" in res["context"]
     assert 0 < res["tokens"] <= 400
     assert "validation error" in await error(client, "inject_context", query="x", budget=10)
-    with Memory.open(seeded) as m:
+    with Archive.open(seeded) as m:
         pinned = m.profile()["pinned"][0]["id"]
     assert uses(seeded, pinned) >= 1  # injected items count as used
 
@@ -324,7 +324,7 @@ async def test_inject_context_and_recall_prompt(client: Client, seeded: Path) ->
 
 
 async def test_resources(client: Client, seeded: Path) -> None:
-    with Memory.open(seeded) as m:
+    with Archive.open(seeded) as m:
         mid = m.search("green tea", kinds=("memory",))[0]["id"]
     res = await client.read_resource(f"aimem://memory/{mid[:7]}")
     body = json.loads(res.contents[0].text)  # type: ignore[union-attr]
@@ -347,7 +347,7 @@ async def test_resources(client: Client, seeded: Path) -> None:
 
 async def test_export_data_pages_rebuild_the_export(client: Client, seeded: Path,
                                                     tmp_path: Path) -> None:
-    with Memory.open(seeded) as m:
+    with Archive.open(seeded) as m:
         expected = b"".join(m.export_jsonl()).decode()
     text, offset = "", 0
     while offset is not None:
@@ -365,7 +365,7 @@ async def test_export_data_pages_rebuild_the_export(client: Client, seeded: Path
     # the pages import back into an empty database as the same items
     copy = tmp_path / "copy.db"
     write_jsonl(tmp_path / "back.jsonl", [json.loads(line) for line in text.splitlines()])
-    with Memory.open(copy) as m:
+    with Archive.open(copy) as m:
         m.import_paths([str(tmp_path / "back.jsonl")])
         assert b"".join(m.export_jsonl()).decode() == expected
 
@@ -395,7 +395,7 @@ async def test_import_data(client: Client, seeded: Path, tmp_path: Path) -> None
 
 async def test_every_result_stays_well_under_10k_tokens(client: Client, seeded: Path,
                                                         tmp_path: Path) -> None:
-    with Memory.open(seeded) as m:
+    with Archive.open(seeded) as m:
         for i in range(60):
             m.remember(f"walrus memory {i} " + "lorem ipsum dolor sit amet " * 350, tags=["w"])
         biggest = m.remember(("walrus " + "x" * 60 + " ") * 147, kind="other")  # ~10,000 chars
@@ -404,7 +404,7 @@ async def test_every_result_stays_well_under_10k_tokens(client: Client, seeded: 
               "messages": [{"role": "user", "text": f"walrus {j} " + "blah " * 1800}
                            for j in range(30)]} for i in range(8)]
     write_jsonl(tmp_path / "big.jsonl", convs)
-    with Memory.open(seeded) as m:
+    with Archive.open(seeded) as m:
         m.import_paths([str(tmp_path / "big.jsonl")], fmt="jsonl")
         cid = conv_id(seeded, "Walrus chat 0")
         msg_id = m.show(cid, record=False)["messages"][0]["id"]
@@ -628,7 +628,7 @@ def test_mcp_config_and_help_do_not_import_mcp(db: Path) -> None:
 async def test_search_tools_take_a_project(seeded: Path, tmp_path: Path) -> None:
     proj = tmp_path / "heron"
     (proj / ".git").mkdir(parents=True)
-    with Memory.open(seeded) as m:
+    with Archive.open(seeded) as m:
         m.remember("Heron staging uses Postgres 17", project=str(proj))
     async with Client(build_server(seeded, tools="all"), raise_exceptions=True) as c:
         everywhere = await call(c, "search_memory", query="postgres staging")
@@ -643,7 +643,7 @@ async def test_search_tools_take_a_project(seeded: Path, tmp_path: Path) -> None
 async def test_related_tool_by_terms(client: Client, seeded: Path) -> None:
     conv = conv_id(seeded, "Kyoto in November")
     assert (await call(client, "related", id=conv, limit=5))["hits"] == []  # nothing yet
-    with Memory.open(seeded) as m:
+    with Archive.open(seeded) as m:
         saved = m.remember("Book a ryokan in Kyoto for the autumn leaves", kind="project")
     out = await call(client, "related", id=conv, limit=5)
     assert [(h["id"], h["kind"]) for h in out["hits"]] == [(saved["id"], "memory")]

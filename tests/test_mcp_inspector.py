@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from aimem.services import Memory
+from aimem.services import Archive
 from conftest import FIXTURES, ROOT
 
 INSPECTOR_VERSION = "2.12.0"  # keep in step with the Makefile's INSPECTOR_VERSION
@@ -73,7 +73,7 @@ def run(inspector: Path, db: Path, tmp_path: Path, *method: str, read_only: bool
 
 def test_inspector_lists_tools_and_calls_search(inspector: Path, db: Path,
                                                 tmp_path: Path) -> None:
-    with Memory.open(db) as m:
+    with Archive.open(db) as m:
         m.import_paths([str(FIXTURES / "jsonl" / "sample.jsonl")])
         saved = m.remember("Dana keeps her dotfiles in a bare git repository", kind="fact")
 
@@ -111,7 +111,7 @@ def test_inspector_lists_tools_and_calls_search(inspector: Path, db: Path,
 
 def test_inspector_strict_schema_lint_and_read_only(inspector: Path, db: Path,
                                                     tmp_path: Path) -> None:
-    with Memory.open(db) as m:
+    with Archive.open(db) as m:
         m.remember("Erin runs Arch Linux on the laptop")
     rc, out, err = run(inspector, db, tmp_path, "tools/list", "--strict")
     assert rc == 0, err  # exit 6 would mean schema-portability errors

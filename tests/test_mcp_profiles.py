@@ -16,7 +16,7 @@ from mcp import Client
 from aimem.errors import AimemError
 from aimem.mcp_profiles import ALL, CORE, UnknownTools, resolve
 from aimem.mcp_server import build_server
-from aimem.services import Memory
+from aimem.services import Archive
 from aimem.services.memory_tool import MemoryTool, MemoryToolError, anthropic_tool, check_path
 from conftest import FIXTURES, run_aimem
 
@@ -33,7 +33,7 @@ def anyio_backend() -> str:
 
 @pytest.fixture
 def seeded(db: Path) -> Path:
-    with Memory.open(db) as m:
+    with Archive.open(db) as m:
         m.import_paths([str(SAMPLE)])
         m.remember("The staging database is Postgres 16 on db-stage-2", kind="project")
     return db
@@ -141,7 +141,7 @@ async def test_search_then_read_with_progressive_detail(core: Client, seeded: Pa
     assert all("\n" not in h["snippet"] and len(h["snippet"]) <= 160 for h in hits)
     msg = next(h for h in hits if h["kind"] == "message")
     assert msg["title"] == "Kyoto in November" and "[Kyoto]" in msg["snippet"]
-    with Memory.open(seeded) as m:
+    with Archive.open(seeded) as m:
         conv = m.show(msg["id"], record=False)
     ids = [x["id"] for x in conv["messages"]]
     i = ids.index(msg["id"])
@@ -174,13 +174,13 @@ async def test_remember_edit_forget_recall(core: Client, seeded: Path) -> None:
         "created"] is False
     hits = (await call(core, "search", query="deploys", scope="memories"))["hits"]
     assert [(h["id"], h["kind"]) for h in hits] == [(saved["id"], "memory")]
-    with Memory.open(seeded) as m:
+    with Archive.open(seeded) as m:
         assert m.show(saved["id"], record=False)["use_count"] == 0  # a snippet is no use
     got = await call(core, "read", id=saved["id"][:8])
     assert got == {"id": saved["id"], "kind": "memory",
                    "text": "[project] Frank deploys on Fridays only after 3pm",
                    "next_offset": None}
-    with Memory.open(seeded) as m:
+    with Archive.open(seeded) as m:
         assert m.show(saved["id"], record=False)["use_count"] == 1  # a deliberate read is
 
     await call(core, "edit_memory", id=saved["id"], text="Frank deploys on Thursdays")
@@ -209,7 +209,7 @@ def test_paths_outside_memories_are_refused(path: str) -> None:
 
 
 def test_memory_tool_commands(db: Path) -> None:
-    with Memory.open(db) as m:
+    with Archive.open(db) as m:
         t = m.memory_tool()
         assert isinstance(t, MemoryTool)
         assert t.create("/memories/prefs.md", "# Prefs\n- likes tea\n- uses vim") == \
@@ -289,7 +289,7 @@ def test_anthropic_adapter_degrades_without_the_sdk_class(db: Path) -> None:
         pass
     else:
         pytest.skip("this anthropic SDK has BetaAbstractMemoryTool")
-    with Memory.open(db) as m, pytest.raises(AimemError, match="BetaAbstractMemoryTool"):
+    with Archive.open(db) as m, pytest.raises(AimemError, match="BetaAbstractMemoryTool"):
         anthropic_tool(m.store)
 
 
@@ -310,7 +310,7 @@ def test_anthropic_adapter_delegates(db: Path, monkeypatch: pytest.MonkeyPatch) 
         fake.ToolError = ToolError  # type: ignore[attr-defined]
         fake.BetaAbstractMemoryTool = BetaAbstractMemoryTool  # type: ignore[attr-defined]
         monkeypatch.setitem(sys.modules, "anthropic.lib.tools", fake)
-    with Memory.open(db) as m:
+    with Archive.open(db) as m:
         tool = anthropic_tool(m.store)
         assert isinstance(tool, BetaAbstractMemoryTool)
         cmd = types.SimpleNamespace
@@ -330,7 +330,7 @@ async def test_read_pages_a_long_conversation(db: Path, tmp_path: Path) -> None:
                          for i in range(30)]}
     path = tmp_path / "long.jsonl"
     path.write_text(json.dumps(conv) + "\n")
-    with Memory.open(db) as m:
+    with Archive.open(db) as m:
         m.import_paths([str(path)], fmt="jsonl")  # one line longer than what sniff reads
         d = m.show(m.search("part", limit=1)[0]["conversation_id"], record=False)
     ids = [x["id"] for x in d["messages"]]

@@ -10,19 +10,19 @@ from pathlib import Path
 import pytest
 
 from aimem.errors import AimemError, NotFound
-from aimem.services import Memory
+from aimem.services import Archive
 from aimem.services.ranking import heat
 from conftest import FIXTURES, run_aimem
 
 
 @pytest.fixture
-def mem(db: Path) -> Memory:
-    m = Memory.open(db)
+def mem(db: Path) -> Archive:
+    m = Archive.open(db)
     m.import_paths([str(FIXTURES / "chatgpt" / "edge_cases.json")])
     return m
 
 
-def test_remember_dedupes_near_exact_text_and_refreshes(mem: Memory) -> None:
+def test_remember_dedupes_near_exact_text_and_refreshes(mem: Archive) -> None:
     a = mem.remember("I prefer pytest over unittest", kind="preference", tags=["python"])
     assert a["created"] and a["kind"] == "preference" and a["tags"] == ["python"]
     time.sleep(0.01)
@@ -35,7 +35,7 @@ def test_remember_dedupes_near_exact_text_and_refreshes(mem: Memory) -> None:
     assert len(mem.list_memories()) == 1
 
 
-def test_update_memory_text_kind_tags_and_pin(mem: Memory) -> None:
+def test_update_memory_text_kind_tags_and_pin(mem: Archive) -> None:
     m = mem.remember("Staging runs Postgres 15", kind="project", tags=["db", "staging"])
     up = mem.update_memory(m["id"][:6], text="Staging runs Postgres 16", tags=["db"], pin=True)
     assert up["id"] == m["id"] and up["text"] == "Staging runs Postgres 16"
@@ -49,7 +49,7 @@ def test_update_memory_text_kind_tags_and_pin(mem: Memory) -> None:
         mem.update_memory(m["id"], kind="gossip")
 
 
-def test_memories_show_up_in_search_with_kind_memory(mem: Memory) -> None:
+def test_memories_show_up_in_search_with_kind_memory(mem: Archive) -> None:
     mem.remember("The walrus deploy pipeline runs on Tuesdays", kind="project")
     hits = mem.search("walrus tuesdays")
     kinds = {h["kind"] for h in hits}
@@ -58,7 +58,7 @@ def test_memories_show_up_in_search_with_kind_memory(mem: Memory) -> None:
     assert m["conversation_id"] is None and m["role"] is None
 
 
-def test_forget_removes_everything_derived(db: Path, mem: Memory) -> None:
+def test_forget_removes_everything_derived(db: Path, mem: Archive) -> None:
     conv = next(c for c in mem.list_conversations() if "walrus" in (c["title"] or ""))
     mem.add_tags(conv["id"], ["ops"])
     m = mem.remember("walrus facts are private", tags=["secretstuff"])
@@ -91,7 +91,7 @@ def test_heat_formula_is_bounded_and_monotonic() -> None:
     assert heat(3, now - 30 * 86400, now) == pytest.approx(1 + 0.1 * 1.3863 + 0.1, abs=1e-3)
 
 
-def test_use_raises_rank_among_matches_but_never_adds_non_matches(mem: Memory) -> None:
+def test_use_raises_rank_among_matches_but_never_adds_non_matches(mem: Archive) -> None:
     a = mem.remember("kettle descaling with lemon", kind="fact")  # same length: same BM25
     b = mem.remember("kettle descaling with vodka", kind="fact")
     before = [h["id"] for h in mem.search("kettle descaling", kinds=["memory"])]
@@ -105,7 +105,7 @@ def test_use_raises_rank_among_matches_but_never_adds_non_matches(mem: Memory) -
     assert mem.search("teapot", kinds=["memory"]) == []
 
 
-def test_profile_groups_pinned_and_preferences(mem: Memory) -> None:
+def test_profile_groups_pinned_and_preferences(mem: Archive) -> None:
     mem.remember("Answer with code first", kind="instruction", pin=True)
     mem.remember("Prefers metric units", kind="preference")
     mem.remember("Lives near a river", kind="fact")
@@ -145,6 +145,6 @@ def test_cli_remember_forget_memories_tags(db: Path) -> None:
     assert empty.returncode == 1
 
 
-def test_secrets_in_memories_are_redacted(mem: Memory) -> None:
+def test_secrets_in_memories_are_redacted(mem: Archive) -> None:
     m = mem.remember("the staging password=Hunter2Hunter2 for db-stage")
     assert "Hunter2" not in m["text"] and "[REDACTED:password]" in m["text"]

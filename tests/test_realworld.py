@@ -21,7 +21,7 @@ import pytest
 
 from aimem.errors import ImportFailed
 from aimem.importers import IMPORTERS, input_from_path
-from aimem.services import Memory
+from aimem.services import Archive
 from conftest import SHARED_FIXTURES, dump_db, run_aimem
 
 REALWORLD = SHARED_FIXTURES / "realworld"
@@ -109,7 +109,7 @@ def test_every_real_file_of_a_known_format_has_a_row() -> None:
     assert files == set(BY_PATH)
 
 
-def _export(mem: Memory) -> bytes:
+def _export(mem: Archive) -> bytes:
     return b"".join(mem.export_jsonl())
 
 
@@ -121,7 +121,7 @@ def test_real_file(row: Row, tmp_path: Path) -> None:
     assert claims == ([] if row.fails == "not a recognised export" else [name])
 
     db = tmp_path / "real.db"
-    with Memory.open(db) as mem:
+    with Archive.open(db) as mem:
         mem.import_paths([str(REALWORLD / "chatgpt" / "chatgpt2graph_conversations.json")]
                          if name != "chatgpt" else
                          [str(REALWORLD / "gemini_cli" / "codemie_session-2026-01-16T11-01-"
@@ -160,13 +160,13 @@ def test_real_file(row: Row, tmp_path: Path) -> None:
     # the lossless JSONL round trip: export -> empty database -> export again, identical
     dump = tmp_path / "export.jsonl"
     dump.write_bytes(exported)
-    with Memory.open(tmp_path / "copy.db") as copy:
+    with Archive.open(tmp_path / "copy.db") as copy:
         report = copy.import_paths([str(dump)])
         assert report.conversations_added == row.conversations + 1
         assert _export(copy) == exported
 
 
-def _ids(mem: Memory, name: str) -> list[str]:
+def _ids(mem: Archive, name: str) -> list[str]:
     source = IMPORTERS[name].SOURCE
     return [r[0] for r in mem.store.execute(
         "SELECT id FROM conversations WHERE source = ?", (source,))]

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from aimem.errors import ImportFailed
-from aimem.services import Memory
+from aimem.services import Archive
 from aimem.store import search as fts
 from conftest import SHARED_FIXTURES
 
@@ -50,7 +50,7 @@ def test_distinctive_phrases_find_their_message(tmp_path: Path) -> None:
     for sub in ("chatgpt", "claude_code", "codex_cli"):
         paths += sorted(str(p) for p in (REALWORLD / sub).iterdir())
     paths.append(str(REALWORLD / "gemini_cli" / "codemie_session-2026-01-16T11-01-file-ops-37b7abef.json"))
-    with Memory.open(tmp_path / "r.db") as mem:
+    with Archive.open(tmp_path / "r.db") as mem:
         for p in paths:
             try:
                 mem.import_paths([p])

@@ -12,7 +12,7 @@ from types import ModuleType
 
 import pytest
 
-from aimem.services import Memory
+from aimem.services import Archive
 from conftest import ROOT, run_aimem
 
 SAMPLE = ROOT / "aimem" / "data" / "sample"
@@ -42,7 +42,7 @@ def _build(out: Path) -> dict[str, bytes]:
 
 def _imported(db: Path) -> tuple[list[dict], list[dict]]:
     """Import the sample into *db*; return (conversations, memories) as aimem JSONL objects."""
-    with Memory.open(db) as mem:
+    with Archive.open(db) as mem:
         report = mem.import_paths([str(SAMPLE)])
         assert report.conversations_added == sum(EXPECTED_SOURCES.values())
         assert report.memories_added == 6
@@ -116,7 +116,7 @@ def test_abandoned_branch_text_is_not_imported(tmp_path: Path, builder: ModuleTy
     conversations, _ = _imported(tmp_path / "sample.db")
     texts = {m["text"] for c in conversations for m in c["messages"]}
     assert not texts & set(abandoned)
-    with Memory.open(tmp_path / "sample.db") as mem:
+    with Archive.open(tmp_path / "sample.db") as mem:
         for phrase in ('"classic four-day plan for Kyoto"', '"How do I debug a flaky test"'):
             assert mem.search(phrase) == [], phrase
 
@@ -130,3 +130,17 @@ def test_demo_runs_and_finds_sourdough() -> None:
     assert "1. " in hits and "sourdough" in hits.lower()
     again = run_aimem("demo")
     assert again.returncode == 0 and "0 conversations added, 32 already there" in again.stdout.decode()
+
+
+def test_memory_is_a_deprecated_alias_of_archive():
+    import warnings
+
+    import aimem
+    import aimem.services as services
+
+    for module in (aimem, services):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            assert module.Memory is services.Archive
+        assert any(issubclass(w.category, DeprecationWarning) and "Archive" in str(w.message)
+                   for w in caught)

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aimem.models import Filters
-from aimem.services import Memory
+from aimem.services import Archive
 from aimem.store import search as fts
 
 CONVERSATIONS = [
@@ -47,7 +47,7 @@ def mem(tmp_path: Path):  # type: ignore[no-untyped-def]
     lines.append(json.dumps({"type": "memory", "text": "Deploys go out on Tuesdays only.",
                              "kind": "instruction", "tags": ["work"]}))
     src.write_text("\n".join(lines) + "\n")
-    with Memory.open(tmp_path / "s.db") as m:
+    with Archive.open(tmp_path / "s.db") as m:
         m.import_paths([str(src)])
         yield m
 
@@ -77,7 +77,7 @@ def test_punctuation_becomes_phrases() -> None:
     assert [t.fts() for t in q.terms] == ['"node js"', '"C"', '"foo bar"', '"x y"']
 
 
-def test_all_words_rank_first_then_any_word(mem: Memory) -> None:
+def test_all_words_rank_first_then_any_word(mem: Archive) -> None:
     hits = mem.search("deploy walrus", kinds=["message"])
     both = [h for h in hits if "walrus" in h["text"].lower() and "deploy" in h["text"].lower()]
     assert both and hits[: len(both)] == both  # every all-words hit before any one-word hit
@@ -85,7 +85,7 @@ def test_all_words_rank_first_then_any_word(mem: Memory) -> None:
                                          "Why does every deploy of ours fail on Fridays?"}
 
 
-def test_phrase_prefix_and_exclusion(mem: Memory) -> None:
+def test_phrase_prefix_and_exclusion(mem: Archive) -> None:
     # the message itself first; its neighbours may follow (their context holds the phrase)
     assert texts(mem.search('"weigh over a tonne"'))[0] == "A walrus can weigh over a tonne."
     assert "Build the image, push it, then kubectl apply the walrus deployment manifest." in \
@@ -94,21 +94,21 @@ def test_phrase_prefix_and_exclusion(mem: Memory) -> None:
     assert hits and not any("zoo" in t or "tonne" in t for t in texts(hits))
 
 
-def test_stemming(mem: Memory) -> None:
+def test_stemming(mem: Archive) -> None:
     assert any("Deploys go out" in t for t in texts(mem.search("deploying")))
 
 
-def test_author_is_searchable(mem: Memory) -> None:
+def test_author_is_searchable(mem: Archive) -> None:
     hits = mem.search("Caroline support group")
     assert hits[0]["author"] == "Caroline"
 
 
-def test_reply_found_by_what_it_answers(mem: Memory) -> None:
+def test_reply_found_by_what_it_answers(mem: Archive) -> None:
     """'Thanks, that worked.' has none of the words, but follows the message that has them."""
     assert "Thanks, that worked." in texts(mem.search("kubectl manifest", limit=10))
 
 
-def test_filters(mem: Memory) -> None:
+def test_filters(mem: Archive) -> None:
     only = mem.search("walrus", Filters(sources=["claude"]))
     assert only and {h["source"] for h in only} == {"claude"}
     users = mem.search("walrus", Filters(roles=["user"]))
@@ -126,20 +126,20 @@ def test_filters(mem: Memory) -> None:
     assert {h["title"] for h in mem.search("walrus title:facts")} == {"Walrus facts"}
 
 
-def test_memory_hits_have_the_documented_shape(mem: Memory) -> None:
+def test_memory_hits_have_the_documented_shape(mem: Archive) -> None:
     hit = [h for h in mem.search("tuesdays") if h["kind"] == "memory"][0]
     assert hit["conversation_id"] is None and hit["role"] is None
     assert hit["text"] == "Deploys go out on Tuesdays only."
     assert fts.MARK_OPEN in hit["snippet"]
 
 
-def test_conversation_kind(mem: Memory) -> None:
+def test_conversation_kind(mem: Archive) -> None:
     hits = mem.search("title:walrus", kinds=["conversation"])
     assert {h["title"] for h in hits} == {"Deploying the walrus service", "Walrus facts"}
     assert all(h["kind"] == "conversation" for h in hits)
 
 
-def test_message_hit_shape(mem: Memory) -> None:
+def test_message_hit_shape(mem: Archive) -> None:
     hit = mem.search("tonne")[0]
     assert list(hit) == ["kind", "id", "conversation_id", "source", "source_id", "title", "role",
                          "author", "created_at", "score", "snippet", "text", "found_by"]
@@ -152,13 +152,13 @@ HOSTILE = ['C++', '"foo', 'NOT', 'foo AND', '(', '*', 'x:y', 'NEAR(a b)', 'c#', 
 
 
 @pytest.mark.parametrize("query", HOSTILE)
-def test_hostile_queries_never_raise(mem: Memory, query: str) -> None:
+def test_hostile_queries_never_raise(mem: Archive, query: str) -> None:
     assert isinstance(mem.search(query), list)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.text(alphabet=st.sampled_from(list('ab "*-:()^+.\'\\NOTANDR#\x00é漢')), max_size=30)
        | st.text(max_size=30))
-def test_no_input_raises_an_sqlite_error(mem: Memory, query: str) -> None:
+def test_no_input_raises_an_sqlite_error(mem: Archive, query: str) -> None:
     for kinds in (["message", "memory"], ["conversation"]):
         assert isinstance(mem.search(query, kinds=kinds), list)

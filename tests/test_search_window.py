@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from aimem.models import Filters
-from aimem.services import Memory
+from aimem.services import Archive
 from aimem.store import search as fts
 
 WINDOW = 10
@@ -43,23 +43,23 @@ def mem(tmp_path: Path):  # type: ignore[no-untyped-def]
     memories = [{"type": "memory", "text": f"Descale the kettle every {i + 2} weeks."}
                 for i in range(15)]
     src.write_text("".join(json.dumps(c) + "\n" for c in [*_conversations(), *memories]))
-    with Memory.open(tmp_path / "w.db") as m:
+    with Archive.open(tmp_path / "w.db") as m:
         m.import_paths([str(src)])
         yield m
 
 
-def rowids(mem: Memory, hits: list[dict]) -> list[int]:  # type: ignore[type-arg]
+def rowids(mem: Archive, hits: list[dict]) -> list[int]:  # type: ignore[type-arg]
     return [mem.store.conn.execute("SELECT rowid FROM messages WHERE id = ?",
                                    (h["id"],)).fetchone()[0] for h in hits]
 
 
-def ranked(mem: Memory, match: str) -> list[int]:
+def ranked(mem: Archive, match: str) -> list[int]:
     """Every message matching, best first: the statement search used before the window."""
     return [r[0] for r in mem.store.conn.execute(
         "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? ORDER BY rank", (match,))]
 
 
-def test_common_term_ranks_only_the_newest_window(mem: Memory) -> None:
+def test_common_term_ranks_only_the_newest_window(mem: Archive) -> None:
     q = fts.parse("kettle")
     everything = ranked(mem, '"kettle"')
     assert len(everything) == 120 > WINDOW
@@ -76,7 +76,7 @@ def test_common_term_ranks_only_the_newest_window(mem: Memory) -> None:
     assert all("kettle" in h["text"].lower() for h in bounded)
 
 
-def test_typed_sequence_is_never_windowed(mem: Memory) -> None:
+def test_typed_sequence_is_never_windowed(mem: Archive) -> None:
     """The exact line typed still finds its one old message, ahead of everything."""
     q = fts.parse("kettle kettle kettle kettle")
     hits = fts.search_messages(mem.store.conn, q, None, 5, window=WINDOW)
@@ -86,7 +86,7 @@ def test_typed_sequence_is_never_windowed(mem: Memory) -> None:
     assert hits != unbounded  # the word itself (tier 2) was still ranked in the window
 
 
-def test_default_window_applies_through_the_service(mem: Memory,
+def test_default_window_applies_through_the_service(mem: Archive,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(fts, "RANK_WINDOW", WINDOW)
     hits = mem.search("kettle", limit=5)
@@ -96,7 +96,7 @@ def test_default_window_applies_through_the_service(mem: Memory,
     assert set(rowids(mem, hits)) <= set(newest)
 
 
-def test_window_counts_the_rows_the_filters_keep(mem: Memory) -> None:
+def test_window_counts_the_rows_the_filters_keep(mem: Archive) -> None:
     q = fts.parse("kettle")
     f = Filters(sources=["claude"])
     bounded = fts.search_messages(mem.store.conn, q, f, 50, window=WINDOW)
@@ -109,7 +109,7 @@ def test_window_counts_the_rows_the_filters_keep(mem: Memory) -> None:
     assert rowids(mem, bounded) == [r for r in claude if r in newest]
 
 
-def test_common_title_ranks_newest_conversations(mem: Memory) -> None:
+def test_common_title_ranks_newest_conversations(mem: Archive) -> None:
     q = fts.parse("kettle")
     hits = fts.search_conversations(mem.store.conn, q, None, 50, window=WINDOW)
     assert len(hits) == WINDOW
@@ -117,7 +117,7 @@ def test_common_title_ranks_newest_conversations(mem: Memory) -> None:
     assert len(fts.search_conversations(mem.store.conn, q, None, 50, window=0)) == 40
 
 
-def test_common_memory_term_ranks_newest_memories(mem: Memory) -> None:
+def test_common_memory_term_ranks_newest_memories(mem: Archive) -> None:
     q = fts.parse("descale kettle")
     hits = fts.search_memories(mem.store.conn, q, None, 50, window=WINDOW)
     assert {h["text"] for h in hits} == {f"Descale the kettle every {i + 2} weeks."
@@ -131,7 +131,7 @@ ORDINARY = ["teapot", "teapot spout", "cracked teapot spout", '"cracked spout"',
 
 
 @pytest.mark.parametrize("query", ORDINARY)
-def test_ordinary_queries_are_unchanged(mem: Memory, monkeypatch: pytest.MonkeyPatch,
+def test_ordinary_queries_are_unchanged(mem: Archive, monkeypatch: pytest.MonkeyPatch,
                                         query: str) -> None:
     """Queries matching fewer rows than the window give exactly what they gave before."""
     before = mem.search(query, limit=20, kinds=["message", "memory", "conversation"])
@@ -140,13 +140,13 @@ def test_ordinary_queries_are_unchanged(mem: Memory, monkeypatch: pytest.MonkeyP
     assert before and after == before
 
 
-def test_ordinary_query_equals_the_plain_ranked_statement(mem: Memory) -> None:
+def test_ordinary_query_equals_the_plain_ranked_statement(mem: Archive) -> None:
     hits = fts.search_messages(mem.store.conn, fts.parse("teapot"), None, 20, window=WINDOW)
     assert rowids(mem, hits) == ranked(mem, '"teapot"')
     assert len(hits) == 9  # three messages say it, their neighbours have it as context
 
 
-def test_exactly_window_matches_is_not_bounded(mem: Memory) -> None:
+def test_exactly_window_matches_is_not_bounded(mem: Archive) -> None:
     q = fts.parse("teapot")
     n = len(ranked(mem, '"teapot"'))
     unbounded = fts.search_messages(mem.store.conn, q, None, 20, window=0)

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from aimem.services import Memory
+from aimem.services import Archive
 from conftest import run_aimem
 
 pytest.importorskip("numpy", reason="semantic search needs numpy (aimem[semantic])")
@@ -53,12 +53,12 @@ def write_export(path: Path, convs: list[dict[str, Any]] = CONVERSATIONS,
 
 @pytest.fixture
 def mem(tmp_path: Path, llm_fakes):  # type: ignore[no-untyped-def]
-    with Memory.open(tmp_path / "s.db") as m:
+    with Archive.open(tmp_path / "s.db") as m:
         m.import_paths([str(write_export(tmp_path / "data.jsonl"))])
         yield m
 
 
-def vector_rows(m: Memory) -> list[tuple[Any, ...]]:
+def vector_rows(m: Archive) -> list[tuple[Any, ...]]:
     return m.store.conn.execute("SELECT model, kind, item, hash FROM vectors "
                                 "ORDER BY kind, item").fetchall()
 
@@ -71,7 +71,7 @@ def cli(db: Path, *args: str) -> Any:
 
 # -- embedding --------------------------------------------------------------------------
 
-def test_embed_stores_compact_vectors_and_is_incremental(mem: Memory) -> None:
+def test_embed_stores_compact_vectors_and_is_incremental(mem: Archive) -> None:
     r = mem.embed(model=FAKE)
     # 6 messages, 1 memory, 3 conversation titles
     assert (r["embedded"], r["unchanged"], r["failed"]) == (10, 0, 0)
@@ -89,7 +89,7 @@ def test_embed_stores_compact_vectors_and_is_incremental(mem: Memory) -> None:
     assert len(vector_rows(mem)) == 10
 
 
-def test_embed_resumes_after_a_crash(mem: Memory, llm_fakes, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_embed_resumes_after_a_crash(mem: Archive, llm_fakes, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     calls = {"n": 0}
     real = type(llm_fakes.embed).embed_batch
 
@@ -108,7 +108,7 @@ def test_embed_resumes_after_a_crash(mem: Memory, llm_fakes, monkeypatch) -> Non
     assert (r["embedded"], r["unchanged"]) == (6, 4)
 
 
-def test_a_failing_batch_is_reported_and_the_run_goes_on(mem: Memory, llm_fakes,
+def test_a_failing_batch_is_reported_and_the_run_goes_on(mem: Archive, llm_fakes,
                                                           monkeypatch) -> None:  # type: ignore[no-untyped-def]
     real = type(llm_fakes.embed).embed_batch
     calls = {"n": 0}
@@ -127,7 +127,7 @@ def test_a_failing_batch_is_reported_and_the_run_goes_on(mem: Memory, llm_fakes,
     assert mem.embed(model=FAKE)["embedded"] == 4  # the failed ones next time
 
 
-def test_embed_without_a_model_says_what_to_do(mem: Memory) -> None:
+def test_embed_without_a_model_says_what_to_do(mem: Archive) -> None:
     from aimem.errors import AimemError
 
     with pytest.raises(AimemError, match="embed-model"):
@@ -136,7 +136,7 @@ def test_embed_without_a_model_says_what_to_do(mem: Memory) -> None:
         mem.embed(model="no-such-embedder")
 
 
-def test_model_change_keeps_old_vectors_and_config(mem: Memory, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_model_change_keeps_old_vectors_and_config(mem: Archive, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     mem.set_config("embed-model", FAKE)
     assert mem.get_config() == {"embed-model": FAKE}
     mem.embed()
@@ -150,7 +150,7 @@ def test_model_change_keeps_old_vectors_and_config(mem: Memory, monkeypatch) -> 
 
 # -- searching --------------------------------------------------------------------------
 
-def test_default_mode_is_lexical_until_vectors_exist(mem: Memory) -> None:
+def test_default_mode_is_lexical_until_vectors_exist(mem: Archive) -> None:
     hits = mem.search("sourdough")
     assert hits and all(h["found_by"] == ["lexical"] for h in hits)
     mem.set_config("embed-model", FAKE)
@@ -161,7 +161,7 @@ def test_default_mode_is_lexical_until_vectors_exist(mem: Memory) -> None:
     assert mem.warning is None
 
 
-def test_semantic_mode_returns_semantic_hits(mem: Memory) -> None:
+def test_semantic_mode_returns_semantic_hits(mem: Archive) -> None:
     mem.set_config("embed-model", FAKE)
     mem.embed()
     lex = mem.search("hydration lower", mode="lexical", kinds=["message"])
@@ -175,7 +175,7 @@ def test_semantic_mode_returns_semantic_hits(mem: Memory) -> None:
                           "found_by", "created_at"}
 
 
-def test_hybrid_keeps_every_lexical_hit_ahead_of_semantic_only_ones(mem: Memory) -> None:
+def test_hybrid_keeps_every_lexical_hit_ahead_of_semantic_only_ones(mem: Archive) -> None:
     mem.set_config("embed-model", FAKE)
     mem.embed()
     lex = mem.search("walrus", mode="lexical", limit=10)
@@ -187,7 +187,7 @@ def test_hybrid_keeps_every_lexical_hit_ahead_of_semantic_only_ones(mem: Memory)
     assert all(f == ["semantic"] for f in sides[first_sem_only:])
 
 
-def test_semantic_respects_filters(mem: Memory) -> None:
+def test_semantic_respects_filters(mem: Archive) -> None:
     from aimem.models import Filters
 
     mem.set_config("embed-model", FAKE)
@@ -196,7 +196,7 @@ def test_semantic_respects_filters(mem: Memory) -> None:
     assert hits and {h["source"] for h in hits} == {"claude"}
 
 
-def test_hybrid_without_the_model_falls_back_with_a_warning(mem: Memory, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_hybrid_without_the_model_falls_back_with_a_warning(mem: Archive, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     mem.set_config("embed-model", FAKE)
     mem.embed()
     from llm.plugins import pm
@@ -233,7 +233,7 @@ def test_fuse_interleaves_and_fills() -> None:
 
 # -- forget, related, config ----------------------------------------------------------
 
-def test_forget_removes_vectors_and_zeroes_them(mem: Memory) -> None:
+def test_forget_removes_vectors_and_zeroes_them(mem: Archive) -> None:
     mem.embed(model=FAKE)
     conv = mem.search("walrus", mode="lexical", kinds=["message"])[0]["conversation_id"]
     before = len(vector_rows(mem))
@@ -253,7 +253,7 @@ def test_forget_removes_vectors_and_zeroes_them(mem: Memory) -> None:
     assert index is not None and index.matrix.shape[0] == before - 3
 
 
-def test_related_by_embeddings_and_by_terms(mem: Memory) -> None:
+def test_related_by_embeddings_and_by_terms(mem: Archive) -> None:
     convs = {c["title"]: c["id"] for c in mem.list_conversations()}
     by_terms = mem.related(convs["Bread troubles"])
     assert by_terms and by_terms[0]["id"] == convs["Baking again"]
@@ -343,7 +343,7 @@ def test_offline_minilm_ranks_paraphrases_above_unrelated_text() -> None:
     assert sims[0, 1] > sims[0, 2] + 0.2 and sims[0, 1] > sims[0, 3] + 0.2
 
 
-def test_embed_in_background_only_when_a_model_is_configured(mem: Memory, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_embed_in_background_only_when_a_model_is_configured(mem: Archive, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import subprocess
 
     started: list[list[str]] = []

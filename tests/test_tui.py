@@ -25,7 +25,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, TextArea
 
 from aimem.errors import NotFound
-from aimem.services import Memory
+from aimem.services import Archive
 from conftest import FIXTURES, ROOT
 
 FIXED_TIME = 1748779200.0  # 2025-06-01T12:00:00Z: when the fixture database was made
@@ -39,7 +39,7 @@ MEMORIES = [
 
 def build_db(path: Path) -> Path:
     """The fixture database, built as if at FIXED_TIME (undated items get that date)."""
-    with mock.patch("time.time", return_value=FIXED_TIME), Memory.open(path) as mem:
+    with mock.patch("time.time", return_value=FIXED_TIME), Archive.open(path) as mem:
         mem.import_paths([str(FIXTURES / "chatgpt" / "edge_cases.json"),
                           str(FIXTURES / "jsonl" / "sample.jsonl"),
                           str(ROOT / "aimem" / "data" / "sample")])
@@ -103,9 +103,9 @@ def pilot_test(fn: Callable[..., Awaitable[None]]) -> Callable[..., None]:
 
 
 @pytest.fixture
-def memory(browse_db: Path) -> Iterator[Memory]:
+def memory(browse_db: Path) -> Iterator[Archive]:
     """A second connection, to check what the browser wrote."""
-    mem = Memory.open(browse_db, create=False)
+    mem = Archive.open(browse_db, create=False)
     yield mem
     mem.close()
 
@@ -126,7 +126,7 @@ def filter_bar_text(app: Any) -> str:
 
 
 @pilot_test
-async def test_empty_query_lists_newest_conversations(browse_db: Path, memory: Memory) -> None:
+async def test_empty_query_lists_newest_conversations(browse_db: Path, memory: Archive) -> None:
     app = make_app(browse_db)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
@@ -140,7 +140,7 @@ async def test_empty_query_lists_newest_conversations(browse_db: Path, memory: M
 
 @pilot_test
 async def test_search_as_you_type_shows_the_latest_query(browse_db: Path,
-                                                         memory: Memory) -> None:
+                                                         memory: Archive) -> None:
     kinds = ("message", "memory", "conversation")
     app = make_app(browse_db)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -342,7 +342,7 @@ async def _answer(pilot: Pilot[Any], text: str) -> None:
 
 
 @pilot_test
-async def test_tags_add_and_remove_from_a_result(browse_db: Path, memory: Memory) -> None:
+async def test_tags_add_and_remove_from_a_result(browse_db: Path, memory: Archive) -> None:
     from aimem.tui.screens.dialogs import TextDialog
 
     app = make_app(browse_db)
@@ -367,7 +367,7 @@ async def test_tags_add_and_remove_from_a_result(browse_db: Path, memory: Memory
 
 @pilot_test
 async def test_tags_of_an_open_conversation_update_its_header(browse_db: Path,
-                                                             memory: Memory) -> None:
+                                                             memory: Archive) -> None:
     app = make_app(browse_db)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
@@ -381,7 +381,7 @@ async def test_tags_of_an_open_conversation_update_its_header(browse_db: Path,
 
 
 @pilot_test
-async def test_delete_asks_first_and_no_keeps_it(browse_db: Path, memory: Memory) -> None:
+async def test_delete_asks_first_and_no_keeps_it(browse_db: Path, memory: Archive) -> None:
     from aimem.tui.screens.dialogs import ConfirmDialog
 
     app = make_app(browse_db)
@@ -407,7 +407,7 @@ async def test_delete_asks_first_and_no_keeps_it(browse_db: Path, memory: Memory
 
 @pilot_test
 async def test_delete_from_an_open_conversation_goes_back(browse_db: Path,
-                                                          memory: Memory) -> None:
+                                                          memory: Archive) -> None:
     from aimem.tui.screens.search import SearchScreen
 
     app = make_app(browse_db)
@@ -473,7 +473,7 @@ async def test_summarize_is_disabled_without_memory_summarize(
         browse_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from aimem.tui.screens.item_actions import SUMMARIZE_HINT
 
-    monkeypatch.delattr(Memory, "summarize", raising=False)
+    monkeypatch.delattr(Archive, "summarize", raising=False)
     app = make_app(browse_db)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
@@ -493,7 +493,7 @@ async def test_summarize_runs_in_a_worker_with_progress(browse_db: Path,
     calls: list[tuple[list[str], str]] = []
     release = threading.Event()
 
-    def summarize(self: Memory, ids: list[str], **options: Any) -> dict[str, Any]:
+    def summarize(self: Archive, ids: list[str], **options: Any) -> dict[str, Any]:
         calls.append((list(ids), threading.current_thread().name))
         options["progress"](0, 1, "")
         release.wait(5)
@@ -502,7 +502,7 @@ async def test_summarize_runs_in_a_worker_with_progress(browse_db: Path,
         options["progress"](1, 1, "")
         return {"failed": [], "items": [{"id": ids[0]}]}
 
-    monkeypatch.setattr(Memory, "summarize", summarize, raising=False)
+    monkeypatch.setattr(Archive, "summarize", summarize, raising=False)
     app = make_app(browse_db)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
@@ -533,10 +533,10 @@ async def test_summarize_errors_are_shown_not_raised(browse_db: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     from aimem.errors import AimemError
 
-    def summarize(self: Memory, ids: list[str], **options: Any) -> dict[str, Any]:
+    def summarize(self: Archive, ids: list[str], **options: Any) -> dict[str, Any]:
         raise AimemError("llm's default model 'gpt-4o-mini' needs a key")
 
-    monkeypatch.setattr(Memory, "summarize", summarize, raising=False)
+    monkeypatch.setattr(Archive, "summarize", summarize, raising=False)
     app = make_app(browse_db)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
@@ -556,7 +556,7 @@ async def test_summarize_errors_are_shown_not_raised(browse_db: Path,
 
 
 @pilot_test
-async def test_memories_view_add_edit_pin_delete(browse_db: Path, memory: Memory) -> None:
+async def test_memories_view_add_edit_pin_delete(browse_db: Path, memory: Archive) -> None:
     from aimem.tui.screens.dialogs import ConfirmDialog
     from aimem.tui.screens.memories import MemoriesScreen
     from aimem.tui.screens.memory_editor import MemoryEditor
@@ -612,7 +612,7 @@ async def test_memories_view_add_edit_pin_delete(browse_db: Path, memory: Memory
 
 
 @pilot_test
-async def test_enter_on_a_memory_hit_edits_it(browse_db: Path, memory: Memory) -> None:
+async def test_enter_on_a_memory_hit_edits_it(browse_db: Path, memory: Archive) -> None:
     from aimem.tui.screens.memory_editor import MemoryEditor
 
     app = make_app(browse_db)
@@ -693,7 +693,7 @@ async def test_results_are_paged_not_loaded_at_once(tmp_path: Path) -> None:
                 "created_at": f"2024-01-01T00:{i // 60:02d}:{i % 60:02d}Z",
                 "messages": [{"role": "user", "text": f"gardening note number {i}"}]}) + "\n")
     db = tmp_path / "many.db"
-    with Memory.open(db) as mem:
+    with Archive.open(db) as mem:
         mem.import_paths([str(jsonl)])
     app = make_app(db)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -744,7 +744,7 @@ def test_a_newer_search_makes_the_older_one_stale(browse_db: Path) -> None:
         db = Database(browse_db)
         started = threading.Event()
 
-        def spin(m: Memory) -> str:
+        def spin(m: Archive) -> str:
             started.set()
             # a query that runs for minutes unless interrupted
             m.store.conn.execute("WITH RECURSIVE n(i) AS (VALUES(1) UNION ALL SELECT i + 1 "

@@ -1,4 +1,4 @@
-"""The aimem command line: a thin Typer front end over :class:`aimem.services.Memory`.
+"""The aimem command line: a thin Typer front end over :class:`aimem.services.Archive`.
 
 Each command lives in its own ``cmd_*.py`` module and registers itself on the Typer
 app of :mod:`aimem.cli._app` when imported. To add a command, write

@@ -18,14 +18,14 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from aimem.models import Filters
-    from aimem.services import Memory
+    from aimem.services import Archive
 
 
-def open_memory(ctx: typer.Context, *, create: bool) -> Memory:
-    """The Memory for this invocation's --db (read-only commands pass ``create=False``)."""
-    from aimem.services import Memory
+def open_memory(ctx: typer.Context, *, create: bool) -> Archive:
+    """The Archive for this invocation's --db (read-only commands pass ``create=False``)."""
+    from aimem.services import Archive
 
-    mem = Memory.open((ctx.find_root().obj or {}).get("db"), create=create)
+    mem = Archive.open((ctx.find_root().obj or {}).get("db"), create=create)
     for u in mem.recovered:
         import time
 
@@ -62,7 +62,7 @@ HereOpt = Annotated[bool, typer.Option(
     "--here", help="Only the project of the current folder (like --project .).")]
 
 
-def filters(mem: Memory, source: list[str] | None = None, tag: list[str] | None = None,
+def filters(mem: Archive, source: list[str] | None = None, tag: list[str] | None = None,
             since: str | None = None, until: str | None = None, role: list[str] | None = None,
             conversation: str | None = None, project: str | None = None,
             here: bool = False) -> Filters | None:

@@ -32,7 +32,7 @@ def demo(
     is not touched.
     """
     from aimem.cli.cmd_search import _print_hits
-    from aimem.services import Memory
+    from aimem.services import Archive
 
     db = home_dir() / "demo.db"
     if reset:
@@ -40,7 +40,7 @@ def demo(
             db.with_name(db.name + suffix).unlink(missing_ok=True)
     sample = resources.files("aimem") / "data" / "sample"
     con = console()
-    with resources.as_file(sample) as folder, Memory.open(db) as mem:
+    with resources.as_file(sample) as folder, Archive.open(db) as mem:
         report = mem.import_paths([str(folder)])
         con.print(f"[bold]Demo database[/] {db}")
         con.print(f"sample import: {report.conversations_added} conversations added, "

@@ -120,7 +120,7 @@ def serve_mcp(
     Nothing but protocol messages goes to stdout; messages go to stderr.
     """
     from aimem.paths import db_path
-    from aimem.services import Memory
+    from aimem.services import Archive
 
     chosen = check_tools(tools)
     address = parse_http(http) if http is not None else None
@@ -134,7 +134,7 @@ def serve_mcp(
              f"{'' if read_only else ' and change'} your memory")
     db = db_path((ctx.find_root().obj or {}).get("db")).absolute()
     # a writing server may create the database; a read-only one needs an existing one
-    Memory.open(db, create=not read_only).close()
+    Archive.open(db, create=not read_only).close()
 
     from aimem.mcp_server import serve
 

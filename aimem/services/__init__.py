@@ -1,6 +1,6 @@
-"""The one API every front end calls: :class:`Memory`.
+"""The one API every front end calls: :class:`Archive`.
 
-The CLI, the TUI, the MCP server and the Python API all hold a ``Memory`` and call
+The CLI, the TUI, the MCP server and the Python API all hold a ``Archive`` and call
 its methods; they never reach into the store themselves. Methods return plain,
 JSON-ready dicts (times as ISO 8601 strings), the shapes interface.md documents.
 """
@@ -42,16 +42,16 @@ def _check_mode(mode: str | None) -> None:
         raise AimemError(f"unknown search mode {mode!r}: use one of {', '.join(MODES)}")
 
 
-class Memory:
+class Archive:
     """aimem's memory: one database, and everything that can be done with it."""
 
     def __init__(self, store: Store, *, created: bool = False):
         self.store = store
         self.warning: str | None = None  # why the last search fell back to lexical
-        self.created = created  # this Memory made the database file: see __exit__
+        self.created = created  # this Archive made the database file: see __exit__
 
     @classmethod
-    def open(cls, db: str | os.PathLike[str] | None = None, *, create: bool = True) -> Memory:
+    def open(cls, db: str | os.PathLike[str] | None = None, *, create: bool = True) -> Archive:
         """Open the database (``None``: the default location); ``create=False`` for reads."""
         path = db_path(db)
         existed = path.exists()
@@ -67,16 +67,16 @@ class Memory:
     def abort_when(self, check: Callable[[], bool] | None, *, every: int = 10_000) -> None:
         """Make a running query stop as soon as ``check()`` is true (sqlite3 "interrupted").
 
-        ``check`` runs on this Memory's thread every ``every`` SQLite steps; None removes
+        ``check`` runs on this Archive's thread every ``every`` SQLite steps; None removes
         it. The TUI uses it to drop a search-as-you-type query a newer keystroke made stale.
         """
         self.store.abort_when(check, every=every)
 
-    def __enter__(self) -> Memory:
+    def __enter__(self) -> Archive:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
-        """Close; a database this Memory created is removed again when the block failed,
+        """Close; a database this Archive created is removed again when the block failed,
         so a command that fails (a missing file, bad input) leaves no empty database."""
         self.close()
         if exc_type is not None and self.created:
@@ -590,4 +590,15 @@ class Memory:
         return s
 
 
-__all__ = ["KINDS", "Memory"]
+def __getattr__(name: str) -> Any:
+    """``Memory`` was this class's first name; it still works, with a warning."""
+    if name == "Memory":
+        import warnings
+
+        warnings.warn("aimem.services.Memory is now aimem.services.Archive; the old name will go "
+                      "in a future release", DeprecationWarning, stacklevel=2)
+        return Archive
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["KINDS", "Archive"]

@@ -10,10 +10,10 @@ from aimem.models import ROLES, Filters
 from aimem.timeutil import parse_when
 
 if TYPE_CHECKING:
-    from aimem.services import Memory
+    from aimem.services import Archive
 
 
-def make_filters(mem: Memory, *, source: Sequence[str] | None = None,
+def make_filters(mem: Archive, *, source: Sequence[str] | None = None,
                  tag: Sequence[str] | None = None, since: str | None = None,
                  until: str | None = None, role: Sequence[str] | None = None,
                  conversation: str | None = None, project: str | None = None,

@@ -1,7 +1,7 @@
 """``aimem doctor`` and ``aimem backup``: is the database sound, and a safe copy of it.
 
-Both work on the database file itself, not through :class:`aimem.services.Memory`:
-``Memory.open`` migrates the file and refuses a damaged one or one from a newer aimem,
+Both work on the database file itself, not through :class:`aimem.services.Archive`:
+``Archive.open`` migrates the file and refuses a damaged one or one from a newer aimem,
 which are exactly the files these two must be able to look at and copy.
 
 ``diagnose()`` returns ``{"path", "healthy", "problems", "warnings", "checks": [...],

@@ -1,4 +1,4 @@
-"""``aimem browse``: a Textual browser over :class:`aimem.services.Memory`.
+"""``aimem browse``: a Textual browser over :class:`aimem.services.Archive`.
 
 Textual is imported only here, and only when ``browse`` runs: importing this package
 loads nothing heavy (the app is imported inside :func:`run`).

@@ -1,10 +1,10 @@
-"""The browser's way to the database: one Memory, used on one thread of its own.
+"""The browser's way to the database: one Archive, used on one thread of its own.
 
 SQLite connections must stay on the thread that opened them, and the UI thread must
 never wait for a query. So every call goes to a single worker thread that owns the
-:class:`~aimem.services.Memory`; the UI awaits the result. Search-as-you-type adds one
+:class:`~aimem.services.Archive`; the UI awaits the result. Search-as-you-type adds one
 rule: a newer search makes the older one stale. A stale search that has not started is
-skipped, and one that is running stops at its next check (``Memory.abort_when``), so
+skipped, and one that is running stops at its next check (``Archive.abort_when``), so
 the newest keystroke never waits behind queries nobody will see.
 """
 
@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
-from aimem.services import Memory
+from aimem.services import Archive
 
 T = TypeVar("T")
 
@@ -30,19 +30,19 @@ class Database:
     def __init__(self, path: Path):
         self.path = path
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aimem-db")
-        self._mem: Memory | None = None
+        self._mem: Archive | None = None
         self._search_gen = 0  # bumped on the UI thread, read on the database thread
 
-    def _memory(self) -> Memory:  # on the database thread only
+    def _memory(self) -> Archive:  # on the database thread only
         if self._mem is None:
-            self._mem = Memory.open(self.path, create=False)
+            self._mem = Archive.open(self.path, create=False)
         return self._mem
 
-    async def call(self, fn: Callable[[Memory], T]) -> T:
+    async def call(self, fn: Callable[[Archive], T]) -> T:
         """``fn(memory)`` on the database thread."""
         return await asyncio.wrap_future(self._pool.submit(lambda: fn(self._memory())))
 
-    async def search(self, fn: Callable[[Memory], T]) -> T:
+    async def search(self, fn: Callable[[Archive], T]) -> T:
         """Like :meth:`call` for a query a newer one replaces; raises :class:`Stale`."""
         self._search_gen += 1
         gen = self._search_gen

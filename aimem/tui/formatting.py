@@ -1,6 +1,6 @@
 """How aimem's dicts look on screen: result rows, memory rows, match highlights.
 
-Everything here is a pure function from a Memory dict to Textual ``Content``, with theme
+Everything here is a pure function from an Archive dict to Textual ``Content``, with theme
 variables for colour, so rows follow the user's theme.
 """
 

@@ -1,7 +1,7 @@
 """What the search screen is showing: the query, the scope and the filters.
 
 Plain data, no Textual: the screen changes it with the cycle/set methods, describes it
-in the filter bar with :meth:`SearchState.describe` and turns it into Memory calls with
+in the filter bar with :meth:`SearchState.describe` and turns it into Archive calls with
 :func:`fetch` (which runs on the database thread).
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from aimem.services import Memory
+from aimem.services import Archive
 from aimem.services.filters import make_filters
 
 SCOPES = ("all", "messages", "memories", "conversations")
@@ -68,7 +68,7 @@ class SearchState:
                 ("time", PERIOD_NAMES[self.period], self.period is not None)]
 
 
-def fetch(mem: Memory, state: SearchState, limit: int, offset: int = 0) -> list[dict[str, Any]]:
+def fetch(mem: Archive, state: SearchState, limit: int, offset: int = 0) -> list[dict[str, Any]]:
     """Rows for the result list; runs on the database thread.
 
     A query searches (best first; ``offset`` is applied to the ranked list). An empty

@@ -21,7 +21,7 @@ from textual.content import Content
 from textual.widgets import Footer, Static
 
 from aimem.errors import AimemError
-from aimem.services import Memory
+from aimem.services import Archive
 from aimem.services.filters import make_filters
 from aimem.tui.formatting import day
 from aimem.tui.screens.item_actions import ItemActions, Target
@@ -33,7 +33,7 @@ BATCH = 40
 MAX_MATCHES = 1000
 
 
-def matching(mem: Memory, conv_id: str, query: str) -> set[str]:
+def matching(mem: Archive, conv_id: str, query: str) -> set[str]:
     """The ids of the messages of a conversation that match ``query``."""
     if not query.strip():
         return set()

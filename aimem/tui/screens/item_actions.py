@@ -17,7 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Input, TextArea
 
 from aimem.errors import AimemError
-from aimem.services import Memory
+from aimem.services import Archive
 from aimem.services.filters import make_filters
 from aimem.tui.screens.dialogs import ConfirmDialog, TextDialog
 from aimem.tui.screens.memory_editor import split_tags
@@ -39,7 +39,7 @@ class Target:
 
 
 def can_summarize() -> bool:
-    return hasattr(Memory, "summarize")
+    return hasattr(Archive, "summarize")
 
 
 class ItemActions(Screen[Any]):
@@ -96,7 +96,7 @@ class ItemActions(Screen[Any]):
         if not added and not removed:
             return
 
-        def change(m: Memory) -> list[str]:
+        def change(m: Archive) -> list[str]:
             tags = before
             if removed:
                 tags = m.remove_tags(t.id, removed)
@@ -158,7 +158,7 @@ class ItemActions(Screen[Any]):
                         severity="warning")
             return
 
-        def block(m: Memory) -> str:
+        def block(m: Archive) -> str:
             f = make_filters(m, source=[state.source] if state.source else None,
                              tag=[state.tag] if state.tag else None, since=state.period)
             return m.inject(state.query, f)
@@ -213,7 +213,7 @@ class ItemActions(Screen[Any]):
 
     @work(thread=True, exclusive=True, group="summarize", exit_on_error=False)
     def _summarize(self, t: Target) -> None:
-        # its own Memory: a connection belongs to one thread, and a model call is slow
+        # its own Archive: a connection belongs to one thread, and a model call is slow
         busy = self.query_one(BusyLine)
 
         def progress(done: int, total: int, what: str) -> None:
@@ -221,7 +221,7 @@ class ItemActions(Screen[Any]):
 
         error = None
         try:
-            with Memory.open(self.browser.db.path, create=False) as mem:
+            with Archive.open(self.browser.db.path, create=False) as mem:
                 report = mem.summarize([t.id], force=True, progress=progress)
             if report.get("failed"):
                 error = report["failed"][0].get("error") or "the model call failed"

@@ -11,7 +11,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label, OptionList
 
 from aimem.errors import AimemError
-from aimem.services import Memory
+from aimem.services import Archive
 from aimem.tui.formatting import one_line
 from aimem.tui.screens.dialogs import ConfirmDialog
 from aimem.tui.screens.memory_editor import MemoryEditor
@@ -34,7 +34,7 @@ async def edit_memory(screen: Screen[Any], mem_id: str | None) -> dict[str, Any]
     if fields is None:
         return None
 
-    def save(m: Memory) -> dict[str, Any]:
+    def save(m: Archive) -> dict[str, Any]:
         if old is None:
             return m.remember(fields["text"], kind=fields["kind"], tags=fields["tags"],
                               pin=fields["pin"])
