@@ -444,21 +444,15 @@ class Archive:
                               progress=progress).to_dict()
 
     def embed_in_background(self) -> bool:
-        """When an embedding model is configured, start ``aimem embed`` for this database
-        as a detached process (output in ``embed.log`` next to it) and return True: an
-        import, sync or remember never waits for, or fails because of, the model."""
-        from aimem.services import semantic
+        """When an embedding model is configured, start the background embedder for this
+        database (:mod:`aimem.services.embed_job`, output in ``embed.log`` next to it) and
+        return True: an import, sync, remember or hook never waits for, or fails because
+        of, the model."""
+        from aimem.services import embed_job, semantic
 
         if not semantic.configured_model(self.store) or not semantic.has_numpy():
             return False
-        import subprocess
-        import sys
-
-        log = self.path.parent / "embed.log"
-        with open(log, "ab") as out:
-            subprocess.Popen([sys.executable, "-m", "aimem", "--db", str(self.path), "embed"],
-                             stdin=subprocess.DEVNULL, stdout=out, stderr=out,
-                             start_new_session=True)
+        embed_job.start(self.path)
         return True
 
     def embedding_stats(self) -> list[dict[str, Any]]:
