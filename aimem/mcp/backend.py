@@ -148,6 +148,11 @@ def fit(items: Sequence[T], measure: Callable[[T], int] = size,
     return out
 
 
+def after(offset: int, shown: Sequence[Any], fetched: Sequence[Any]) -> int | None:
+    """The next page's offset when more was fetched than fits the page; None at the end."""
+    return offset + len(shown) if len(fetched) > len(shown) else None
+
+
 def strs(v: Strs) -> list[str] | None:
     if v is None:
         return None

@@ -34,6 +34,7 @@ from aimem.mcp.backend import (
     READ_CHARS,
     RESULT_CHARS,
     Backend,
+    after,
     clip,
     fit,
     memory_out,
@@ -129,9 +130,7 @@ def list_memories(
         rows = arc.list_memories(b.filters(arc, tag=tag), limit=limit + 1, offset=offset,
                                  kind=kind)
     items = fit([memory_out(r, LIST_TEXT_CHARS) for r in rows[:limit]])
-    more = len(rows) > len(items)
-    return MemoryList(memories=items, offset=offset,
-                      next_offset=offset + len(items) if more else None)
+    return MemoryList(memories=items, offset=offset, next_offset=after(offset, items, rows))
 
 
 @tool(title="Read a conversation", annotations=READ)
@@ -214,9 +213,8 @@ def list_conversations(
                                    f"get_conversation(id={r['id']!r})")
         items.append(ConversationBrief.model_validate(r))
     items = fit(items)
-    more = len(rows) > len(items)
     return ConversationList(conversations=items, offset=offset,
-                            next_offset=offset + len(items) if more else None)
+                            next_offset=after(offset, items, rows))
 
 
 @tool(title="Recall context for a topic", annotations=READ)
