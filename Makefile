@@ -2,13 +2,15 @@
 # make test   - set up .venv with test dependencies and run the whole suite
 # make fuzz   - the long importer fuzz run (>= 2,000 damaged inputs per importer, ~1 h)
 # make bench  - import/search benchmarks and the LoCoMo retrieval benchmark (slow)
+# make dist   - build the sdist and the wheel into dist/ and check them with twine
+# make screenshots - regenerate docs/screenshots/*.svg from the TUI and the bundled sample
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: demo test lint gen bench fuzz clean system-deps inspector
+.PHONY: demo test lint gen bench fuzz clean system-deps inspector dist screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -67,6 +69,25 @@ lint: $(TEST_STAMP)
 # Regenerate man/aimem.1 and completions/ from the command tree.
 gen: $(STAMP)
 	$(BIN)/python -m aimem._gen
+
+# The release: an sdist and a wheel built from it (python -m build, hatchling, without
+# fetching a build environment), checked against PyPI's rules. tests/test_dist.py installs
+# such a wheel into a fresh venv (pytest -m dist).
+TWINE_STAMP := $(VENV)/.installed-twine
+$(TWINE_STAMP): | $(BIN)/python
+	$(BIN)/python -m pip install --quiet 'twine>=6.1'
+	touch $@
+
+dist: $(TEST_STAMP) $(TWINE_STAMP)
+	rm -rf dist
+	$(BIN)/python -m build --no-isolation --outdir dist .
+	$(BIN)/twine check --strict dist/*
+	@ls -l dist
+
+# The README's pictures of aimem browse, made by the TUI itself (Textual's SVG export)
+# from the bundled sample at a fixed size and clock.
+screenshots: $(STAMP)
+	$(BIN)/python scripts/screenshots.py
 
 bench: $(TEST_STAMP)
 	$(BIN)/python scripts/bench.py
