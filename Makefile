@@ -31,15 +31,17 @@ demo: $(STAMP)
 	$(BIN)/aimem demo
 
 # Programs the tests drive for real: tmux (the TUI in a terminal), the shells whose
-# completions are checked, groff (the man page). Installed with apt when missing.
-SYSTEM_TOOLS := tmux zsh fish groff
+# completions are checked, groff and man (the man page, installed and found), as
+# PROGRAM:DEBIAN-PACKAGE. Installed with apt when missing (under CI=true a test whose
+# program is still missing fails: tests/conftest.py require_tool).
+SYSTEM_TOOLS := tmux:tmux zsh:zsh fish:fish groff:groff man:man-db
 system-deps:
-	@missing=""; for t in $(SYSTEM_TOOLS); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	@missing=""; for tp in $(SYSTEM_TOOLS); do command -v $${tp%%:*} >/dev/null || missing="$$missing $${tp#*:}"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
 	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing \
-	    || echo "warning: could not install$$missing; the tests that need them will be skipped"; \
+	    || echo "warning: could not install$$missing; the tests that need them will be skipped (failed under CI=true)"; \
 	fi
 
 # The MCP Inspector CLI (npm, pinned) for tests/test_mcp_inspector.py; skipped without npm.

@@ -220,3 +220,31 @@ def test_the_browser_finds_its_styles_in_the_install(venv: Path, outside: dict[s
     assert loaded and all(p.is_relative_to(venv) and p.is_file() for p in loaded), loaded
     assert {p.name for p in loaded} >= {"app.tcss", "search.tcss"}
     assert probe["screens"] == ["SearchScreen", "MemoriesScreen", "SearchScreen", "HelpScreen"]
+
+
+@pytest.mark.skipif(not os.environ.get("AIMEM_TEST_TOOL_INSTALL"),
+                    reason="fetches aimem's dependencies from the package index: set "
+                           "AIMEM_TEST_TOOL_INSTALL=uv or =pipx (the program on PATH) to run it")
+def test_tool_install_of_the_wheel(wheel: Path, tmp_path: Path) -> None:
+    """What the README tells a stranger: ``uv tool install`` / ``pipx install`` of the
+    wheel, with its dependencies from the index, into folders of this test."""
+    tool = os.environ["AIMEM_TEST_TOOL_INSTALL"]
+    exe = require_tool(tool)
+    bin_dir = tmp_path / "bin"
+    env = {**os.environ, "HOME": str(tmp_path), "AIMEM_HOME": str(tmp_path / "aimem-home"),
+           "UV_TOOL_DIR": str(tmp_path / "uv-tools"), "UV_TOOL_BIN_DIR": str(bin_dir),
+           "UV_PYTHON_DOWNLOADS": "never", "PIPX_HOME": str(tmp_path / "pipx"),
+           "PIPX_BIN_DIR": str(bin_dir), "PIPX_MAN_DIR": str(tmp_path / "man")}
+    cmd = [exe, "tool", "install"] if tool == "uv" else [exe, "install"]
+    python = getattr(sys, "_base_executable", sys.executable)  # the interpreter, not this venv
+    proc = subprocess.run([*cmd, "--python", python, str(wheel)], capture_output=True,
+                          text=True, timeout=600, env=env, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    out = subprocess.run([str(bin_dir / "aimem"), "--version"], capture_output=True, text=True,
+                         timeout=60, env=env, cwd=tmp_path)
+    assert out.stdout.strip() == f"aimem {VERSION}", out.stderr
+    demo = subprocess.run([str(bin_dir / "aimem"), "demo"], capture_output=True, text=True,
+                          timeout=120, env=env, cwd=tmp_path)
+    assert demo.returncode == 0 and "sample import:" in demo.stdout, demo.stderr
+    if tool == "pipx":
+        assert (tmp_path / "man" / "man1" / "aimem.1").exists()
