@@ -171,3 +171,20 @@ def test_a_failed_first_command_leaves_no_empty_database(tmp_path: Path) -> None
     before = dump_db(db)
     assert run_aimem("--db", str(db), "import", str(tmp_path / "missing.json")).returncode == 1
     assert db.exists() and dump_db(db) == before  # an existing database is never removed
+
+
+def test_first_import_into_a_closed_pipe_keeps_the_database(tmp_path: Path) -> None:
+    """``aimem --db new.db import X | head -c0``: the reader is gone, the import is not."""
+    import os
+
+    db = tmp_path / "new.db"
+    r, w = os.pipe()
+    os.close(r)  # every write to stdout fails with EPIPE
+    try:
+        p = subprocess.run([sys.executable, "-m", "aimem", "--db", str(db), "import", str(JSONL)],
+                           stdout=w, stderr=subprocess.PIPE, timeout=60)
+    finally:
+        os.close(w)
+    assert b"Traceback" not in p.stderr
+    assert db.exists()
+    assert aimem_json(db, "stats", "--json")["conversations"] >= 1

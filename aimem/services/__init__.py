@@ -77,9 +77,10 @@ class Archive:
 
     def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
         """Close; a database this Archive created is removed again when the block failed,
-        so a command that fails (a missing file, bad input) leaves no empty database."""
+        so a command that fails (a missing file, bad input) leaves no empty database. A
+        closed pipe (``aimem import X | head``) is not a failure of the work: kept."""
         self.close()
-        if exc_type is not None and self.created:
+        if exc_type is not None and self.created and not issubclass(exc_type, BrokenPipeError):
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{self.store.path}{suffix}").unlink(missing_ok=True)
             from aimem.store.runs import lock_dir
