@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from aimem.errors import AimemError
 from aimem.services import Archive
 from aimem.services import devices as sync
+from aimem.services.devices import git as sync_git
 from tests.conftest import run_aimem
 
 TEXTS = [f"fact number {i} about tea" for i in range(6)]
@@ -301,7 +302,7 @@ def test_git_remote_two_clones_with_a_rejected_push(tmp_path: Path,
         # B writes without having pulled A's last push: its push is rejected, it pulls
         # (no conflict: the files are A's) and pushes again
         b.remember("lunch at one")
-        real_pull = sync._git_pull
+        real_pull = sync_git._git_pull
         calls = []
 
         def late_pull(repo: Path) -> None:
@@ -309,10 +310,10 @@ def test_git_remote_two_clones_with_a_rejected_push(tmp_path: Path,
             if len(calls) > 1:
                 real_pull(repo)
 
-        monkeypatch.setattr(sync, "_git_pull", late_pull)
+        monkeypatch.setattr(sync_git, "_git_pull", late_pull)
         r = b.sync_devices()
         assert r["git"] == "pushed after 1 retries", r
-        monkeypatch.setattr(sync, "_git_pull", real_pull)
+        monkeypatch.setattr(sync_git, "_git_pull", real_pull)
         b.sync_devices()  # reads what the retry pulled in
         a.sync_devices()
         assert sorted(a.export_jsonl()) == sorted(b.export_jsonl())
