@@ -53,7 +53,7 @@ def sync(
              "now and on every later sync.", show_default=False)] = None,
     encrypt: Annotated[bool, typer.Option(
         "--encrypt", help="With --to: encrypt everything written there (AES-256-GCM, a "
-        "passphrase from AIMEM_SYNC_PASSPHRASE or a prompt).")] = False,
+        "passphrase from AIMEM_SYNC_PASSPHRASE, the OS keyring or a prompt).")] = False,
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="Say what would be sent to and applied from other devices; change "
                           "nothing (local sources are not scanned).")] = False,
@@ -72,13 +72,18 @@ def sync(
     applies the other devices' (see `aimem devices`). Each device only appends to its own
     files: the live database is never copied.
     """
+    if encrypt and not to:
+        raise typer.BadParameter("--encrypt goes with --to (a new sync location)")
+    if dry_run and (add or remove or action is not None or list_ or watch):
+        raise typer.BadParameter("--dry-run goes only with --to (or alone): it changes nothing")
+    if dry_run:
+        _dry_run(ctx, to, json)
+        return
     with open_memory(ctx, create=True) as mem:
         for path in add or []:
             err_console().print(f"added {mem.add_sync_source(path)}", markup=False)
         for path in remove or []:
             err_console().print(f"removed {mem.remove_sync_source(path)}", markup=False)
-        if encrypt and not to:
-            raise typer.BadParameter("--encrypt goes with --to (a new sync location)")
         if to:
             where = mem.set_sync_target(to, encrypt=encrypt)
             err_console().print(f"syncing with other devices through {where}", markup=False)
@@ -95,9 +100,6 @@ def sync(
                 console().print(f"snapshot {r['snapshot']} ({r['records']} records); dropped "
                                 f"{len(r['dropped'])} log files every device has read, kept "
                                 f"{len(r['kept'])}", markup=False, highlight=False)
-            return
-        if dry_run:
-            _print_devices(mem.sync_devices(dry_run=True), json, quiet_when_idle=False)
             return
         while True:
             report = mem.sync(redact=not no_redact, on_file=_progress())
@@ -117,6 +119,26 @@ def sync(
             except KeyboardInterrupt:
                 err_console().print("stopped", style="dim")
                 return
+
+
+def _dry_run(ctx: typer.Context, to: str | None, json: bool) -> None:
+    """What a sync with the other devices would send and apply; nothing changes: not the
+    saved location (a new --to is not kept), and on a device without a database yet, the
+    dry run works on an empty scratch one instead of creating it."""
+    import tempfile
+    from pathlib import Path
+
+    from aimem.paths import db_path
+    from aimem.services import Archive
+
+    if db_path((ctx.find_root().obj or {}).get("db")).exists():
+        with open_memory(ctx, create=False) as mem:
+            report = mem.sync_devices(dry_run=True, where=to)
+    else:
+        with tempfile.TemporaryDirectory(prefix="aimem-dry-") as tmp, \
+                Archive.open(Path(tmp) / "aimem.db") as mem:
+            report = mem.sync_devices(dry_run=True, where=to)
+    _print_devices(report, json, quiet_when_idle=False)
 
 
 def _progress():  # type: ignore[no-untyped-def]

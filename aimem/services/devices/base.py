@@ -30,12 +30,15 @@ def _gen(created_at: float | None) -> int:
 
 # -- this device ----------------------------------------------------------------------
 
-def identity(store: Store) -> tuple[str, str]:
-    """(device id, name) of this database; made on first use."""
+def identity(store: Store, *, save: bool = True) -> tuple[str, str]:
+    """(device id, name) of this database; made on first use (``save=False``, a dry run:
+    a provisional one, not kept)."""
     cfg = sdb.config(store)
     if "device_id" in cfg:
         return cfg["device_id"], cfg.get("device_name", "")
     dev, name = uuid.uuid4().hex[:16], socket.gethostname() or "device"
+    if not save:
+        return dev, name
     with store.transaction():
         sdb.set_config(store, "device_id", dev)
         sdb.set_config(store, "device_name", name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from aimem import jsonio
 from aimem.errors import AimemError
@@ -63,18 +64,57 @@ def _plain_lines(data: bytes, device: str, crypt: _Crypt | None) -> list[bytes]:
     return out
 
 
-def _passphrase() -> str:
+KEYRING_SERVICE = "aimem-sync"
+
+
+def _keyring() -> Any:
+    """The ``keyring`` module when it is installed (the OS keyring), else None."""
+    try:
+        import keyring
+    except ImportError:
+        return None
+    return keyring
+
+
+def _from_keyring(account: str) -> str | None:
+    kr = _keyring()
+    if kr is None:
+        return None
+    try:
+        return kr.get_password(KEYRING_SERVICE, account) or None
+    except Exception:  # no usable backend (a headless machine), a locked keyring…
+        return None
+
+
+def _to_keyring(account: str, passphrase: str) -> None:
+    """Keep a passphrase that was typed and checked in the OS keyring, when there is one."""
+    kr = _keyring()
+    if kr is None:
+        return
+    try:
+        kr.set_password(KEYRING_SERVICE, account, passphrase)
+    except Exception:  # no usable backend: it is asked for again next time
+        pass
+
+
+def _passphrase(account: str) -> tuple[str, str]:
+    """(passphrase, where it came from: env, keyring or prompt): AIMEM_SYNC_PASSPHRASE
+    first, then the OS keyring (service ``aimem-sync``, the location as the account) when
+    the ``keyring`` package is installed, then a prompt in a terminal."""
     import sys
 
     env = os.environ.get("AIMEM_SYNC_PASSPHRASE")
     if env:
-        return env
+        return env, "env"
+    kept = _from_keyring(account)
+    if kept:
+        return kept, "keyring"
     if sys.stdin.isatty():
         import getpass
 
         got = getpass.getpass("sync passphrase: ")
         if got:
-            return got
+            return got, "prompt"
     raise AimemError("the sync location is encrypted: set AIMEM_SYNC_PASSPHRASE or run "
                      "aimem sync in a terminal to type the passphrase")
 
@@ -88,20 +128,25 @@ def _derive(passphrase: str, salt: bytes, n: int, r: int, p: int) -> bytes:
     return Scrypt(salt=salt, length=32, n=n, r=r, p=p).derive(passphrase.encode("utf-8"))
 
 
-def _cipher(store: Store, root: Path) -> _Crypt | None:
-    """The location's cipher (None: not encrypted); made on first use with --encrypt."""
+def _cipher(store: Store, root: Path, dry_run: bool = False,
+            account: str | None = None) -> _Crypt | None:
+    """The location's cipher (None: not encrypted); made on first use with --encrypt (not
+    by a dry run: it writes nothing, so it needs no key for a location without one).
+    ``account``: the name the passphrase has in the OS keyring (the location)."""
     import base64
 
+    account = account or str(root)
     meta = root / "encryption.json"
     want = sdb.config(store).get("encrypt") == "1"
     if not meta.exists():
-        if not want:
+        if not want or dry_run:
             return None
         if root.is_dir() and any(root.glob("*/log-*.jsonl")):
             raise AimemError("this sync location already has unencrypted logs: use a new "
                              "folder (or git remote) for an encrypted sync")
         salt, n, r, p = os.urandom(16), 2 ** 15, 8, 1
-        crypt = _Crypt(_derive(_passphrase(), salt, n, r, p))
+        secret, origin = _passphrase(account)
+        crypt = _Crypt(_derive(secret, salt, n, r, p))
         root.mkdir(parents=True, exist_ok=True)
         tmp = root / ".encryption.json.tmp"
         tmp.write_bytes(jsonio.dumps({
@@ -109,11 +154,14 @@ def _cipher(store: Store, root: Path) -> _Crypt | None:
             "salt": base64.b64encode(salt).decode(),
             "check": crypt.seal(CHECK, "check").decode().strip()}))
         os.replace(tmp, meta)
+        if origin == "prompt":
+            _to_keyring(account, secret)
         return crypt
     try:
         m = jsonio.loads(meta.read_bytes())
         salt = base64.b64decode(m["salt"])
-        crypt = _Crypt(_derive(_passphrase(), salt, int(m["n"]), int(m["r"]), int(m["p"])))
+        secret, origin = _passphrase(account)
+        crypt = _Crypt(_derive(secret, salt, int(m["n"]), int(m["r"]), int(m["p"])))
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise AimemError(f"{meta} is unreadable ({e})") from None
     try:
@@ -121,8 +169,14 @@ def _cipher(store: Store, root: Path) -> _Crypt | None:
     except ValueError:
         ok = False
     if not ok:
-        raise AimemError("wrong passphrase for this sync location: nothing was sent or applied")
-    if not want:
+        where = (f" (the one kept in the OS keyring, service {KEYRING_SERVICE!r}, account "
+                 f"{account!r}: set AIMEM_SYNC_PASSPHRASE to override it)"
+                 if origin == "keyring" else "")
+        raise AimemError(f"wrong passphrase for this sync location{where}: nothing was sent "
+                         "or applied")
+    if origin == "prompt":
+        _to_keyring(account, secret)
+    if not want and not dry_run:
         with store.transaction():
             sdb.set_config(store, "encrypt", "1")
     return crypt

@@ -26,8 +26,13 @@ def _git(repo: Path | None, *args: str, check: bool = True) -> subprocess.Comple
     return proc
 
 
-def _git_prepare(store: Store, url: str, report: DeviceReport) -> Path:
+def _git_prepare(store: Store, url: str, report: DeviceReport,
+                 scratch: Path | None = None) -> Path:
+    """The clone of ``url`` next to the database, pulled; ``scratch``: a dry run's folder
+    to clone into when there is no clone yet (nothing is left beside the database)."""
     repo = store.path.parent / "sync-git" / _h(url)
+    if scratch is not None and not (repo / ".git").is_dir():
+        repo = scratch / "clone"
     if not (repo / ".git").is_dir():
         repo.parent.mkdir(parents=True, exist_ok=True)
         _git(None, "clone", "--quiet", url, str(repo))

@@ -58,7 +58,7 @@ def compact(store: Store) -> dict[str, Any]:
                          + ")")
     dev, name = identity(store)
     repo, root = _location(store, report)
-    crypt = _cipher(store, root)
+    crypt = _cipher(store, root, account=report.target)
     own = root / dev
     logs = sorted(own.glob("log-*.jsonl")) if own.is_dir() else []
     if not logs:
