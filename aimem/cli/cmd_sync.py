@@ -81,12 +81,12 @@ def sync(
         return
     with open_memory(ctx, create=True) as mem:
         for path in add or []:
-            err_console().print(f"added {mem.add_sync_source(path)}", markup=False)
+            typer.echo(f"added {mem.add_sync_source(path)}", err=True)
         for path in remove or []:
-            err_console().print(f"removed {mem.remove_sync_source(path)}", markup=False)
+            typer.echo(f"removed {mem.remove_sync_source(path)}", err=True)
         if to:
             where = mem.set_sync_target(to, encrypt=encrypt)
-            err_console().print(f"syncing with other devices through {where}", markup=False)
+            typer.echo(f"syncing with other devices through {where}", err=True)
         if list_:
             _list(mem, json)
             return
@@ -175,24 +175,21 @@ def _print(report, json: bool, *, quiet_when_idle: bool) -> None:  # type: ignor
         return
     if quiet_when_idle and not report.files_changed:
         return
-    con = console()
     stamp = time.strftime("%H:%M:%S ") if quiet_when_idle else ""
     r = report
     found = [s for s in r.sources if s["exists"]]
-    con.print(f"{stamp}{r.files_seen} files in {len(found)} sources, {r.files_changed} changed: "
+    typer.echo(f"{stamp}{r.files_seen} files in {len(found)} sources, {r.files_changed} changed: "
               f"{r.conversations_added} conversations added, {r.conversations_updated} updated, "
               f"{r.messages_added} messages added"
               + (f", {r.messages_kept} kept that a file no longer had" if r.messages_kept else "")
-              + (f", {r.messages_deleted} deleted by a rewind" if r.messages_deleted else ""),
-              markup=False, highlight=False)
+              + (f", {r.messages_deleted} deleted by a rewind" if r.messages_deleted else ""))
     for item in r.imported[:20]:
-        con.print(f"  {item['path']} ({item['source']}): +{item['added']} "
-                  f"~{item['updated']} conversations", markup=False, highlight=False)
+        typer.echo(f"  {item['path']} ({item['source']}): +{item['added']} "
+                   f"~{item['updated']} conversations")
     if len(r.imported) > 20:
-        con.print(f"  … and {len(r.imported) - 20} more files", markup=False)
+        typer.echo(f"  … and {len(r.imported) - 20} more files")
     for e in r.errors:
-        err_console().print(f"aimem: warning: {e['path']}: {e['error']}", markup=False,
-                            highlight=False)
+        typer.echo(f"aimem: warning: {e['path']}: {e['error']}", err=True)
 
 
 def _print_devices(r: dict, json: bool, *, quiet_when_idle: bool) -> None:  # type: ignore[type-arg]
@@ -200,8 +197,7 @@ def _print_devices(r: dict, json: bool, *, quiet_when_idle: bool) -> None:  # ty
         print_json(r)
         return
     for e in r["errors"]:
-        err_console().print(f"aimem: warning: {e['path']}: {e['error']}", markup=False,
-                            highlight=False)
+        typer.echo(f"aimem: warning: {e['path']}: {e['error']}", err=True)
     if quiet_when_idle and not (r["sent"] or r["applied"]):
         return
     would = "would be " if r["dry_run"] else ""
@@ -213,4 +209,4 @@ def _print_devices(r: dict, json: bool, *, quiet_when_idle: bool) -> None:  # ty
         line += f"; {len(r['waiting'])} files still arriving (read next time)"
     if r.get("git"):
         line += f"; git: {r['git']}"
-    console().print(line, markup=False, highlight=False)
+    typer.echo(line)

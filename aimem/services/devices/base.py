@@ -50,7 +50,7 @@ class Clock:
 
     def __init__(self, store: Store):
         self.store = store
-        self.last = int(sdb.config(store).get("hlc", "0"))
+        self.last = self.saved = int(sdb.config(store).get("hlc", "0"))
 
     def tick(self) -> int:
         self.last = max(int(time.time() * 1000) << 16, self.last + 1)
@@ -60,7 +60,9 @@ class Clock:
         self.last = max(self.last, clock)
 
     def save(self) -> None:
-        sdb.set_config(self.store, "hlc", str(self.last))
+        if self.last != self.saved:  # a sync with nothing new writes nothing
+            sdb.set_config(self.store, "hlc", str(self.last))
+            self.saved = self.last
 
 
 @dataclass(slots=True)
