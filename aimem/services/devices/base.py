@@ -4,9 +4,7 @@ database's items as field groups with digests (what a sync compares against sync
 from __future__ import annotations
 
 import hashlib
-import socket
 import time
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +34,9 @@ def identity(store: Store, *, save: bool = True) -> tuple[str, str]:
     cfg = sdb.config(store)
     if "device_id" in cfg:
         return cfg["device_id"], cfg.get("device_name", "")
+    import socket
+    import uuid
+
     dev, name = uuid.uuid4().hex[:16], socket.gethostname() or "device"
     if not save:
         return dev, name

@@ -93,6 +93,8 @@ def _outgoing(store: Store, dev: str, clock: Clock, report: DeviceReport) -> lis
             report.forgotten += 1
             continue
         have = by_item.get(key, {})
+        if _unchanged(item, have):  # the common case: sent or applied as it is now
+            continue
         body = have.get("body")
         if body is not None and body[0] < item.gen:
             # forgotten here and saved again: the old generation is forgotten everywhere
@@ -124,6 +126,21 @@ def _outgoing(store: Store, dev: str, clock: Clock, report: DeviceReport) -> lis
             info = jsonio.loads(body[4]) if body[4] else {}
             forget(key[0], key[1], body[0], info)
     return out
+
+
+def _unchanged(item: _Item, have: dict[str, sdb.StateRow]) -> bool:
+    """Whether the state already holds every group of this item as the database has it
+    (then the full comparison below would send nothing)."""
+    for grp, digest in item.groups.items():
+        row = have.get(grp)
+        if row is None:
+            if (grp == "summary" and digest == "") or (grp == "pin" and digest == "0"):
+                continue
+            return False
+        if row[3] != digest or row[0] != item.gen:
+            return False
+    return not any(grp.startswith("tag:") and grp not in item.groups and row[3] == "1"
+                   and row[0] == item.gen for grp, row in have.items())
 
 
 def _refresh(store: Store, item: _Item) -> None:

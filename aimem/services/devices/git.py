@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aimem.errors import AimemError
 from aimem.services.devices.base import GIT_BRANCH, LOG_DIR, DeviceReport, _h
 from aimem.store.db import Store
 
+if TYPE_CHECKING:
+    import subprocess
+
 # -- git transport ----------------------------------------------------------------------
 
 def _git(repo: Path | None, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    import subprocess  # only a git location pays for it
+
     cmd = ["git", *(["-C", str(repo)] if repo else []), "-c", "user.name=aimem",
            "-c", "user.email=aimem@localhost", "-c", "commit.gpgsign=false", *args]
     try:
