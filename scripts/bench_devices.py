@@ -284,7 +284,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--work", type=Path, required=True)
     ap.add_argument("--export", type=Path, default=Path("/work/benchdata/conversations-S.json"))
-    ap.add_argument("--transport", choices=("rsync", "syncthing"), default="syncthing")
+    ap.add_argument("--transport", choices=("rsync", "syncthing", "none"), default="syncthing",
+                    help="none: no second device, only the log, apply vs import (for M).")
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--idle-only", action="store_true",
                     help="Only the nothing-new sync (the setup: the export imported on A).")
@@ -310,6 +311,8 @@ def main() -> None:
              else Rsync(fa, fb))
         return t, fa, fb
 
+    if a.transport == "none":
+        a.skip_memories = True
     if not a.idle_only and not a.skip_memories:
         sys.path.insert(0, str(ROOT))
         from aimem.services import Archive
@@ -328,16 +331,20 @@ def main() -> None:
         out["memories_1000_converged_identical"] = same_dump(env("M1"), env("M2"))
     out["import_on_A_s"] = round(run(env("A"), "import", str(a.export)), 2)
     if not a.idle_only:
-        transport, fa, fb = pair("export")
-        try:
-            out["export"] = converge(transport, env("A"), env("B"), fa, fb, True)
-        finally:
-            transport.close()
+        if a.transport == "none":
+            fa = a.work / "export-sync-a"
+            out["export"] = {"a_sync_s": round(run(env("A"), "sync", "--to", str(fa)), 2)}
+        else:
+            transport, fa, fb = pair("export")
+            try:
+                out["export"] = converge(transport, env("A"), env("B"), fa, fb, True)
+            finally:
+                transport.close()
+            out["export_converged_identical"] = same_dump(env("A"), env("B"))
         dev = device_id(env("A"))
         out["export_log_bytes"], out["export_log_gzip_bytes"] = \
             log_bytes(fa / "aimem-sync" / dev)
         out["export_bytes"] = a.export.stat().st_size
-        out["export_converged_identical"] = same_dump(env("A"), env("B"))
         # applying the log on a fresh device vs importing the export directly
         fc = a.work / "sync-c"
         shutil.copytree(fa, fc, ignore=shutil.ignore_patterns(".st*"))

@@ -179,10 +179,11 @@ def _print(report, json: bool, *, quiet_when_idle: bool) -> None:  # type: ignor
     r = report
     found = [s for s in r.sources if s["exists"]]
     typer.echo(f"{stamp}{r.files_seen} files in {len(found)} sources, {r.files_changed} changed: "
-              f"{r.conversations_added} conversations added, {r.conversations_updated} updated, "
-              f"{r.messages_added} messages added"
-              + (f", {r.messages_kept} kept that a file no longer had" if r.messages_kept else "")
-              + (f", {r.messages_deleted} deleted by a rewind" if r.messages_deleted else ""))
+               f"{r.conversations_added} conversations added, {r.conversations_updated} "
+               f"updated, {r.messages_added} messages added"
+               + (f", {r.messages_kept} kept that a file no longer had" if r.messages_kept
+                  else "")
+               + (f", {r.messages_deleted} deleted by a rewind" if r.messages_deleted else ""))
     for item in r.imported[:20]:
         typer.echo(f"  {item['path']} ({item['source']}): +{item['added']} "
                    f"~{item['updated']} conversations")
