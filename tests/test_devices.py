@@ -318,6 +318,31 @@ def _git_ok() -> bool:
 
 
 @pytest.mark.skipif(not _git_ok(), reason="the system git is needed for a git remote")
+def test_dry_run_of_a_git_remote_leaves_no_clone(tmp_path: Path) -> None:
+    import subprocess
+
+    from tests.conftest import dump_db
+
+    bare = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "--quiet", "--bare", str(bare)], check=True)
+    url = f"git+file://{bare}"
+    envs = [{"AIMEM_HOME": str(tmp_path / n), "HOME": str(tmp_path / n / "user")}
+            for n in ("a", "b")]
+    run_aimem("remember", "the boiler code is 1234", env=envs[0], check=True)
+    run_aimem("sync", "--to", url, env=envs[0], check=True)
+    run_aimem("remember", "tea at four", env=envs[1], check=True)
+    db = next((tmp_path / "b").rglob("aimem.db"))
+    before = dump_db(db)
+    rep = json.loads(run_aimem("sync", "--to", url, "--dry-run", "--json", env=envs[1],
+                               check=True).stdout)
+    assert (rep["sent"], rep["received"], rep["applied"]) == (1, 1, 1)
+    assert dump_db(db) == before and not list((tmp_path / "b").rglob("sync-git"))
+    heads = subprocess.run(["git", "-C", str(bare), "rev-list", "--all"], capture_output=True,
+                           text=True, check=True).stdout.split()
+    assert len(heads) == 1  # nothing pushed
+
+
+@pytest.mark.skipif(not _git_ok(), reason="the system git is needed for a git remote")
 def test_git_remote_two_clones_with_a_rejected_push(tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     import subprocess
