@@ -343,7 +343,7 @@ complete -c aimem -n '__aimem_is sync' -l list -d 'Show the sources and how many
 complete -c aimem -n '__aimem_is sync' -l watch -d 'Keep syncing every --interval seconds until interrupted.'
 complete -c aimem -n '__aimem_is sync' -l interval -x -d 'Seconds between two syncs with --watch.'
 complete -c aimem -n '__aimem_is sync' -l to -x -d 'Exchange with your other devices through this synced folder or git remote, now and on every later sync.'
-complete -c aimem -n '__aimem_is sync' -l encrypt -d 'With --to: encrypt everything written there (AES-256-GCM, a passphrase from AIMEM_SYNC_PASSPHRASE or a prompt).'
+complete -c aimem -n '__aimem_is sync' -l encrypt -d 'With --to: encrypt everything written there (AES-256-GCM, a passphrase from AIMEM_SYNC_PASSPHRASE, the OS keyring or a prompt).'
 complete -c aimem -n '__aimem_is sync' -l dry-run -d 'Say what would be sent to and applied from other devices; change nothing (local sources are not scanned).'
 complete -c aimem -n '__aimem_is sync' -l no-redact -d 'Keep secrets instead of replacing them with [REDACTED:kind].'
 complete -c aimem -n '__aimem_is sync' -l json -d 'Print machine-readable JSON.'

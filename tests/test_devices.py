@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -20,6 +21,7 @@ from hypothesis import strategies as st
 from aimem.errors import AimemError
 from aimem.services import Archive
 from aimem.services import devices as sync
+from aimem.services.devices import git as sync_git
 from tests.conftest import run_aimem
 
 TEXTS = [f"fact number {i} about tea" for i in range(6)]
@@ -252,7 +254,7 @@ def test_cli_sync_to_folder_and_devices(tmp_path: Path) -> None:
     assert "1 of 2 received would be applied" in dry.stdout.decode() or \
         "2 of 2 received would be applied" in dry.stdout.decode()
     assert "tabs" not in run_aimem("memories", env=envs[1]).stdout.decode()
-    run_aimem("sync", env=envs[1], check=True)
+    run_aimem("sync", "--to", str(folder), env=envs[1], check=True)
     assert "I prefer tabs" in run_aimem("memories", env=envs[1], check=True).stdout.decode()
     dev = json.loads(run_aimem("devices", "--json", env=envs[1], check=True).stdout)
     assert dev["target"] == str(folder) and len(dev["devices"]) == 1
@@ -266,12 +268,74 @@ def test_cli_sync_to_folder_and_devices(tmp_path: Path) -> None:
     assert bad.returncode == 2
 
 
+def test_cli_dry_run_changes_nothing(tmp_path: Path) -> None:
+    """--dry-run with --to keeps no location, makes no folder and writes no database."""
+    from tests.conftest import dump_db
+
+    folder = tmp_path / "Sync"
+    homes = [tmp_path / "a", tmp_path / "b"]
+    envs = [{"AIMEM_HOME": str(h), "HOME": str(h / "user")} for h in homes]
+    run_aimem("remember", "I prefer tabs", env=envs[0], check=True)
+    run_aimem("sync", "--to", str(folder), env=envs[0], check=True)
+    files = sorted(p.relative_to(folder) for p in folder.rglob("*"))
+    # a device with no database yet: the dry run says what it would apply, creates nothing
+    dry = run_aimem("sync", "--to", str(folder), "--dry-run", "--json", env=envs[1], check=True)
+    assert json.loads(dry.stdout)["received"] == 1 and json.loads(dry.stdout)["dry_run"]
+    assert not homes[1].exists() or not any(homes[1].rglob("aimem.db*"))
+    # a device with a database and another location: neither the database nor the folders
+    run_aimem("remember", "tea at four", env=envs[1], check=True)
+    db = next(homes[1].rglob("aimem.db"))
+    before = dump_db(db)
+    dry = run_aimem("sync", "--to", str(folder), "--dry-run", "--json", env=envs[1], check=True)
+    rep = json.loads(dry.stdout)
+    assert rep["sent"] == 1 and rep["received"] == 1 and rep["applied"] == 1
+    assert dump_db(db) == before
+    assert sorted(p.relative_to(folder) for p in folder.rglob("*")) == files
+    new = tmp_path / "NotYet"
+    run_aimem("sync", "--to", str(new), "--dry-run", env=envs[1], check=True)
+    assert not new.exists() and dump_db(db) == before
+    assert json.loads(run_aimem("devices", "--json", env=envs[1], check=True).stdout)[
+        "target"] is None
+    # without --to and without a saved location: a one-line error
+    r = run_aimem("sync", "--dry-run", env=envs[1])
+    assert r.returncode == 1 and "no sync location" in r.stderr.decode()
+    # and the real sync afterwards does what the dry run said
+    real = json.loads(run_aimem("sync", "--to", str(folder), "--json", env=envs[1],
+                                check=True).stdout)["devices"]
+    assert (real["sent"], real["received"], real["applied"]) == (1, 1, 1)
+
+
 def test_sync_to_a_file_is_an_error(tmp_path: Path) -> None:
     f = tmp_path / "file.txt"
     f.write_text("x")
     r = run_aimem("sync", "--to", str(f))
     assert r.returncode == 1 and b"Traceback" not in r.stderr
     assert r.stderr.decode().count("\n") == 1
+
+
+@pytest.mark.requires_tool("git", why="the system git is needed for a git remote")
+def test_dry_run_of_a_git_remote_leaves_no_clone(tmp_path: Path) -> None:
+    import subprocess
+
+    from tests.conftest import dump_db
+
+    bare = tmp_path / "remote.git"
+    subprocess.run(["git", "init", "--quiet", "--bare", str(bare)], check=True)
+    url = f"git+file://{bare}"
+    envs = [{"AIMEM_HOME": str(tmp_path / n), "HOME": str(tmp_path / n / "user")}
+            for n in ("a", "b")]
+    run_aimem("remember", "the boiler code is 1234", env=envs[0], check=True)
+    run_aimem("sync", "--to", url, env=envs[0], check=True)
+    run_aimem("remember", "tea at four", env=envs[1], check=True)
+    db = next((tmp_path / "b").rglob("aimem.db"))
+    before = dump_db(db)
+    rep = json.loads(run_aimem("sync", "--to", url, "--dry-run", "--json", env=envs[1],
+                               check=True).stdout)
+    assert (rep["sent"], rep["received"], rep["applied"]) == (1, 1, 1)
+    assert dump_db(db) == before and not list((tmp_path / "b").rglob("sync-git"))
+    heads = subprocess.run(["git", "-C", str(bare), "rev-list", "--all"], capture_output=True,
+                           text=True, check=True).stdout.split()
+    assert len(heads) == 1  # nothing pushed
 
 
 @pytest.mark.requires_tool("git", why="the system git is needed for a git remote")
@@ -297,7 +361,7 @@ def test_git_remote_two_clones_with_a_rejected_push(tmp_path: Path,
         # B writes without having pulled A's last push: its push is rejected, it pulls
         # (no conflict: the files are A's) and pushes again
         b.remember("lunch at one")
-        real_pull = sync._git_pull
+        real_pull = sync_git._git_pull
         calls = []
 
         def late_pull(repo: Path) -> None:
@@ -305,10 +369,10 @@ def test_git_remote_two_clones_with_a_rejected_push(tmp_path: Path,
             if len(calls) > 1:
                 real_pull(repo)
 
-        monkeypatch.setattr(sync, "_git_pull", late_pull)
+        monkeypatch.setattr(sync_git, "_git_pull", late_pull)
         r = b.sync_devices()
         assert r["git"] == "pushed after 1 retries", r
-        monkeypatch.setattr(sync, "_git_pull", real_pull)
+        monkeypatch.setattr(sync_git, "_git_pull", real_pull)
         b.sync_devices()  # reads what the retry pulled in
         a.sync_devices()
         assert sorted(a.export_jsonl()) == sorted(b.export_jsonl())
@@ -430,3 +494,92 @@ def test_cli_wrong_passphrase_is_one_line(tmp_path: Path) -> None:
              "AIMEM_SYNC_PASSPHRASE": "nope"}
     r = run_aimem("sync", "--to", str(folder), env=env_b)
     assert r.returncode == 1 and b"wrong passphrase" in r.stderr and b"Traceback" not in r.stderr
+
+
+def _memory_keyring() -> tuple[Any, dict[tuple[str, str], str]]:
+    """An in-memory OS keyring: keyring's own backend class when the package is installed
+    (set with keyring.set_keyring), else a stand-in module with the same two calls."""
+    store: dict[tuple[str, str], str] = {}
+    try:
+        import keyring
+        from keyring.backend import KeyringBackend
+    except ImportError:
+        import types
+
+        fake = types.SimpleNamespace(
+            get_password=lambda s, u: store.get((s, u)),
+            set_password=lambda s, u, p: store.__setitem__((s, u), p))
+        return fake, store
+
+    class MemoryKeyring(KeyringBackend):
+        priority = 1  # type: ignore[assignment]
+
+        def get_password(self, service: str, username: str) -> str | None:
+            return store.get((service, username))
+
+        def set_password(self, service: str, username: str, password: str) -> None:
+            store[(service, username)] = password
+
+        def delete_password(self, service: str, username: str) -> None:
+            store.pop((service, username), None)
+
+    keyring.set_keyring(MemoryKeyring())
+    return keyring, store
+
+
+def test_passphrase_from_the_os_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("cryptography")
+    import getpass
+    import sys
+    import types
+
+    from tests.conftest import dump_db
+
+    previous = None
+    try:
+        import keyring
+
+        previous = keyring.get_keyring()
+    except ImportError:
+        pass
+    module, kept = _memory_keyring()
+    monkeypatch.setitem(sys.modules, "keyring", module)
+    monkeypatch.delenv("AIMEM_SYNC_PASSPHRASE", raising=False)
+    typed: list[str] = []
+
+    def prompt(msg: str = "") -> str:
+        typed.append(msg)
+        return "correct horse"
+
+    monkeypatch.setattr(getpass, "getpass", prompt)
+    monkeypatch.setattr(sys, "stdin", types.SimpleNamespace(isatty=lambda: True))
+    folder = tmp_path / "Cloud"
+    a = Archive.open(tmp_path / "a" / "aimem.db")
+    b = Archive.open(tmp_path / "b" / "aimem.db")
+    try:
+        where = a.set_sync_target(str(folder), encrypt=True)
+        a.remember("my bank is the green one")
+        a.sync_devices()
+        assert len(typed) == 1 and kept == {("aimem-sync", where): "correct horse"}
+        a.remember("second")
+        assert a.sync_devices()["sent"] == 1 and len(typed) == 1  # from the keyring now
+        b.set_sync_target(str(folder))
+        assert b.sync_devices()["applied"] == 2 and len(typed) == 1
+        # AIMEM_SYNC_PASSPHRASE wins over a stale keyring entry
+        kept[("aimem-sync", where)] = "old horse"
+        monkeypatch.setenv("AIMEM_SYNC_PASSPHRASE", "correct horse")
+        a.remember("third")
+        assert b.sync_devices()["applied"] == 0 and a.sync_devices()["sent"] == 1
+        # without it, the stale entry is a clear error that names the keyring; nothing changes
+        monkeypatch.delenv("AIMEM_SYNC_PASSPHRASE")
+        before = dump_db(b.path)
+        with pytest.raises(AimemError, match="wrong passphrase.*OS keyring"):
+            b.sync_devices()
+        assert dump_db(b.path) == before and len(typed) == 1
+    finally:
+        a.close()
+        b.close()
+        if previous is not None:
+            import keyring
+
+            keyring.set_keyring(previous)

@@ -53,7 +53,7 @@ def sync(
              "now and on every later sync.", show_default=False)] = None,
     encrypt: Annotated[bool, typer.Option(
         "--encrypt", help="With --to: encrypt everything written there (AES-256-GCM, a "
-        "passphrase from AIMEM_SYNC_PASSPHRASE or a prompt).")] = False,
+        "passphrase from AIMEM_SYNC_PASSPHRASE, the OS keyring or a prompt).")] = False,
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="Say what would be sent to and applied from other devices; change "
                           "nothing (local sources are not scanned).")] = False,
@@ -72,16 +72,21 @@ def sync(
     applies the other devices' (see `aimem devices`). Each device only appends to its own
     files: the live database is never copied.
     """
+    if encrypt and not to:
+        raise typer.BadParameter("--encrypt goes with --to (a new sync location)")
+    if dry_run and (add or remove or action is not None or list_ or watch):
+        raise typer.BadParameter("--dry-run goes only with --to (or alone): it changes nothing")
+    if dry_run:
+        _dry_run(ctx, to, json)
+        return
     with open_memory(ctx, create=True) as mem:
         for path in add or []:
-            err_console().print(f"added {mem.add_sync_source(path)}", markup=False)
+            typer.echo(f"added {mem.add_sync_source(path)}", err=True)
         for path in remove or []:
-            err_console().print(f"removed {mem.remove_sync_source(path)}", markup=False)
-        if encrypt and not to:
-            raise typer.BadParameter("--encrypt goes with --to (a new sync location)")
+            typer.echo(f"removed {mem.remove_sync_source(path)}", err=True)
         if to:
             where = mem.set_sync_target(to, encrypt=encrypt)
-            err_console().print(f"syncing with other devices through {where}", markup=False)
+            typer.echo(f"syncing with other devices through {where}", err=True)
         if list_:
             _list(mem, json)
             return
@@ -95,9 +100,6 @@ def sync(
                 console().print(f"snapshot {r['snapshot']} ({r['records']} records); dropped "
                                 f"{len(r['dropped'])} log files every device has read, kept "
                                 f"{len(r['kept'])}", markup=False, highlight=False)
-            return
-        if dry_run:
-            _print_devices(mem.sync_devices(dry_run=True), json, quiet_when_idle=False)
             return
         while True:
             report = mem.sync(redact=not no_redact, on_file=_progress())
@@ -117,6 +119,26 @@ def sync(
             except KeyboardInterrupt:
                 err_console().print("stopped", style="dim")
                 return
+
+
+def _dry_run(ctx: typer.Context, to: str | None, json: bool) -> None:
+    """What a sync with the other devices would send and apply; nothing changes: not the
+    saved location (a new --to is not kept), and on a device without a database yet, the
+    dry run works on an empty scratch one instead of creating it."""
+    import tempfile
+    from pathlib import Path
+
+    from aimem.paths import db_path
+    from aimem.services import Archive
+
+    if db_path((ctx.find_root().obj or {}).get("db")).exists():
+        with open_memory(ctx, create=False) as mem:
+            report = mem.sync_devices(dry_run=True, where=to)
+    else:
+        with tempfile.TemporaryDirectory(prefix="aimem-dry-") as tmp, \
+                Archive.open(Path(tmp) / "aimem.db") as mem:
+            report = mem.sync_devices(dry_run=True, where=to)
+    _print_devices(report, json, quiet_when_idle=False)
 
 
 def _progress():  # type: ignore[no-untyped-def]
@@ -153,24 +175,22 @@ def _print(report, json: bool, *, quiet_when_idle: bool) -> None:  # type: ignor
         return
     if quiet_when_idle and not report.files_changed:
         return
-    con = console()
     stamp = time.strftime("%H:%M:%S ") if quiet_when_idle else ""
     r = report
     found = [s for s in r.sources if s["exists"]]
-    con.print(f"{stamp}{r.files_seen} files in {len(found)} sources, {r.files_changed} changed: "
-              f"{r.conversations_added} conversations added, {r.conversations_updated} updated, "
-              f"{r.messages_added} messages added"
-              + (f", {r.messages_kept} kept that a file no longer had" if r.messages_kept else "")
-              + (f", {r.messages_deleted} deleted by a rewind" if r.messages_deleted else ""),
-              markup=False, highlight=False)
+    typer.echo(f"{stamp}{r.files_seen} files in {len(found)} sources, {r.files_changed} changed: "
+               f"{r.conversations_added} conversations added, {r.conversations_updated} "
+               f"updated, {r.messages_added} messages added"
+               + (f", {r.messages_kept} kept that a file no longer had" if r.messages_kept
+                  else "")
+               + (f", {r.messages_deleted} deleted by a rewind" if r.messages_deleted else ""))
     for item in r.imported[:20]:
-        con.print(f"  {item['path']} ({item['source']}): +{item['added']} "
-                  f"~{item['updated']} conversations", markup=False, highlight=False)
+        typer.echo(f"  {item['path']} ({item['source']}): +{item['added']} "
+                   f"~{item['updated']} conversations")
     if len(r.imported) > 20:
-        con.print(f"  … and {len(r.imported) - 20} more files", markup=False)
+        typer.echo(f"  … and {len(r.imported) - 20} more files")
     for e in r.errors:
-        err_console().print(f"aimem: warning: {e['path']}: {e['error']}", markup=False,
-                            highlight=False)
+        typer.echo(f"aimem: warning: {e['path']}: {e['error']}", err=True)
 
 
 def _print_devices(r: dict, json: bool, *, quiet_when_idle: bool) -> None:  # type: ignore[type-arg]
@@ -178,8 +198,7 @@ def _print_devices(r: dict, json: bool, *, quiet_when_idle: bool) -> None:  # ty
         print_json(r)
         return
     for e in r["errors"]:
-        err_console().print(f"aimem: warning: {e['path']}: {e['error']}", markup=False,
-                            highlight=False)
+        typer.echo(f"aimem: warning: {e['path']}: {e['error']}", err=True)
     if quiet_when_idle and not (r["sent"] or r["applied"]):
         return
     would = "would be " if r["dry_run"] else ""
@@ -191,4 +210,4 @@ def _print_devices(r: dict, json: bool, *, quiet_when_idle: bool) -> None:  # ty
         line += f"; {len(r['waiting'])} files still arriving (read next time)"
     if r.get("git"):
         line += f"; git: {r['git']}"
-    console().print(line, markup=False, highlight=False)
+    typer.echo(line)

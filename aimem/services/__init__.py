@@ -166,12 +166,12 @@ class Archive:
 
         return sync_.remove_source(self.store, path)
 
-    def sync_devices(self, *, dry_run: bool = False) -> dict[str, Any]:
+    def sync_devices(self, *, dry_run: bool = False, where: str | None = None) -> dict[str, Any]:
         """Exchange changes with the other devices through the sync location
-        (:mod:`aimem.services.devices`); the report as a dict."""
+        (:mod:`aimem.services.devices`; ``where``: another one, not saved); the report."""
         from aimem.services import devices
 
-        return devices.exchange(self.store, dry_run=dry_run).to_dict()
+        return devices.exchange(self.store, dry_run=dry_run, where=where).to_dict()
 
     def compact_sync(self) -> dict[str, Any]:
         """Sync, write this device's snapshot, drop its logs that every device has read."""

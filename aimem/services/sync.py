@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from aimem.errors import AimemError, ImportFailed
-from aimem.importers import MEDIA_SUFFIXES
-from aimem.services.importing import import_paths
 from aimem.store.db import Store
+
+# The importers (every format's module, and entry points) load only when a file changed:
+# a sync with nothing new costs a stat per file, not the import of fourteen parsers.
 
 # Files some tools keep under a hidden name inside the project folder (SpecStory's
 # .specstory/history/*.md are ordinary names inside a hidden folder, found as they are).
@@ -43,13 +44,21 @@ class Source:
             return
         if not self.path.is_dir():
             return
+        # only an added folder's "**/*" can match media; the tools' own patterns name a suffix
+        media = _media_suffixes() if self.name == "added" else frozenset()
         for p in sorted(self.path.glob(self.pattern)):
             if p.is_file() and (not p.name.startswith(".") or p.name in HIDDEN_HISTORIES) and \
-                    p.suffix.lower() not in MEDIA_SUFFIXES and not _companion(p):
+                    p.suffix.lower() not in media and not _companion(p):
                 yield p
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "path": str(self.path), "exists": self.path.exists()}
+
+
+def _media_suffixes() -> frozenset[str]:
+    from aimem.importers import MEDIA_SUFFIXES
+
+    return frozenset(MEDIA_SUFFIXES)
 
 
 def _companion(p: Path) -> bool:
@@ -167,6 +176,8 @@ def sync(store: Store, *, redact: bool = True,
         report.files_seen += len(files)
         todo += [(src, f) for f in files if changed(store, f)]
     report.files_changed = len(todo)
+    if todo:
+        from aimem.services.importing import import_paths
     for i, (src, path) in enumerate(todo, 1):
         if on_file:
             on_file(str(path), i, len(todo))
