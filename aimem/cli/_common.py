@@ -21,11 +21,16 @@ if TYPE_CHECKING:
     from aimem.services import Archive
 
 
+def db_option(ctx: typer.Context) -> str | None:
+    """This invocation's --db, if it was given."""
+    return (ctx.find_root().obj or {}).get("db")  # type: ignore[no-any-return]
+
+
 def open_memory(ctx: typer.Context, *, create: bool) -> Archive:
     """The Archive for this invocation's --db (read-only commands pass ``create=False``)."""
     from aimem.services import Archive
 
-    mem = Archive.open((ctx.find_root().obj or {}).get("db"), create=create)
+    mem = Archive.open(db_option(ctx), create=create)
     for u in mem.recovered:
         import time
 

@@ -1,8 +1,9 @@
-"""aimem summarize / distill / tag auto: batch work through an llm model.
+"""What aimem summarize, distill and tag auto share: batch work through an llm model.
 
 The model is whatever llm is set up with (``llm models default``, ``llm keys set …``,
 plugins such as llm-ollama); ``--model`` picks another. llm itself is imported only
-when one of these commands runs (by :mod:`aimem.llm_bridge`).
+when one of these commands runs (by :mod:`aimem.llm_bridge`). The three commands take
+the same arguments and options: :func:`batch_command` declares them once.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from typing import Annotated, Any
 
 import typer
 
-from aimem.cli._app import app
 from aimem.cli._common import (
     ConversationOpt,
     JsonOpt,
@@ -30,7 +30,6 @@ from aimem.cli._common import (
     stderr_is_tty,
     warn,
 )
-from aimem.cli.cmd_tag import tag_app
 from aimem.errors import ExitCode
 
 IdsArg = Annotated[list[str] | None, typer.Argument(
@@ -51,6 +50,7 @@ VerboseOpt = Annotated[bool, typer.Option(
 
 VERBS = {"summarize": ("summarize", "summarized"), "auto_tag": ("tag", "tagged"),
          "distill": ("distill", "distilled")}
+Show = Callable[[Any, dict[str, Any]], None]  # prints one conversation's result
 
 
 class _Bar:
@@ -89,7 +89,7 @@ class _Bar:
 
 def _run(ctx: typer.Context, task: str, ids: list[str] | None, flt: dict[str, Any],
          model: str | None, force: bool, limit: int | None, dry_run: bool, json: bool,
-         verbose: bool, show: Callable[[Any, dict[str, Any]], None]) -> None:
+         verbose: bool, show: Show) -> None:
     from aimem.services.llm_tasks import BatchStopped
 
     verb, done_verb = VERBS[task]
@@ -124,7 +124,7 @@ def _without_prompts(report: dict[str, Any]) -> dict[str, Any]:
 
 
 def _print(report: dict[str, Any], done_verb: str, verbose: bool,
-           show: Callable[[Any, dict[str, Any]], None]) -> None:
+           show: Show) -> None:
     con = console()
     for item in report["items"]:
         if report["dry_run"]:
@@ -165,115 +165,32 @@ def _totals(r: dict[str, Any], done_verb: str) -> None:
     warn(line)
 
 
-def _show_summary(con: Any, item: dict[str, Any]) -> None:
-    con.print(f"[cyan]{short(item['id'])}[/]  ", end="")
-    con.print(item["title"] or "(untitled)", markup=False, highlight=False, style="bold",
-              end="")
-    con.print("  [dim](new title)[/]" if item["new_title"] else "")
-    con.print("  " + item["summary"], markup=False, highlight=False)
+def batch_command(task: str, show: Show) -> Callable[[Callable[[], None]], Callable[..., None]]:
+    """A decorator that makes the stub below it one of the batch commands: the stub gives
+    the command its name and help (its docstring), ``task`` the Archive method to run and
+    ``show`` how to print one conversation's result.
 
-
-def _show_tags(con: Any, item: dict[str, Any]) -> None:
-    con.print(f"[cyan]{short(item['id'])}[/]  ", end="")
-    con.print(f"{item['title'] or '(untitled)'}  ", markup=False, highlight=False, end="")
-    con.print(" ".join(f"#{t}" for t in item["tags"]) or "(no tags)", markup=False,
-              highlight=False, style="green")
-
-
-def _show_memories(con: Any, item: dict[str, Any]) -> None:
-    new = sum(1 for m in item["memories"] if m["created"])
-    con.print(f"[cyan]{short(item['id'])}[/]  ", end="")
-    con.print(item["title"] or "(untitled)", markup=False, highlight=False, end="")
-    con.print(f"  [dim]{new} new, {len(item['memories']) - new} already saved[/]")
-    for m in item["memories"]:
-        con.print(f"  {'+' if m['created'] else '='} [dim]{short(m['id'])} {m['kind']}[/] ",
-                  end="")
-        con.print(m["text"], markup=False, highlight=False)
-
-
-SUMMARIZE_EPILOG = """Examples:
-
-  aimem summarize --since 30d
-
-  aimem summarize 6141097f --force --model gpt-4o-mini
-
-  aimem summarize --source claude --limit 20 --dry-run
-
-  aimem summarize --model llama3.2 --json"""
-
-
-@app.command(epilog=SUMMARIZE_EPILOG)
-def summarize(
-    ctx: typer.Context, ids: IdsArg = None, source: SourceOpt = None, tag: TagOpt = None,
-    since: SinceOpt = None, until: UntilOpt = None, role: RoleOpt = None,
-    conversation: ConversationOpt = None, model: ModelOpt = None, force: ForceOpt = False,
-    limit: LimitOpt = None, dry_run: DryRunOpt = False, verbose: VerboseOpt = False,
-    json: JsonOpt = False,
-) -> None:
-    """Write a short summary of each conversation (and a title where it has none).
-
-    Only conversations without a summary, or whose content changed since theirs was
-    written, are done (--force redoes them). A summary is stored with the model id,
-    the time and a hash of what it summarised; it is searched like a title. Long
-    conversations are summarised in parts that fit the model's context, then combined.
-    Ctrl-C stops; what is done is kept.
+        @app.command(epilog=EPILOG)
+        @batch_command("summarize", _show_summary)
+        def summarize() -> None:
+            \"\"\"Write a short summary of each conversation.\"\"\"
     """
-    _run(ctx, "summarize", ids, dict(source=source, tag=tag, since=since, until=until,
-                                     role=role, conversation=conversation),
-         model, force, limit, dry_run, json, verbose, _show_summary)
 
+    def make(stub: Callable[[], None]) -> Callable[..., None]:
+        def command(
+            ctx: typer.Context, ids: IdsArg = None, source: SourceOpt = None, tag: TagOpt = None,
+            since: SinceOpt = None, until: UntilOpt = None, role: RoleOpt = None,
+            conversation: ConversationOpt = None, model: ModelOpt = None, force: ForceOpt = False,
+            limit: LimitOpt = None, dry_run: DryRunOpt = False, verbose: VerboseOpt = False,
+            json: JsonOpt = False,
+        ) -> None:
+            _run(ctx, task, ids, dict(source=source, tag=tag, since=since, until=until,
+                                      role=role, conversation=conversation),
+                 model, force, limit, dry_run, json, verbose, show)
 
-DISTILL_EPILOG = """Examples:
+        # the stub's name, help and module; not __wrapped__, which would hide the options
+        for attr in ("__name__", "__qualname__", "__doc__", "__module__"):
+            setattr(command, attr, getattr(stub, attr))
+        return command
 
-  aimem distill --since 7d
-
-  aimem distill --source chatgpt --limit 50 --model claude-3.5-haiku
-
-  aimem distill 6141097f --dry-run -v"""
-
-
-@app.command(epilog=DISTILL_EPILOG)
-def distill(
-    ctx: typer.Context, ids: IdsArg = None, source: SourceOpt = None, tag: TagOpt = None,
-    since: SinceOpt = None, until: UntilOpt = None, role: RoleOpt = None,
-    conversation: ConversationOpt = None, model: ModelOpt = None, force: ForceOpt = False,
-    limit: LimitOpt = None, dry_run: DryRunOpt = False, verbose: VerboseOpt = False,
-    json: JsonOpt = False,
-) -> None:
-    """Extract durable memories (facts, preferences, instructions, projects, people).
-
-    Each memory is linked to the conversation it came from (source "distill"); one
-    that is already saved is not added again. Conversations with memories distilled
-    since their last import are skipped (--force redoes them).
-    """
-    _run(ctx, "distill", ids, dict(source=source, tag=tag, since=since, until=until, role=role,
-                                   conversation=conversation),
-         model, force, limit, dry_run, json, verbose, _show_memories)
-
-
-TAG_AUTO_EPILOG = """Examples:
-
-  aimem tag auto --since 30d
-
-  aimem tag auto --source claude-code --model llama3.2 --limit 100
-
-  aimem tag auto 6141097f --force"""
-
-
-@tag_app.command("auto", epilog=TAG_AUTO_EPILOG)
-def tag_auto(
-    ctx: typer.Context, ids: IdsArg = None, source: SourceOpt = None, tag: TagOpt = None,
-    since: SinceOpt = None, until: UntilOpt = None, role: RoleOpt = None,
-    conversation: ConversationOpt = None, model: ModelOpt = None, force: ForceOpt = False,
-    limit: LimitOpt = None, dry_run: DryRunOpt = False, verbose: VerboseOpt = False,
-    json: JsonOpt = False,
-) -> None:
-    """Tag conversations through a model, reusing your existing tags where they fit.
-
-    The tags are ordinary tags marked automatic. Conversations that already have
-    automatic tags are skipped; --force replaces them (manual tags always stay).
-    """
-    _run(ctx, "auto_tag", ids, dict(source=source, tag=tag, since=since, until=until, role=role,
-                                    conversation=conversation),
-         model, force, limit, dry_run, json, verbose, _show_tags)
-
+    return make
