@@ -16,13 +16,13 @@ import typer
 from aimem.cli._common import (
     ConversationOpt,
     JsonOpt,
+    ProgressBar,
     RoleOpt,
     SinceOpt,
     SourceOpt,
     TagOpt,
     UntilOpt,
     console,
-    err_console,
     filters,
     open_memory,
     print_json,
@@ -53,38 +53,22 @@ VERBS = {"summarize": ("summarize", "summarized"), "auto_tag": ("tag", "tagged")
 Show = Callable[[Any, dict[str, Any]], None]  # prints one conversation's result
 
 
-class _Bar:
-    """A progress bar on stderr (counts, ETA, the conversation at hand); terminals only."""
+class _Bar(ProgressBar):
+    """Counts, ETA and the conversation at hand."""
 
     def __init__(self, label: str) -> None:
+        super().__init__()
         self.label = label
-        self.bar: Any = None
-        self.task: Any = None
 
     def __call__(self, done: int, total: int, now: str) -> None:
         if self.bar is None:
             if not stderr_is_tty() or not total:
                 return
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-                TimeRemainingColumn,
-            )
-
-            self.bar = Progress(TextColumn(self.label), BarColumn(), MofNCompleteColumn(),
-                                TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
-                                TextColumn("[dim]{task.fields[now]}[/]"), console=err_console(),
-                                transient=True)
-            self.bar.start()
-            self.task = self.bar.add_task(self.label, total=total, now="")
+            self.start(self.label, lambda p: [
+                p.TextColumn(self.label), p.BarColumn(), p.MofNCompleteColumn(),
+                p.TimeElapsedColumn(), p.TextColumn("eta"), p.TimeRemainingColumn(),
+                p.TextColumn("[dim]{task.fields[now]}[/]")], total, now="")
         self.bar.update(self.task, completed=done, now=(now[:40] + "…") if len(now) > 41 else now)
-
-    def stop(self) -> None:
-        if self.bar is not None:
-            self.bar.stop()
 
 
 def _run(ctx: typer.Context, task: str, ids: list[str] | None, flt: dict[str, Any],

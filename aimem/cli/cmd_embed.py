@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -10,6 +10,7 @@ from aimem.cli._app import app
 from aimem.cli._common import (
     ConversationOpt,
     JsonOpt,
+    ProgressBar,
     ProjectOpt,
     SinceOpt,
     SourceOpt,
@@ -35,39 +36,20 @@ EPILOG = """Examples:
   aimem embed --source chatgpt --since 3m --model 3-small --batch 100"""
 
 
-class _Bar:
-    """Progress on stderr with rate and ETA (terminals only)."""
-
-    def __init__(self) -> None:
-        self.bar: Any = None
-        self.task: Any = None
+class _Bar(ProgressBar):
+    """Counts, rate and ETA."""
 
     def __call__(self, done: int, total: int) -> None:
         if self.bar is None:
             if not stderr_is_tty() or not total:
                 return
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TaskProgressColumn,
-                TextColumn,
-                TimeRemainingColumn,
-            )
-
-            self.bar = Progress(TextColumn("embedding"), BarColumn(), MofNCompleteColumn(),
-                                TaskProgressColumn(), TextColumn("{task.fields[rate]}"),
-                                TextColumn("eta"),
-                                TimeRemainingColumn(), console=err_console(), transient=True)
-            self.bar.start()
-            self.task = self.bar.add_task("embedding", total=total, rate="")
+            self.start("embedding", lambda p: [
+                p.TextColumn("embedding"), p.BarColumn(), p.MofNCompleteColumn(),
+                p.TaskProgressColumn(), p.TextColumn("{task.fields[rate]}"), p.TextColumn("eta"),
+                p.TimeRemainingColumn()], total, rate="")
         t = self.bar.tasks[0]
         rate = f"{t.speed:.1f}/s" if t.speed else ""
         self.bar.update(self.task, completed=done, rate=rate)
-
-    def stop(self) -> None:
-        if self.bar is not None:
-            self.bar.stop()
 
 
 @app.command(epilog=EPILOG)
