@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 
 def db_option(ctx: typer.Context) -> str | None:
     """This invocation's --db, if it was given."""
-    return (ctx.find_root().obj or {}).get("db")  # type: ignore[no-any-return]
+    db: str | None = (ctx.find_root().obj or {}).get("db")
+    return db
 
 
 def open_memory(ctx: typer.Context, *, create: bool) -> Archive:
