@@ -157,7 +157,7 @@ def batch_command(task: str, show: Show) -> Callable[[Callable[[], None]], Calla
         @app.command(epilog=EPILOG)
         @batch_command("summarize", _show_summary)
         def summarize() -> None:
-            \"\"\"Write a short summary of each conversation.\"\"\"
+            '''Write a short summary of each conversation.'''
     """
 
     def make(stub: Callable[[], None]) -> Callable[..., None]:
