@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import typer.main as typer_main
 from typer.testing import CliRunner
 
 from aimem.cli import app
@@ -144,21 +145,82 @@ def test_piped_output_has_no_colour_codes(loaded: Path) -> None:
         assert b"\x1b[" not in out, cmd
 
 
-def test_each_command_loads_from_its_own_module() -> None:
-    """main() imports only the running command's module: the table must be complete."""
-    import typer.main
-
+def test_each_command_is_in_the_module_named_after_it() -> None:
+    """COMMANDS, the one table of commands, is complete, and each module registers exactly
+    the commands the table gives it (imported one by one, in the table's order)."""
     from aimem import cli
 
-    names = set(typer.main.get_command(app).commands)
-    assert names <= set(cli.COMMAND_MODULES), names - set(cli.COMMAND_MODULES)
-    for name in names:
-        code = ("import sys, typer.main\nfrom aimem import cli\n"
-                f"app = cli.load_commands(cli._wanted([{name!r}]))\n"
-                f"assert {name!r} in typer.main.get_command(app).commands\n"
-                "print(sorted(m for m in sys.modules if m.startswith('aimem.cli.cmd_')))")
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-        assert out.returncode == 0, (name, out.stderr)
+    code = ("import importlib, json, typer.main\nfrom aimem import cli\n"
+            "from aimem.cli._app import app\nseen, out = set(), {}\n"
+            "for mod in cli.MODULES:\n"
+            "    importlib.import_module('aimem.cli.' + mod)\n"
+            "    names = set(typer.main.get_command(app).commands)\n"
+            "    out[mod], seen = sorted(names - seen), names\n"
+            "print(json.dumps(out))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    registered = json.loads(proc.stdout)
+    assert registered == {mod: sorted(n for n, m in cli.COMMANDS.items() if m == mod)
+                          for mod in cli.MODULES}
+    assert set(typer_main.get_command(app).commands) == set(cli.COMMANDS)
+    # serve-mcp and mcp-config share cmd_mcp (the MCP server's two faces); the rest: one each
+    shared = {"serve-mcp", "mcp-config"}
+    assert {n: m for n, m in cli.COMMANDS.items() if n not in shared} == {
+        n: "cmd_" + n.replace("-", "_") for n in cli.COMMANDS if n not in shared}
+
+
+# runs main() as `aimem ARGS…` and reports which command modules and commands it loaded
+_LOADED = """import atexit, json, sys
+out = sys.argv[1]
+def report():
+    import typer.main
+    from aimem.cli._app import app
+    mods = sorted(m.rsplit(".", 1)[1] for m in sys.modules if m.startswith("aimem.cli.cmd_"))
+    with open(out, "w") as f:
+        json.dump({"modules": mods, "commands": sorted(typer.main.get_command(app).commands)}, f)
+atexit.register(report)
+sys.argv = ["aimem", *sys.argv[2:]]
+from aimem.cli import main
+main()
+"""
+
+
+@pytest.fixture(scope="module")
+def lazy_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("lazy") / "lazy.db"
+    run_aimem("--db", str(db), "remember", "lazy loading is checked", check=True)
+    return db
+
+
+@pytest.mark.parametrize(("args", "modules"), [
+    (["--db", "DB", "remember", "lazy loading keeps start-up quick"], ["cmd_remember"]),
+    (["--db", "DB", "search", "lazy", "--json"], ["cmd_search"]),
+    (["--db=DB", "tag", "list"], ["cmd_tag"]),  # a group: its subcommands, and no other group
+    (["--db", "DB", "config", "show"], ["cmd_config"]),
+    (["--db=DB", "memories"], ["cmd_memories"]),
+    (["forget", "--help"], ["cmd_forget"]),
+    (["summarize", "--help"], ["cmd_summarize"]),
+    (["--db", "DB", "--version"], []),
+    (["--help"], "all"),
+    (["no-such-command"], "all"),  # for Typer's "No such command" (exit 2)
+], ids=lambda v: " ".join(v) if isinstance(v, list) else v)
+def test_main_imports_only_the_running_commands_module(lazy_db: Path, tmp_path: Path,
+                                                       args: list[str],
+                                                       modules: list[str] | str) -> None:
+    from aimem import cli
+
+    report = tmp_path / "loaded.json"
+    argv = [a.replace("DB", str(lazy_db)) for a in args]
+    proc = subprocess.run([sys.executable, "-c", _LOADED, str(report), *argv],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == (2 if args == ["no-such-command"] else 0), proc.stderr
+    loaded = json.loads(report.read_text())
+    want = list(cli.MODULES) if modules == "all" else modules
+    assert loaded["modules"] == sorted(want)
+    assert loaded["commands"] == sorted(n for n, m in cli.COMMANDS.items() if m in want)
+    if "search" in args:  # it did run: the memory was found
+        assert json.loads(proc.stdout)[0]["text"] == "lazy loading is checked"
 
 
 def test_a_failed_first_command_leaves_no_empty_database(tmp_path: Path) -> None:

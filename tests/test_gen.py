@@ -16,6 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from aimem import _gen
+from aimem._gen import completions, manpage
 from aimem.cli import app
 from aimem.cli.cmd_search import KIND_NAMES
 from aimem.importers import IMPORTERS
@@ -78,7 +79,7 @@ def test_every_command_is_in_the_man_page_and_every_completion(cmd: _gen.Cmd) ->
     man, bash, zsh, fish = (p.read_text() for p in (MAN, BASH, ZSH, FISH))
     assert f"\\fBaimem {cmd.name}\\fR".replace("-", "\\-") in man, cmd.name
     assert f'        "{cmd.name}")' in bash, cmd.name
-    assert f"{_gen._zfn(cmd)}() {{" in zsh, cmd.name
+    assert f"{completions._zfn(cmd)}() {{" in zsh, cmd.name
     assert f"-n '__aimem_is {cmd.name}'" in fish, cmd.name
     parent = " ".join(cmd.path[:-1])
     assert f"-n '__aimem_is{' ' + parent if parent else ''}' -a {cmd.path[-1]} " in fish
@@ -96,7 +97,7 @@ def test_the_man_page_has_its_sections_and_every_example() -> None:
         assert f"\\fB{name}\\fR" in man
     for c in COMMANDS:
         for ex in c.examples:
-            assert _gen._roff(ex) in man, ex
+            assert manpage._roff(ex) in man, ex
 
 
 @pytest.mark.parametrize("shell, flag, path", [
@@ -162,7 +163,7 @@ def test_zsh_completes_commands_options_and_values(tmp_path: Path) -> None:
 
 def fish_complete(line: str, home: Path) -> list[str]:
     require_tool("fish")
-    script = f"source {FISH}; complete -C {_gen._fq(line)}"
+    script = f"source {FISH}; complete -C {completions._fq(line)}"
     proc = subprocess.run(["fish", "--no-config", "-c", script], capture_output=True, text=True,
                           timeout=60, env={**os.environ, "HOME": str(home)})
     assert proc.returncode == 0, proc.stderr

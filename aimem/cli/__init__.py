@@ -1,11 +1,12 @@
 """The aimem command line: a thin Typer front end over :class:`aimem.services.Archive`.
 
-Each command lives in its own ``cmd_*.py`` module and registers itself on the Typer
-app of :mod:`aimem.cli._app` when imported. To add a command, write
-``aimem/cli/cmd_NAME.py`` and add it to ``COMMANDS`` (and its command names to
-``COMMAND_MODULES``). ``main()`` imports only the module of the command being run
-(all of them for ``--help`` or anything it does not know), which keeps a command
-like ``aimem search`` quick; ``aimem.cli.app`` is the app with every command loaded.
+Each command lives in the module named after it (``aimem/cli/cmd_NAME.py``; a group's
+subcommands in the group's module) and registers itself on the Typer app of
+:mod:`aimem.cli._app` when imported. To add a command, write its module and add one
+line to ``COMMANDS``. ``main()`` imports only the module of the command being run (all
+of them for ``--help`` or anything it does not know, none for ``--version``), which
+keeps a command like ``aimem search`` quick; ``aimem.cli.app`` is the app with every
+command loaded.
 """
 
 from __future__ import annotations
@@ -14,38 +15,36 @@ import importlib
 import sys
 from typing import Any
 
-COMMANDS = ("cmd_import", "cmd_search", "cmd_show", "cmd_list", "cmd_stats", "cmd_export",
-            "cmd_sync", "cmd_remember", "cmd_tag", "cmd_inject", "cmd_profile", "cmd_demo",
-            "cmd_mcp", "cmd_browse", "cmd_llm", "cmd_hooks", "cmd_doctor", "cmd_devices",
-            "cmd_embed")
-# command name -> the modules that define it (a group may get subcommands from several)
-COMMAND_MODULES: dict[str, tuple[str, ...]] = {
-    "import": ("cmd_import",), "search": ("cmd_search",), "show": ("cmd_show",),
-    "list": ("cmd_list",), "stats": ("cmd_stats",), "export": ("cmd_export",),
-    "sync": ("cmd_sync",), "remember": ("cmd_remember",), "forget": ("cmd_remember",),
-    "memories": ("cmd_remember",), "tag": ("cmd_tag", "cmd_llm"), "inject": ("cmd_inject",),
-    "profile": ("cmd_profile",), "demo": ("cmd_demo",), "serve-mcp": ("cmd_mcp",),
-    "mcp-config": ("cmd_mcp",), "browse": ("cmd_browse",), "summarize": ("cmd_llm",),
-    "distill": ("cmd_llm",), "hooks": ("cmd_hooks",), "hook": ("cmd_hooks",),
-    "doctor": ("cmd_doctor",), "backup": ("cmd_doctor",),
-    "devices": ("cmd_devices",),
-    "embed": ("cmd_embed",), "config": ("cmd_embed",), "related": ("cmd_embed",),
+# command name -> the module that defines it, in the order `aimem --help` lists them
+# (Typer lists the commands in the order they are registered, then the groups).
+COMMANDS: dict[str, str] = {
+    "import": "cmd_import", "search": "cmd_search", "show": "cmd_show", "list": "cmd_list",
+    "stats": "cmd_stats", "export": "cmd_export", "sync": "cmd_sync",
+    "remember": "cmd_remember", "forget": "cmd_forget", "memories": "cmd_memories",
+    "tag": "cmd_tag", "inject": "cmd_inject", "profile": "cmd_profile", "demo": "cmd_demo",
+    "serve-mcp": "cmd_mcp", "mcp-config": "cmd_mcp", "browse": "cmd_browse",
+    "summarize": "cmd_summarize", "distill": "cmd_distill", "hooks": "cmd_hooks",
+    "hook": "cmd_hook", "doctor": "cmd_doctor", "backup": "cmd_backup",
+    "devices": "cmd_devices", "embed": "cmd_embed", "config": "cmd_config",
+    "related": "cmd_related",
 }
+MODULES = tuple(dict.fromkeys(COMMANDS.values()))  # each once, in the order above
 _GLOBAL_WITH_VALUE = {"--db"}
 
 
-def load_commands(modules: tuple[str, ...] = COMMANDS) -> Any:
-    """Import command modules (only those listed in COMMANDS); return the Typer app."""
+def load_commands(modules: tuple[str, ...] = MODULES) -> Any:
+    """Import command modules (only those named in COMMANDS); return the Typer app."""
     from aimem.cli._app import app
 
     for name in modules:
-        if name in COMMANDS:
+        if name in MODULES:
             importlib.import_module(f"aimem.cli.{name}")
     return app
 
 
 def _wanted(argv: list[str]) -> tuple[str, ...]:
-    """The command modules ``argv`` needs: its command's, or every one."""
+    """The command modules ``argv`` needs: its command's, none for ``--version`` (it
+    prints and exits before any command), or every one."""
     i = 0
     while i < len(argv):
         arg = argv[i]
@@ -56,9 +55,11 @@ def _wanted(argv: list[str]) -> tuple[str, ...]:
             if arg.split("=", 1)[0] in _GLOBAL_WITH_VALUE:
                 i += 1
                 continue
-            return COMMANDS  # --help, --version, or a mistake: load everything
-        return COMMAND_MODULES.get(arg, COMMANDS)
-    return COMMANDS
+            if arg == "--version":
+                return ()
+            return MODULES  # --help, or a mistake: load everything
+        return (COMMANDS[arg],) if arg in COMMANDS else MODULES
+    return MODULES
 
 
 def _hook_argv(argv: list[str]) -> list[str] | None:
@@ -121,4 +122,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
-__all__ = ["COMMANDS", "COMMAND_MODULES", "app", "load_commands", "main"]
+__all__ = ["COMMANDS", "MODULES", "app", "load_commands", "main"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -21,11 +22,17 @@ if TYPE_CHECKING:
     from aimem.services import Archive
 
 
+def db_option(ctx: typer.Context) -> str | None:
+    """This invocation's --db, if it was given."""
+    db: str | None = (ctx.find_root().obj or {}).get("db")
+    return db
+
+
 def open_memory(ctx: typer.Context, *, create: bool) -> Archive:
     """The Archive for this invocation's --db (read-only commands pass ``create=False``)."""
     from aimem.services import Archive
 
-    mem = Archive.open((ctx.find_root().obj or {}).get("db"), create=create)
+    mem = Archive.open(db_option(ctx), create=create)
     for u in mem.recovered:
         import time
 
@@ -100,6 +107,28 @@ def err_console() -> Console:
     from rich.console import Console
 
     return Console(stderr=True, highlight=False)
+
+
+class ProgressBar:
+    """A progress bar on stderr for people, gone when done. Subclasses decide when to
+    :meth:`start` it (never unless stderr is a terminal: :func:`stderr_is_tty`) and what
+    it shows: ``columns`` gets :mod:`rich.progress` and returns the bar's columns."""
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+        self.task: Any = None
+
+    def start(self, label: str, columns: Callable[[Any], list[Any]], total: int | None,
+              **fields: Any) -> None:
+        from rich import progress
+
+        self.bar = progress.Progress(*columns(progress), console=err_console(), transient=True)
+        self.bar.start()
+        self.task = self.bar.add_task(label, total=total, **fields)
+
+    def stop(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
 
 
 def warn(message: str) -> None:

@@ -1,4 +1,4 @@
-"""aimem doctor and aimem backup: check and repair the database; copy it safely."""
+"""aimem doctor: check the database, and repair what can be repaired."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from typing import Annotated
 import typer
 
 from aimem.cli._app import app
-from aimem.cli._common import JsonOpt, console, print_json, warn
+from aimem.cli._common import JsonOpt, console, db_option, print_json
 from aimem.errors import ExitCode
 
-DOCTOR_EPILOG = """Exit codes: 0 healthy (warnings allowed), 1 problems remain (after --fix: the
+EPILOG = """Exit codes: 0 healthy (warnings allowed), 1 problems remain (after --fix: the
 ones it could not repair).
 
 Examples:
@@ -23,29 +23,11 @@ Examples:
 
   aimem doctor --json | jq '.checks[] | select(.status != "ok")'"""
 
-BACKUP_EPILOG = """Restoring is copying the file back. With no aimem running (quit the TUI, MCP
-clients and sync --watch), remove the old database's -wal and -shm files and copy the
-backup over it:
-
-  rm -f ~/.local/share/aimem/aimem.db-wal ~/.local/share/aimem/aimem.db-shm
-
-  cp ~/backups/aimem-20250101-120000.db ~/.local/share/aimem/aimem.db
-
-(aimem stats prints where your database is.)
-
-Examples:
-
-  aimem backup ~/backups/          # a dated file: aimem-YYYYMMDD-HHMMSS.db
-
-  aimem backup /media/usb/aimem.db --force
-
-  aimem --db ~/notes/aimem.db backup notes-copy.db"""
-
 _MARK = {"ok": "ok", "warning": "warning", "problem": "PROBLEM"}
 _STYLE = {"ok": "green", "warning": "yellow", "problem": "bold red"}
 
 
-@app.command(epilog=DOCTOR_EPILOG)
+@app.command(epilog=EPILOG)
 def doctor(
     ctx: typer.Context,
     fix: Annotated[bool, typer.Option(
@@ -62,7 +44,7 @@ def doctor(
     """
     from aimem.services import health
 
-    report = health.diagnose((ctx.find_root().obj or {}).get("db"), fix=fix)
+    report = health.diagnose(db_option(ctx), fix=fix)
     if json:
         print_json(report)
     else:
@@ -87,29 +69,3 @@ def doctor(
                       + ("; --fix cannot repair them" if fix and not fixable else ""))
     if not report["healthy"]:
         raise typer.Exit(int(ExitCode.FAILURE))
-
-
-@app.command(epilog=BACKUP_EPILOG)
-def backup(
-    ctx: typer.Context,
-    path: Annotated[str, typer.Argument(
-        help="The backup file to write, or a folder (then aimem-YYYYMMDD-HHMMSS.db in it).",
-        show_default=False)],
-    force: Annotated[bool, typer.Option(
-        "--force", help="Replace the file if it exists.")] = False,
-    json: JsonOpt = False,
-) -> None:
-    """Copy the database to PATH, consistently, even while other aimem processes write.
-
-    The copy (mode 0600) is a snapshot of everything committed when it began, made with
-    SQLite's online backup API. Restore it by copying it back (see below).
-    """
-    from aimem.services import health
-
-    result = health.backup(path, (ctx.find_root().obj or {}).get("db"), force=force)
-    if json:
-        print_json(result)
-        return
-    warn(f"backed up {result['source']} to {result['path']} ({result['bytes'] / 1e6:,.1f} MB: "
-         f"{result.get('conversations', 0):,} conversations, {result.get('messages', 0):,} "
-         f"messages, {result.get('memories', 0):,} memories)")

@@ -1,4 +1,4 @@
-"""aimem hooks install|uninstall|status, and aimem hook (what the installed hooks run)."""
+"""aimem hooks install|uninstall|status: the agents' session hooks (aimem hook runs them)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from aimem.cli._app import app
-from aimem.cli._common import JsonOpt, console, print_json
+from aimem.cli._common import JsonOpt, console, db_option, print_json
 
 INSTALL_EPILOG = """Examples:
 
@@ -32,10 +32,6 @@ ProjectFlag = Annotated[bool, typer.Option(
     ".codex/hooks.json, .gemini/settings.json) instead of your user settings.")]
 
 
-def _db(ctx: typer.Context) -> str | None:
-    return (ctx.find_root().obj or {}).get("db")
-
-
 def _say(lines: list[str]) -> None:
     out = console()
     for line in lines:
@@ -53,7 +49,7 @@ def install(ctx: typer.Context, tool: ToolArg, project: ProjectFlag = False,
     """
     from aimem.services import hooks
 
-    reports = hooks.install(tool, project=project, db=_db(ctx))
+    reports = hooks.install(tool, project=project, db=db_option(ctx))
     _report(reports, json, "changed", "added {} to {}", "already installed in {}; nothing changed")
 
 
@@ -116,41 +112,3 @@ def status(json: JsonOpt = False) -> None:
     else:
         lines.append("no errors logged")
     _say(lines)
-
-
-HOOK_EPILOG = """Examples (the agents run it; aimem hooks install sets that up):
-
-  echo '{"cwd": "'$PWD'", "hook_event_name": "SessionStart"}' | aimem hook session-start
-
-  aimem hook session-end --tool claude-code < hook-input.json"""
-
-
-@app.command("hook", epilog=HOOK_EPILOG)
-def hook(
-    ctx: typer.Context,
-    event: Annotated[str, typer.Argument(help="session-start, session-end or stop.",
-                                         show_default=False)],
-    tool: Annotated[str | None, typer.Option(
-        "--tool", help="Which agent calls: claude-code, codex or gemini-cli.",
-        show_default=False)] = None,
-    budget: Annotated[int | None, typer.Option(
-        "--budget", "-b", help="Token budget of the session-start block (default "
-        "$AIMEM_HOOK_BUDGET, else 1000).", show_default=False)] = None,
-) -> None:
-    """Run one hook event with the agent's hook JSON on stdin (always exits 0).
-
-    session-start prints the context block for the session's project (memories, recent
-    excerpts, profile) as hookSpecificOutput.additionalContext, or nothing. session-end
-    and stop import the session's transcript. Problems go to the hook log (aimem hooks
-    status), never to the agent.
-    """
-    from aimem import hookrun
-
-    argv = [event]
-    if tool:
-        argv += ["--tool", tool]
-    if budget is not None:
-        argv += ["--budget", str(budget)]
-    if _db(ctx):
-        argv += ["--db", _db(ctx) or ""]
-    raise typer.Exit(hookrun.main(argv))

@@ -12,7 +12,14 @@ from typing import Annotated
 import typer
 
 from aimem.cli._app import app
-from aimem.cli._common import JsonOpt, console, err_console, open_memory, print_json, stderr_is_tty
+from aimem.cli._common import (
+    JsonOpt,
+    ProgressBar,
+    console,
+    open_memory,
+    print_json,
+    stderr_is_tty,
+)
 from aimem.errors import AimemError
 from aimem.paths import db_path
 
@@ -27,38 +34,24 @@ EPILOG = """Examples:
   aimem import export.jsonl --dry-run --json"""
 
 
-class _ProgressBar:
-    """A progress bar on stderr, shown only on a terminal and only once work takes a moment."""
+class _ProgressBar(ProgressBar):
+    """Bytes read and conversations found, once work takes a moment."""
 
     DELAY = 0.4
 
     def __init__(self) -> None:
-        self.start = time.monotonic()
-        self.bar = None
-        self.task = None
+        super().__init__()
+        self.begun = time.monotonic()
 
     def __call__(self, done: int, total: int, conversations: int) -> None:
         if self.bar is None:
-            if not stderr_is_tty() or time.monotonic() - self.start < self.DELAY:
+            if not stderr_is_tty() or time.monotonic() - self.begun < self.DELAY:
                 return
-            from rich.progress import (
-                BarColumn,
-                DownloadColumn,
-                Progress,
-                TextColumn,
-                TimeRemainingColumn,
-            )
-
-            self.bar = Progress(TextColumn("importing"), BarColumn(), DownloadColumn(),
-                                TextColumn("{task.fields[n]} conversations"),
-                                TimeRemainingColumn(), console=err_console(), transient=True)
-            self.bar.start()
-            self.task = self.bar.add_task("import", total=total or None, n=0)
-        self.bar.update(self.task, completed=done, n=conversations)  # type: ignore[arg-type]
-
-    def stop(self) -> None:
-        if self.bar is not None:
-            self.bar.stop()
+            self.start("import", lambda p: [
+                p.TextColumn("importing"), p.BarColumn(), p.DownloadColumn(),
+                p.TextColumn("{task.fields[n]} conversations"), p.TimeRemainingColumn()],
+                total or None, n=0)
+        self.bar.update(self.task, completed=done, n=conversations)
 
 
 @contextmanager

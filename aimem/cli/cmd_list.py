@@ -48,7 +48,7 @@ def list_(
 ) -> None:
     """List conversations, most recently updated first (or memories, with --memories)."""
     if memories:
-        from aimem.cli.cmd_remember import show_memories
+        from aimem.cli._memories import show_memories
 
         show_memories(ctx, kind=None, tag=tag, pinned=False, limit=limit, offset=offset,
                       json=json, project=project, here=here)

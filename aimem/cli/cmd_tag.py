@@ -1,12 +1,13 @@
-"""aimem tag add / remove / list: manual tags on conversations and memories."""
+"""aimem tag add / remove / list / auto: tags on conversations and memories (auto: by a model)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from aimem.cli._app import app
+from aimem.cli._batch import batch_command
 from aimem.cli._common import JsonOpt, console, open_memory, print_json, short
 
 tag_app = typer.Typer(
@@ -60,3 +61,29 @@ def _done(id: str, tags: list[str], json: bool) -> None:
     else:
         console().print(f"{short(id)}: " + (" ".join(f"#{t}" for t in tags) or "(no tags)"),
                         markup=False, highlight=False)
+
+
+TAG_AUTO_EPILOG = """Examples:
+
+  aimem tag auto --since 30d
+
+  aimem tag auto --source claude-code --model llama3.2 --limit 100
+
+  aimem tag auto 6141097f --force"""
+
+
+def _show_tags(con: Any, item: dict[str, Any]) -> None:
+    con.print(f"[cyan]{short(item['id'])}[/]  ", end="")
+    con.print(f"{item['title'] or '(untitled)'}  ", markup=False, highlight=False, end="")
+    con.print(" ".join(f"#{t}" for t in item["tags"]) or "(no tags)", markup=False,
+              highlight=False, style="green")
+
+
+@tag_app.command("auto", epilog=TAG_AUTO_EPILOG)
+@batch_command("auto_tag", _show_tags)
+def tag_auto() -> None:
+    """Tag conversations through a model, reusing your existing tags where they fit.
+
+    The tags are ordinary tags marked automatic. Conversations that already have
+    automatic tags are skipped; --force replaces them (manual tags always stay).
+    """
