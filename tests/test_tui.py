@@ -76,8 +76,9 @@ SETTLE_TIMEOUT = 30.0  # seconds; only reached when something hangs (a loaded ma
 
 
 async def settle(pilot: Pilot[Any], timeout: float = SETTLE_TIMEOUT) -> None:
-    """Wait until the app is idle: no loading worker running, the llm model check done,
-    everything painted. Raises, saying what it still waited for, after ``timeout``.
+    """Wait until the app is idle: no loading worker running, no llm model check started
+    and unfinished, everything painted. Raises, saying what it still waited for, after
+    ``timeout``.
 
     A worker that waits for an open dialog does not count (it waits for the test).
     """
@@ -89,7 +90,8 @@ async def settle(pilot: Pilot[Any], timeout: float = SETTLE_TIMEOUT) -> None:
         waiting = [f"worker {w.name!r} (group {w.group!r}, {w.state.name})" for w in app.workers
                    if w.is_running and not (dialog and w.group == "item")
                    and w.group != "summarize"]
-        if not app.context.model.checked:
+        model = app.context.model
+        if model.started and not model.checked:
             waiting.append("the llm model check")
         if not waiting:
             break
@@ -505,9 +507,10 @@ async def test_summarize_is_disabled_without_an_llm_model(
     app = make_app(browse_db)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        assert not app.context.model.ready
+        assert not app.context.model.checked  # typing a query does not wait for llm
         await pilot.press("enter")
         await settle(pilot)
+        assert app.context.model.checked and not app.context.model.ready  # the footer asked
         assert app.screen.check_action("summarize", ()) is None  # shown dimmed
         await pilot.press("s")
         await settle(pilot)
@@ -528,9 +531,9 @@ async def test_summarize_is_enabled_with_a_model_and_writes_the_summary(
     app = make_app(browse_db)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        assert app.context.model.ready
         await pilot.press("enter")
         await settle(pilot)
+        assert app.context.model.checked and app.context.model.ready
         assert app.screen.check_action("summarize", ()) is True
         title, conv_id = app.screen.conv["title"], app.screen.conv_id
         assert not memory.show(conv_id, record=False).get("summary")

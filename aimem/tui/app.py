@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import ClassVar
 
-from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -48,12 +47,6 @@ class BrowseApp(App[int]):
         if theme and theme in self.available_themes:
             self.theme = theme
         self.theme_changed_signal.subscribe(self, lambda theme: settings.save_theme(theme.name))
-        self.call_after_refresh(self._check_model)  # the first screen first: it imports llm
-
-    @work(thread=True, group="model-check", exit_on_error=False)
-    def _check_model(self) -> None:
-        if self.context.model.check() is not None:
-            self.call_from_thread(self.refresh_bindings)  # the footer dims "Summarize"
 
     def on_unmount(self) -> None:
         self.context.db.close()

@@ -20,15 +20,25 @@ class ModelStatus:
     """Whether an llm model is configured and ready (``aimem summarize`` would work).
 
     :meth:`check` asks llm (through :mod:`aimem.llm_bridge`: the model named by
-    ``$LLM_MODEL``, else llm's default model, and its key). It imports llm (about half a
-    second), so the app runs it on a worker thread after start-up. Until it has answered,
-    summaries count as possible: a summary started meanwhile reports its own failure.
+    ``$LLM_MODEL``, else llm's default model, and its key). It imports llm and its plugins
+    (about a second of CPU), so it runs on a worker thread, and only once something needs
+    the answer (a footer showing "Summarize"), a moment after that screen is shown: not
+    while the first query is typed, nor while a conversation is being laid out.
+    Until it has answered, summaries count as possible: a summary started meanwhile
+    reports its own failure.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._started = False
         self._checked = False
         self._problem: str | None = None
+
+    def start(self) -> bool:
+        """True the first time only: the caller runs :meth:`check` (on a worker thread)."""
+        with self._lock:
+            first, self._started = not self._started, True
+        return first
 
     def check(self) -> str | None:
         """Ask llm now; the problem in one line (None: a model is ready). Thread-safe."""
@@ -44,6 +54,10 @@ class ModelStatus:
         with self._lock:
             self._checked, self._problem = True, problem
         return problem
+
+    @property
+    def started(self) -> bool:
+        return self._started
 
     @property
     def checked(self) -> bool:

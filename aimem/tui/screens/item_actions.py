@@ -9,21 +9,30 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from textual import events, work
+from textual.app import App
 from textual.screen import Screen
 from textual.widgets import Input, TextArea
 
 from aimem.errors import AimemError
 from aimem.services import Archive
 from aimem.services.filters import make_filters
-from aimem.tui.context import Context
+from aimem.tui.context import Context, ModelStatus
 from aimem.tui.screens.dialogs import ConfirmDialog, TextDialog
 from aimem.tui.screens.memory_editor import split_tags
 from aimem.tui.search_state import SearchState
 from aimem.tui.widgets.busy_line import BusyLine
+
+MODEL_CHECK_DELAY = 0.5  # seconds: the screen that asked is shown before llm is imported
+
+
+def _check_model(app: App[Any], model: ModelStatus) -> None:  # on a worker thread
+    if model.check() is not None:
+        app.call_from_thread(app.refresh_bindings)  # the footer dims "Summarize"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +51,15 @@ class ItemActions(Screen[Any]):
         self.browser = browser
 
     def can_summarize(self) -> bool:
-        """An llm model is configured and ready (as far as is known yet)."""
-        return self.browser.model.ready
+        """An llm model is configured and ready (as far as is known yet: the first call
+        starts the check, which imports llm, on a worker thread a moment later)."""
+        model = self.browser.model
+        if model.start():
+            app = self.app
+            app.set_timer(MODEL_CHECK_DELAY, lambda: app.run_worker(
+                partial(_check_model, app, model), thread=True, group="model-check",
+                exit_on_error=False))
+        return model.ready
 
     def target(self) -> Target | None:
         raise NotImplementedError
