@@ -3,13 +3,15 @@
 # make lint   - ruff and the layering contracts (lint-imports); make test runs it first
 # make fuzz   - the long importer fuzz run (>= 2,000 damaged inputs per importer, ~1 h)
 # make bench  - import/search benchmarks and the LoCoMo retrieval benchmark (slow)
+# make dist   - build the sdist and the wheel into dist/ and check them with twine
+# make screenshots - regenerate docs/screenshots/*.svg from the TUI and the bundled sample
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: demo test lint gen bench fuzz clean system-deps inspector
+.PHONY: demo test lint gen bench fuzz clean system-deps inspector dist screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,15 +32,17 @@ demo: $(STAMP)
 	$(BIN)/aimem demo
 
 # Programs the tests drive for real: tmux (the TUI in a terminal), the shells whose
-# completions are checked, groff (the man page). Installed with apt when missing.
-SYSTEM_TOOLS := tmux zsh fish groff
+# completions are checked, groff and man (the man page, installed and found), as
+# PROGRAM:DEBIAN-PACKAGE. Installed with apt when missing (under CI=true a test whose
+# program is still missing fails: tests/conftest.py require_tool).
+SYSTEM_TOOLS := tmux:tmux zsh:zsh fish:fish groff:groff man:man-db
 system-deps:
-	@missing=""; for t in $(SYSTEM_TOOLS); do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	@missing=""; for tp in $(SYSTEM_TOOLS); do command -v $${tp%%:*} >/dev/null || missing="$$missing $${tp#*:}"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
 	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing \
-	    || echo "warning: could not install$$missing; the tests that need them will be skipped"; \
+	    || echo "warning: could not install$$missing; the tests that need them will be skipped (failed under CI=true)"; \
 	fi
 
 # The MCP Inspector CLI (npm, pinned) for tests/test_mcp_inspector.py; skipped without npm.
@@ -70,6 +74,25 @@ lint: $(TEST_STAMP)
 # Regenerate man/aimem.1 and completions/ from the command tree.
 gen: $(STAMP)
 	$(BIN)/python -m aimem._gen
+
+# The release: an sdist and a wheel built from it (python -m build, hatchling, without
+# fetching a build environment), checked against PyPI's rules. tests/test_dist.py installs
+# such a wheel into a fresh venv (pytest -m dist).
+TWINE_STAMP := $(VENV)/.installed-twine
+$(TWINE_STAMP): | $(BIN)/python
+	$(BIN)/python -m pip install --quiet 'twine>=6.1'
+	touch $@
+
+dist: $(TEST_STAMP) $(TWINE_STAMP)
+	rm -rf dist
+	$(BIN)/python -m build --no-isolation --outdir dist .
+	$(BIN)/twine check --strict dist/*
+	@ls -l dist
+
+# The README's pictures of aimem browse, made by the TUI itself (Textual's SVG export)
+# from the bundled sample at a fixed size and clock.
+screenshots: $(STAMP)
+	$(BIN)/python scripts/screenshots.py
 
 bench: $(TEST_STAMP)
 	$(BIN)/python scripts/bench.py

@@ -275,12 +275,22 @@ def _import(opts: dict[str, Any], transcript: str | None, project: str | None, *
                 _spawn(opts, p, project, "the database is locked")
                 return
             raise
+        if r.messages_added or r.conversations_updated:
+            _embed_later(store)
     finally:
         store.close()
     hooklog.write("ok", event, opts["tool"],
                   f"imported {p}: {r.conversations_added} added, {r.conversations_updated} "
                   f"updated, {r.messages_added} new messages", project=project,
                   ms=_ms(started))
+
+
+def _embed_later(store: Any) -> None:
+    """Embed what the import added in the background, when a model is configured."""
+    from aimem.services import embed_job, semantic
+
+    if semantic.configured_model(store) and semantic.has_numpy():
+        embed_job.start(store.path)
 
 
 def _spawn(opts: dict[str, Any], p: Path, project: str | None, why: str) -> None:

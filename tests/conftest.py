@@ -1,18 +1,144 @@
-"""Test isolation: nothing a test does touches the developer's own aimem or llm files."""
+"""Test isolation: nothing a test does touches the developer's own aimem or llm files.
+
+Also the two things a test may lack here, decided in one place:
+
+- a system tool (tmux, zsh, fish, groff, npm, git): :func:`require_tool` or the marker
+  ``@pytest.mark.requires_tool("tmux")``. Locally a missing tool skips the test with a
+  reason; in CI (``CI=true``) it fails it, so that a CI machine without tmux cannot pass
+  ``make test`` by skipping the TUI tests.
+- ``../shared`` (the reference fixtures beside the repository; ``AIMEM_TEST_SHARED``
+  points elsewhere, e.g. at a missing folder to check this): when it is absent, every
+  test that uses a path inside it is skipped with the reason, decided from the names
+  the test, its fixtures and its parameters use, and as a backstop from the error it
+  raised.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import types
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
-SHARED = ROOT.parent / "shared"
+SHARED = Path(os.environ.get("AIMEM_TEST_SHARED") or ROOT.parent / "shared").absolute()
 SHARED_FIXTURES = SHARED / "fixtures"
+SHARED_ABSENT = not SHARED_FIXTURES.is_dir()
+SHARED_REASON = (f"needs the reference fixtures in ../shared ({SHARED_FIXTURES}), which are "
+                 "absent here")
+
+
+def in_ci() -> bool:
+    """True on a CI run (``CI=true``, as CI services and .ci/run set it)."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def require_tool(name: str, why: str = "") -> str:
+    """The path of the system program ``name``; if it is missing, skip the calling test
+    with the reason, or fail it under ``CI=true`` (``make test`` installs the tools:
+    ``make system-deps``, ``make inspector``)."""
+    path = shutil.which(name)
+    if path:
+        return path
+    msg = (f"{name} is not installed here{f' ({why})' if why else ''}; "
+           "make system-deps installs tmux, zsh, fish and groff, Node.js brings npm")
+    if in_ci():
+        pytest.fail(f"CI=true and a required tool is missing: {msg}", pytrace=False)
+    pytest.skip(msg)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    for mark in item.iter_markers("requires_tool"):
+        for name in mark.args:
+            require_tool(name, mark.kwargs.get("why", ""))
+
+
+# -- ../shared absent: skip what needs it -----------------------------------------------------
+
+
+def _under_shared(value: object) -> bool:
+    if isinstance(value, Path):
+        return value == SHARED or SHARED in value.parents
+    if isinstance(value, str) and len(value) < 4096:
+        return value.startswith(str(SHARED))
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return any(_under_shared(v) for v in value)
+    if isinstance(value, dict):
+        return any(_under_shared(v) for v in value.values())
+    return False
+
+
+def _names(code: types.CodeType) -> Iterator[str]:
+    yield from code.co_names
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            yield from _names(const)
+
+
+def _uses_shared(item: pytest.Item) -> bool:
+    """Whether the test, a fixture it uses or one of its parameters names a path in
+    ../shared (a module-level constant such as ``SHARED_FIXTURES / "chatgpt"``)."""
+    module = getattr(item, "module", None)
+    if module is None:
+        return False
+    funcs = [getattr(item, "function", None)]
+    info = getattr(item, "_fixtureinfo", None)
+    for defs in (info.name2fixturedefs.values() if info else ()):
+        funcs.extend(getattr(d, "func", None) for d in defs)
+    seen: set[str] = set()
+    for func in funcs:
+        code = getattr(func, "__code__", None)
+        if code is None:
+            continue
+        for name in set(_names(code)) - seen:
+            seen.add(name)
+            value = getattr(module, name, None)
+            if _under_shared(value):
+                return True
+            # one level of module helpers (a function reading a shared fixture)
+            inner = getattr(value, "__code__", None)
+            if (inner is not None and getattr(value, "__module__", None) == module.__name__
+                    and any(_under_shared(getattr(module, n, None)) for n in _names(inner))):
+                return True
+    callspec = getattr(item, "callspec", None)
+    return callspec is not None and _under_shared(callspec.params)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not SHARED_ABSENT:
+        return
+    skip = pytest.mark.skip(reason=SHARED_REASON)
+    for item in items:
+        if _uses_shared(item):
+            item.add_marker(skip)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector):  # type: ignore[no-untyped-def]
+    """A test module that reads a file of the absent ../shared when it is imported is
+    skipped whole, with the reason, instead of stopping the run with a collection error."""
+    outcome = yield
+    report = outcome.get_result()
+    if SHARED_ABSENT and report.failed and str(SHARED) in str(report.longrepr):
+        report.outcome = "skipped"
+        report.longrepr = (str(collector.path), 0, f"Skipped: {SHARED_REASON}")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    """Backstop: a test that failed on a path in the absent ../shared is a skip."""
+    outcome = yield
+    report = outcome.get_result()
+    if SHARED_ABSENT and report.failed and call.excinfo is not None \
+            and str(SHARED) in str(call.excinfo.value):
+        report.outcome = "skipped"
+        report.longrepr = (str(item.path), item.location[1] or 0, f"Skipped: {SHARED_REASON}")
 
 
 @pytest.fixture(autouse=True)
@@ -61,6 +187,9 @@ def dump_db(path: Path) -> dict[str, list[tuple]]:  # type: ignore[type-arg]
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "requires_tool(name, ...): the system programs the test runs; skipped "
+        "without them locally, failed under CI=true")
     # llm.plugins.load_plugins() then skips entry-point plugins (llm-echo, aimem's own
     # plugin, a developer's llm-gemini…): in-process tests see only the models they
     # register (llm's default OpenAI models and llm_time/llm_version tools still load).

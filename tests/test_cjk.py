@@ -315,7 +315,7 @@ def anyio_backend() -> str:
 async def test_mcp_search_tools_return_the_cjk_hit(tmp_path: Path) -> None:
     from mcp import Client
 
-    from aimem.mcp_server import build_server
+    from aimem.mcp.server import build_server
 
     db = tmp_path / "mcp.db"
     with Archive.open(db) as m:

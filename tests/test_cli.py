@@ -171,3 +171,21 @@ def test_a_failed_first_command_leaves_no_empty_database(tmp_path: Path) -> None
     before = dump_db(db)
     assert run_aimem("--db", str(db), "import", str(tmp_path / "missing.json")).returncode == 1
     assert db.exists() and dump_db(db) == before  # an existing database is never removed
+
+
+def test_demo_into_a_closed_pipe_keeps_its_database(tmp_path: Path) -> None:
+    """``aimem demo | head -1``: the reader leaves early; what was imported stays."""
+    import os
+
+    env = {**os.environ, "AIMEM_HOME": str(tmp_path / "home")}
+    r, w = os.pipe()
+    os.close(r)  # every write to stdout fails with EPIPE, as after head has exited
+    try:
+        p = subprocess.run([sys.executable, "-m", "aimem", "demo"], stdout=w,
+                           stderr=subprocess.PIPE, env=env, timeout=120)
+    finally:
+        os.close(w)
+    assert b"Traceback" not in p.stderr
+    db = tmp_path / "home" / "demo.db"
+    assert db.exists()
+    assert aimem_json(db, "stats", "--json")["conversations"] >= 1

@@ -274,11 +274,7 @@ def test_sync_to_a_file_is_an_error(tmp_path: Path) -> None:
     assert r.stderr.decode().count("\n") == 1
 
 
-def _git_ok() -> bool:
-    return shutil.which("git") is not None
-
-
-@pytest.mark.skipif(not _git_ok(), reason="the system git is needed for a git remote")
+@pytest.mark.requires_tool("git", why="the system git is needed for a git remote")
 def test_git_remote_two_clones_with_a_rejected_push(tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     import subprocess

@@ -8,7 +8,6 @@ warning.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +20,7 @@ from aimem.cli import app
 from aimem.cli.cmd_search import KIND_NAMES
 from aimem.importers import IMPORTERS
 from aimem.models import ROLES
-from conftest import ROOT
+from conftest import ROOT, require_tool
 
 TREE = _gen.tree()
 COMMANDS = _gen.walk(TREE)[1:]
@@ -103,16 +102,14 @@ def test_the_man_page_has_its_sections_and_every_example() -> None:
 @pytest.mark.parametrize("shell, flag, path", [
     ("bash", "-n", BASH), ("zsh", "-n", ZSH), ("fish", "--no-execute", FISH)])
 def test_completion_scripts_parse(shell: str, flag: str, path: Path) -> None:
-    if shutil.which(shell) is None:
-        pytest.skip(f"{shell} is not installed here (make system-deps installs it)")
+    require_tool(shell)
     proc = subprocess.run([shell, flag, str(path)], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and not proc.stderr.strip(), proc.stderr
 
 
 def bash_complete(*words: str) -> list[str]:
     """COMPREPLY for `aimem WORDS...`, the last word being the one under the cursor."""
-    if shutil.which("bash") is None:
-        pytest.skip("bash is not installed here")
+    require_tool("bash")
     quoted = " ".join("'" + w.replace("'", "'\\''") + "'" for w in words)
     script = (f"source '{BASH}'; COMP_WORDS=(aimem {quoted}); COMP_CWORD={len(words)}; "
               'COMP_LINE="${COMP_WORDS[*]}"; COMP_POINT=${#COMP_LINE}; _aimem; '
@@ -145,8 +142,7 @@ def test_bash_completes_commands_options_and_values(tmp_path: Path) -> None:
 
 
 def zsh_complete(line: str, home: Path) -> list[str]:
-    if shutil.which("zsh") is None:
-        pytest.skip("zsh is not installed here (make system-deps installs it)")
+    require_tool("zsh")
     proc = subprocess.run(["zsh", "-f", str(ROOT / "tests" / "complete.zsh"), str(ZSH.parent), line],
                           capture_output=True, text=True, timeout=120,
                           env={**os.environ, "HOME": str(home)})
@@ -165,8 +161,7 @@ def test_zsh_completes_commands_options_and_values(tmp_path: Path) -> None:
 
 
 def fish_complete(line: str, home: Path) -> list[str]:
-    if shutil.which("fish") is None:
-        pytest.skip("fish is not installed here (make system-deps installs it)")
+    require_tool("fish")
     script = f"source {FISH}; complete -C {_gen._fq(line)}"
     proc = subprocess.run(["fish", "--no-config", "-c", script], capture_output=True, text=True,
                           timeout=60, env={**os.environ, "HOME": str(home)})
@@ -186,8 +181,7 @@ def test_fish_completes_commands_options_and_values(tmp_path: Path) -> None:
 
 
 def test_man_page_renders_without_warnings() -> None:
-    if shutil.which("groff") is None:
-        pytest.skip("groff is not installed here (make system-deps installs it)")
+    require_tool("groff")
     proc = subprocess.run(["groff", "-man", "-Tutf8", "-ww", "-z", str(MAN)], capture_output=True,
                           text=True, timeout=60)
     assert proc.returncode == 0 and proc.stderr == "", proc.stderr

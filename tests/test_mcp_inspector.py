@@ -1,7 +1,7 @@
 """aimem serve-mcp against a real third-party client: the MCP Inspector CLI (npm, pinned).
 
 ``make test`` installs it into .venv/inspector (``make inspector``); run alone, this test
-installs it there itself. It is skipped only when npm is not installed.
+installs it there itself. It is skipped only when npm is not installed (failed under CI=true).
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any
 import pytest
 
 from aimem.services import Archive
-from conftest import FIXTURES, ROOT
+from conftest import FIXTURES, ROOT, require_tool
 
 INSPECTOR_VERSION = "2.12.0"  # keep in step with the Makefile's INSPECTOR_VERSION
 INSPECTOR_DIR = Path(os.environ.get("AIMEM_INSPECTOR_DIR", ROOT / ".venv" / "inspector"))
@@ -38,11 +37,8 @@ def installed_version() -> str | None:
 @pytest.fixture(scope="module")
 def inspector() -> Path:
     if installed_version() != INSPECTOR_VERSION or not BIN.exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            pytest.skip("npm is not installed, so the MCP Inspector CLI "
-                        f"(@modelcontextprotocol/inspector@{INSPECTOR_VERSION}) cannot run; "
-                        "install Node.js and npm to run this test")
+        npm = require_tool("npm", f"the MCP Inspector CLI @modelcontextprotocol/inspector@"
+                                  f"{INSPECTOR_VERSION} is installed with it")
         INSPECTOR_DIR.mkdir(parents=True, exist_ok=True)
         with open(INSPECTOR_DIR / ".lock", "w") as lock:  # xdist workers install once
             fcntl.flock(lock, fcntl.LOCK_EX)

@@ -14,8 +14,8 @@ import pytest
 from mcp import Client
 
 from aimem.errors import AimemError
-from aimem.mcp_profiles import ALL, CORE, UnknownTools, resolve
-from aimem.mcp_server import build_server
+from aimem.mcp.profiles import ALL, CORE, UnknownTools, resolve
+from aimem.mcp.server import build_server
 from aimem.services import Archive
 from aimem.services.memory_tool import MemoryTool, MemoryToolError, anthropic_tool, check_path
 from conftest import FIXTURES, run_aimem

@@ -341,15 +341,3 @@ def test_offline_minilm_ranks_paraphrases_above_unrelated_text() -> None:
     sims = v @ v.T
     assert abs(float(sims[0, 0]) - 1.0) < 1e-4
     assert sims[0, 1] > sims[0, 2] + 0.2 and sims[0, 1] > sims[0, 3] + 0.2
-
-
-def test_embed_in_background_only_when_a_model_is_configured(mem: Archive, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import subprocess
-
-    started: list[list[str]] = []
-    monkeypatch.setattr(subprocess, "Popen", lambda args, **kw: started.append(args))
-    assert mem.embed_in_background() is False and started == []
-    mem.set_config("embed-model", FAKE)
-    assert mem.embed_in_background() is True
-    assert started[0][-3:] == ["--db", str(mem.path), "embed"]
-    assert (mem.path.parent / "embed.log").exists()

@@ -1,6 +1,7 @@
 """The real ``aimem browse`` in a real terminal: tmux runs it, we type and read the screen.
 
-``make test`` installs tmux when it is missing; without it this test is skipped. The
+``make test`` installs tmux when it is missing; without it this test is skipped
+(failed under CI=true, see require_tool in conftest.py). The
 tmux server is a private one (its own socket), so no session of the user is touched.
 """
 
@@ -9,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import shutil
 import subprocess
 import sys
 import time
@@ -20,8 +20,7 @@ from pathlib import Path
 import pytest
 from test_tui import browse_db, template_db  # noqa: F401 (fixtures)
 
-pytestmark = pytest.mark.skipif(shutil.which("tmux") is None,
-                                reason="tmux is not installed (make test installs it)")
+pytestmark = pytest.mark.requires_tool("tmux")
 
 
 @pytest.fixture

@@ -136,14 +136,14 @@ def serve_mcp(
     # a writing server may create the database; a read-only one needs an existing one
     Archive.open(db, create=not read_only).close()
 
-    from aimem.mcp_server import serve
+    from aimem.mcp.server import serve
 
     serve(db, read_only=read_only, http=address, tools=chosen)
 
 
 def check_tools(value: str) -> list[str]:
     """The tool names of a --tools value; an unknown name is a usage error (exit 2)."""
-    from aimem.mcp_profiles import UnknownTools, resolve
+    from aimem.mcp.profiles import UnknownTools, resolve
 
     try:
         return resolve(value)

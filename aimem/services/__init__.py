@@ -86,9 +86,10 @@ class Archive:
 
     def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
         """Close; a database this Archive created is removed again when the block failed,
-        so a command that fails (a missing file, bad input) leaves no empty database."""
+        so a command that fails (a missing file, bad input) leaves no empty database. A
+        closed pipe (``aimem import X | head``) is not a failure of the work: kept."""
         self.close()
-        if exc_type is not None and self.created:
+        if exc_type is not None and self.created and not issubclass(exc_type, BrokenPipeError):
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{self.store.path}{suffix}").unlink(missing_ok=True)
             from aimem.store.runs import lock_dir
@@ -453,21 +454,15 @@ class Archive:
                               progress=progress).to_dict()
 
     def embed_in_background(self) -> bool:
-        """When an embedding model is configured, start ``aimem embed`` for this database
-        as a detached process (output in ``embed.log`` next to it) and return True: an
-        import, sync or remember never waits for, or fails because of, the model."""
-        from aimem.services import semantic
+        """When an embedding model is configured, start the background embedder for this
+        database (:mod:`aimem.services.embed_job`, output in ``embed.log`` next to it) and
+        return True: an import, sync, remember or hook never waits for, or fails because
+        of, the model."""
+        from aimem.services import embed_job, semantic
 
         if not semantic.configured_model(self.store) or not semantic.has_numpy():
             return False
-        import subprocess
-        import sys
-
-        log = self.path.parent / "embed.log"
-        with open(log, "ab") as out:
-            subprocess.Popen([sys.executable, "-m", "aimem", "--db", str(self.path), "embed"],
-                             stdin=subprocess.DEVNULL, stdout=out, stderr=out,
-                             start_new_session=True)
+        embed_job.start(self.path)
         return True
 
     def embedding_stats(self) -> list[dict[str, Any]]:

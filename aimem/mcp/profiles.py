@@ -1,7 +1,7 @@
 """The tool names of ``aimem serve-mcp`` and its profiles (``--tools``), without importing
 ``mcp``: ``mcp-config`` and the command line check names with it. The tools themselves
-are in :mod:`aimem.mcp_server` (the detailed ones) and :mod:`aimem.mcp_tools` (core,
-memory)."""
+are in :mod:`aimem.mcp.tools` (``reads``, ``writes``: the detailed tools of aimem 1.x; ``core``:
+the lean default profile, ``related`` and Claude's ``memory`` tool)."""
 
 from __future__ import annotations
 
