@@ -1,5 +1,6 @@
 # make demo   - set up .venv and try aimem on a bundled sample export
 # make test   - set up .venv with test dependencies and run the whole suite
+# make lint   - ruff and the layering contracts (lint-imports); make test runs it first
 # make fuzz   - the long importer fuzz run (>= 2,000 damaged inputs per importer, ~1 h)
 # make bench  - import/search benchmarks and the LoCoMo retrieval benchmark (slow)
 # make dist   - build the sdist and the wheel into dist/ and check them with twine
@@ -57,7 +58,7 @@ inspector: | $(BIN)/python
 	    || echo "warning: could not install the MCP Inspector" >&2; \
 	fi
 
-test: $(TEST_STAMP) system-deps inspector
+test: lint system-deps inspector
 	$(BIN)/python -m pytest -q -n 2
 
 # tests/test_fuzz_importers.py with its long profile; prints per importer how many inputs
@@ -65,8 +66,10 @@ test: $(TEST_STAMP) system-deps inspector
 fuzz: $(TEST_STAMP)
 	AIMEM_FUZZ=long $(BIN)/python -m pytest tests/test_fuzz_importers.py -q -s
 
+# ruff, and the layering contracts of pyproject.toml [tool.importlinter] (lint-imports)
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check aimem tests scripts
+	$(BIN)/lint-imports --no-logo --no-cache
 
 # Regenerate man/aimem.1 and completions/ from the command tree.
 gen: $(STAMP)

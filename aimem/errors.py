@@ -26,6 +26,16 @@ class DatabaseMissing(AimemError):
     """A read-only command pointed at a database that does not exist."""
 
 
+class Interrupted(AimemError):
+    """A running query was stopped on purpose (``Archive.interruptible``): its result would
+    only be thrown away. Front ends catch it instead of ``sqlite3``'s own error."""
+
+    exit_code = ExitCode.INTERRUPTED
+
+    def __init__(self, why: str = "interrupted"):
+        super().__init__(why)
+
+
 class ImportFailed(AimemError):
     """An input that cannot be imported: nothing was written."""
 
@@ -75,6 +85,14 @@ def database_error_message(exc: Exception, path: object) -> str:
     if primary == _SQLITE_INTERRUPT:
         return "interrupted"
     return f"database error on {path}: {why}"
+
+
+def is_interrupt(exc: BaseException) -> bool:
+    """Whether ``exc`` is SQLite's "interrupted" (a progress handler or ``interrupt()``)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF == _SQLITE_INTERRUPT
+    return "interrupted" in str(exc)
 
 
 def os_error_message(exc: OSError) -> str:

@@ -26,6 +26,7 @@ from textual.widgets import Input, Label, TextArea
 
 from aimem.errors import NotFound
 from aimem.services import Archive
+from aimem.tui.widgets.busy_line import BusyLine
 from conftest import FIXTURES, ROOT
 
 FIXED_TIME = 1748779200.0  # 2025-06-01T12:00:00Z: when the fixture database was made
@@ -71,19 +72,32 @@ def make_app(db: Path, query: str = "") -> Any:
     return app
 
 
-async def settle(pilot: Pilot[Any]) -> None:
-    """Wait until the app is idle: no loading worker running, everything painted.
+SETTLE_TIMEOUT = 30.0  # seconds; only reached when something hangs (a loaded machine is slow)
+
+
+async def settle(pilot: Pilot[Any], timeout: float = SETTLE_TIMEOUT) -> None:
+    """Wait until the app is idle: no loading worker running, no llm model check started
+    and unfinished, everything painted. Raises, saying what it still waited for, after
+    ``timeout``.
 
     A worker that waits for an open dialog does not count (it waits for the test).
     """
     app = pilot.app
-    for _ in range(1000):
+    deadline = time.monotonic() + timeout
+    while True:
         await pilot.pause()
         dialog = isinstance(app.screen, ModalScreen)
-        busy = [w for w in app.workers if w.is_running and not (dialog and w.group == "item")
-                and w.group != "summarize"]
-        if not busy:
+        waiting = [f"worker {w.name!r} (group {w.group!r}, {w.state.name})" for w in app.workers
+                   if w.is_running and not (dialog and w.group == "item")
+                   and w.group != "summarize"]
+        model = app.context.model
+        if model.started and not model.checked:
+            waiting.append("the llm model check")
+        if not waiting:
             break
+        if time.monotonic() > deadline:
+            raise AssertionError(f"settle: after {timeout:.0f} s the app still runs "
+                                 + ", ".join(waiting))
         await asyncio.sleep(0.005)
     await pilot.pause()
 
@@ -468,28 +482,82 @@ async def test_export_a_conversation_to_markdown(browse_db: Path, tmp_path: Path
         assert text.startswith("---\ntitle: ") and f"# {title}" in text
 
 
-@pilot_test
-async def test_summarize_is_disabled_without_memory_summarize(
-        browse_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from aimem.tui.screens.item_actions import SUMMARIZE_HINT
+@pytest.fixture
+def model_ready(llm_fakes: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """An llm model is configured: the offline fake one, as $LLM_MODEL."""
+    monkeypatch.setenv("LLM_MODEL", "aimem-fake")
+    return llm_fakes.fake
 
-    monkeypatch.delattr(Archive, "summarize", raising=False)
+
+@pytest.mark.parametrize(("env", "why"), [
+    pytest.param({}, "No key found", id="default-model-without-key"),
+    pytest.param({"LLM_MODEL": "no-such-model"}, "llm has no model called 'no-such-model'",
+                 id="unknown-model"),
+])
+@pilot_test
+async def test_summarize_is_disabled_without_an_llm_model(
+        browse_db: Path, monkeypatch: pytest.MonkeyPatch, env: dict[str, str], why: str) -> None:
+    from aimem.tui.context import SUMMARIZE_HINT
+    from aimem.tui.screens.help import HelpScreen
+
+    for var in ("LLM_MODEL", "OPENAI_API_KEY"):  # llm's default model (OpenAI) needs a key
+        monkeypatch.delenv(var, raising=False)
+    for var, value in env.items():
+        monkeypatch.setenv(var, value)
+    app = make_app(browse_db)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert not app.context.model.checked  # typing a query does not wait for llm
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.context.model.checked and not app.context.model.ready  # the footer asked
+        assert app.screen.check_action("summarize", ()) is None  # shown dimmed
+        await pilot.press("s")
+        await settle(pilot)
+        hints = [n.message for n in app._notifications if n.message.startswith(SUMMARIZE_HINT)]
+        assert hints and why in hints[0]
+        assert not app.screen.query_one(BusyLine).busy  # nothing was started
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        assert f"Summarize ({SUMMARIZE_HINT})" in str(app.screen.query_one("#help-text").render())
+
+
+@pilot_test
+async def test_summarize_is_enabled_with_a_model_and_writes_the_summary(
+        browse_db: Path, model_ready: Any, memory: Archive) -> None:
+    from aimem.tui.screens.help import HelpScreen
+
     app = make_app(browse_db)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         await pilot.press("enter")
         await settle(pilot)
-        assert app.screen.check_action("summarize", ()) is None  # shown dimmed
+        assert app.context.model.checked and app.context.model.ready
+        assert app.screen.check_action("summarize", ()) is True
+        title, conv_id = app.screen.conv["title"], app.screen.conv_id
+        assert not memory.show(conv_id, record=False).get("summary")
         await pilot.press("s")
+        busy = app.screen.query_one(BusyLine)
+        for _ in range(500):
+            await pilot.pause(0.01)
+            if not busy.busy and any(n.message.startswith("summarized") for n in
+                                     app._notifications):
+                break
+        assert any(n.message == f"summarized “{title}”" for n in app._notifications)
         await settle(pilot)
-        assert any(n.message == SUMMARIZE_HINT for n in app._notifications)
+        stored = memory.show(conv_id, record=False).get("summary")
+        assert stored and model_ready.history  # the model was asked; its summary was saved
+        assert str(app.screen.query_one("#conv-summary").render()) == stored  # and is shown
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        assert "(summaries need" not in str(app.screen.query_one("#help-text").render())
 
 
 @pilot_test
-async def test_summarize_runs_in_a_worker_with_progress(browse_db: Path,
+async def test_summarize_runs_in_a_worker_with_progress(browse_db: Path, model_ready: Any,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    from aimem.tui.widgets.busy_line import BusyLine
-
     calls: list[tuple[list[str], str]] = []
     release = threading.Event()
 
@@ -529,7 +597,7 @@ async def test_summarize_runs_in_a_worker_with_progress(browse_db: Path,
 
 
 @pilot_test
-async def test_summarize_errors_are_shown_not_raised(browse_db: Path,
+async def test_summarize_errors_are_shown_not_raised(browse_db: Path, model_ready: Any,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     from aimem.errors import AimemError
 
@@ -765,6 +833,22 @@ def test_a_newer_search_makes_the_older_one_stale(browse_db: Path) -> None:
     assert isinstance(second, Stale)  # skipped: overtaken before it started
     assert isinstance(third, int) and third > 0
     assert time.perf_counter() - t < 5
+
+
+def test_an_interrupted_query_raises_aimems_own_error(browse_db: Path) -> None:
+    """The store turns sqlite3's "interrupted" into errors.Interrupted (the TUI needs no
+    sqlite3); outside the block queries run to the end again."""
+    from aimem.errors import AimemError, Interrupted
+
+    count = ("WITH RECURSIVE n(i) AS (VALUES(1) UNION ALL SELECT i + 1 FROM n WHERE i < 200000) "
+             "SELECT count(*) FROM n")
+    with Archive.open(browse_db, create=False) as mem:
+        with pytest.raises(Interrupted) as caught, mem.interruptible(lambda: True, every=100):
+            mem.store.conn.execute(count).fetchone()
+        assert isinstance(caught.value, AimemError) and str(caught.value) == "interrupted"
+        with mem.interruptible(lambda: False, every=100):
+            assert mem.store.conn.execute(count).fetchone() == (200000,)
+        assert mem.store.conn.execute(count).fetchone() == (200000,)  # the check is gone
 
 
 def test_importing_the_tui_package_loads_no_textual() -> None:

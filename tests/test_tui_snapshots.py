@@ -17,8 +17,9 @@ from textual.widgets import Input
 
 
 @pytest.fixture(autouse=True)
-def _colour(monkeypatch: pytest.MonkeyPatch) -> None:
+def _colour(monkeypatch: pytest.MonkeyPatch, llm_fakes: Any) -> None:
     monkeypatch.delenv("NO_COLOR", raising=False)  # snapshots show the real colours
+    monkeypatch.setenv("LLM_MODEL", "aimem-fake")  # a model is configured: Summarize is on
 
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]

@@ -25,7 +25,7 @@ from aimem.cli._common import (
     warn,
 )
 from aimem.errors import AimemError
-from aimem.store.search import MARK_CLOSE, MARK_OPEN
+from aimem.snippets import MARK_CLOSE, MARK_OPEN
 
 EPILOG = """Examples:
 

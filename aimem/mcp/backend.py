@@ -28,6 +28,7 @@ from aimem.mcp.models import MemoryOut, MessageOut
 from aimem.mcp.profiles import ALL
 from aimem.services import Archive
 from aimem.services.filters import make_filters
+from aimem.snippets import MARK_CLOSE, MARK_OPEN
 
 # Size limits. A tool result carries its JSON twice (structuredContent and a text copy),
 # so a page of RESULT_CHARS JSON characters stays far below 10,000 tokens on the wire.
@@ -40,8 +41,8 @@ MAX_READ_CHARS = 6_000
 MAX_BUDGET = 4_000  # inject_context's token budget (the block travels twice)
 MAX_SKIPPED = 30
 
-# snippet markers of aimem's full-text search (aimem.store.search.MARK_OPEN / MARK_CLOSE)
-MARKS = str.maketrans({"\x02": "[", "\x03": "]"})
+# the snippet markers of aimem's full-text search, as [brackets]
+MARKS = str.maketrans({MARK_OPEN: "[", MARK_CLOSE: "]"})
 
 # what a tool does, for the client (the detailed tools)
 READ = ToolAnnotations(read_only_hint=True, open_world_hint=False)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -71,6 +72,14 @@ class Archive:
         it. The TUI uses it to drop a search-as-you-type query a newer keystroke made stale.
         """
         self.store.abort_when(check, every=every)
+
+    def interruptible(self, check: Callable[[], bool], *,
+                      every: int = 10_000) -> AbstractContextManager[None]:
+        """A block whose queries stop once ``check()`` is true, raising
+        :class:`aimem.errors.Interrupted`; the check is removed when the block ends."""
+        from aimem.store import interruptible
+
+        return interruptible(self.store, check, every=every)
 
     def __enter__(self) -> Archive:
         return self

@@ -24,11 +24,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aimem.models import Filters
+from aimem.snippets import MARK_CLOSE, MARK_OPEN  # front ends turn them into styles
 from aimem.store import cjk
 from aimem.store.db import filter_sql, memory_filter_sql
 from aimem.timeutil import date_mentions
 
-MARK_OPEN, MARK_CLOSE = "\x02", "\x03"  # snippet markers; front ends turn them into styles
 OPERATORS = {"title", "role", "source", "tag"}
 
 # Words that carry no meaning on their own; dropped from plain-word queries as long as

@@ -4,19 +4,19 @@ SQLite connections must stay on the thread that opened them, and the UI thread m
 never wait for a query. So every call goes to a single worker thread that owns the
 :class:`~aimem.services.Archive`; the UI awaits the result. Search-as-you-type adds one
 rule: a newer search makes the older one stale. A stale search that has not started is
-skipped, and one that is running stops at its next check (``Archive.abort_when``), so
+skipped, and one that is running stops at its next check (``Archive.interruptible``), so
 the newest keystroke never waits behind queries nobody will see.
 """
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
+from aimem.errors import Interrupted
 from aimem.services import Archive
 
 T = TypeVar("T")
@@ -54,15 +54,11 @@ class Database:
             if stale():
                 raise Stale()
             mem = self._memory()
-            mem.abort_when(stale)
             try:
-                return fn(mem)
-            except sqlite3.OperationalError as e:
-                if stale() and "interrupt" in str(e):
-                    raise Stale() from None
-                raise
-            finally:
-                mem.abort_when(None)
+                with mem.interruptible(stale):
+                    return fn(mem)
+            except Interrupted:
+                raise Stale() from None
 
         return await asyncio.wrap_future(self._pool.submit(job))
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from textual.content import Content
 
-from aimem.store.search import MARK_CLOSE, MARK_OPEN
+from aimem.snippets import MARK_CLOSE, MARK_OPEN
 
 MATCH = "bold $text-warning"
 DIM = "$text-muted"

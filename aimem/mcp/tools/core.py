@@ -22,7 +22,7 @@ from mcp.types import CallToolResult, TextContent
 from pydantic import Field
 
 from aimem.mcp.args import CoreIdArg, CoreProjectArg, Kind
-from aimem.mcp.backend import CORE_ADD, CORE_CHANGE, READ, Backend, clip, tool
+from aimem.mcp.backend import CORE_ADD, CORE_CHANGE, MARKS, READ, Backend, clip, tool
 from aimem.mcp.models import Context, Hit, Hits, Page, Result, Saved
 
 SNIPPET_CHARS = 160  # one line of a search hit
@@ -64,12 +64,12 @@ def search(
                            mode=None if mode == "auto" else mode)
     hits = []
     for h in found:
-        snip = (h.get("snippet") or h.get("text") or "").replace("\x02", "[")
+        snip = (h.get("snippet") or h.get("text") or "").translate(MARKS)
         hits.append(Hit(id=h["id"] if h["kind"] != "conversation" else
                         h["conversation_id"], kind=h["kind"],
                         title=_line(h.get("title") or "", 80),
                         date=(h.get("created_at") or "")[:10],
-                        snippet=_line(snip.replace("\x03", "]"))))
+                        snippet=_line(snip)))
     return Hits(hits=hits)
 
 

@@ -23,6 +23,7 @@ from textual.widgets import Footer, Static
 from aimem.errors import AimemError
 from aimem.services import Archive
 from aimem.services.filters import make_filters
+from aimem.tui.context import Context
 from aimem.tui.formatting import day
 from aimem.tui.screens.item_actions import ItemActions, Target
 from aimem.tui.search_state import SearchState
@@ -61,9 +62,9 @@ class ConversationScreen(ItemActions):
         Binding("q,escape", "back", "Back"),
     ]
 
-    def __init__(self, conv_id: str, *, focus: str | None = None,
+    def __init__(self, browser: Context, conv_id: str, *, focus: str | None = None,
                  state: SearchState | None = None) -> None:
-        super().__init__()
+        super().__init__(browser)
         self.conv_id = conv_id
         self.focus_id = focus
         self.state = state or SearchState()
@@ -114,6 +115,7 @@ class ConversationScreen(ItemActions):
         first_batch = max(BATCH, focus + 5)
         await box.mount_all(views[:first_batch])
         self._show_header()
+        await self._painted()  # laid out: scrolling to the message needs to know where it is
         self._move_to(focus, animate=False)
         if match_ids is None:
             try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from textual.app import ComposeResult
@@ -10,6 +11,8 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
+
+from aimem.tui.context import SUMMARIZE_HINT, ModelStatus
 
 BEFORE = {
     "Search": [("type", "search as you type (an empty box lists the newest)"),
@@ -27,32 +30,28 @@ def key_names(keys: str) -> str:
     return " ".join(KEY_NAMES.get(k, k) for k in keys.split(","))
 
 
-def _bindings(cls: type) -> list[Binding]:
-    out = []
-    for b in getattr(cls, "BINDINGS", []):
-        if isinstance(b, Binding) and b.description:
-            out.append(b)
-    return out
+def _bindings(bindings: Sequence[object]) -> list[Binding]:
+    return [b for b in bindings if isinstance(b, Binding) and b.description]
 
 
-def sections() -> list[tuple[str, list[tuple[str, str]]]]:
-    from aimem.tui.app import BrowseApp
+def sections(app_bindings: Sequence[object],
+             model: ModelStatus) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The help text: ``app_bindings`` are the app's own (the "Everywhere" keys)."""
     from aimem.tui.screens.conversation import ConversationScreen
-    from aimem.tui.screens.item_actions import SUMMARIZE_HINT, can_summarize
     from aimem.tui.screens.search import SearchScreen
     from aimem.tui.widgets.memory_list import MemoryList
     from aimem.tui.widgets.result_list import ResultList
 
     groups: list[tuple[str, list[Any]]] = [
-        ("Search", _bindings(SearchScreen)), ("Results", _bindings(ResultList)),
-        ("Conversation", _bindings(ConversationScreen)), ("Memories", _bindings(MemoryList)),
-        ("Everywhere", _bindings(BrowseApp)),
+        ("Search", _bindings(SearchScreen.BINDINGS)), ("Results", _bindings(ResultList.BINDINGS)),
+        ("Conversation", _bindings(ConversationScreen.BINDINGS)),
+        ("Memories", _bindings(MemoryList.BINDINGS)), ("Everywhere", _bindings(app_bindings)),
     ]
     out = []
     for name, bindings in groups:
         rows = [(key_names(b.key),
                  b.description + (f" ({SUMMARIZE_HINT})" if b.action.endswith("summarize")
-                                  and not can_summarize() else "")) for b in bindings]
+                                  and not model.ready else "")) for b in bindings]
         out.append((name, BEFORE.get(name, []) + rows + AFTER.get(name, [])))
     return out
 
@@ -62,12 +61,14 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,q,question_mark,f1", "dismiss", "Close"),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, app_bindings: Sequence[object], model: ModelStatus) -> None:
         super().__init__(classes="dialog")
+        self.app_bindings = app_bindings
+        self.model = model
 
     def compose(self) -> ComposeResult:
         parts: list[str | tuple[str, str]] = []
-        for name, rows in sections():
+        for name, rows in sections(self.app_bindings, self.model):
             parts += [(name, "bold $text-accent"), "\n"]
             for key, what in rows:
                 parts += [(f"  {key:<14}", "bold"), f"{what}\n"]

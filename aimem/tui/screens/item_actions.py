@@ -9,25 +9,30 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from textual import events, work
+from textual.app import App
 from textual.screen import Screen
 from textual.widgets import Input, TextArea
 
 from aimem.errors import AimemError
 from aimem.services import Archive
 from aimem.services.filters import make_filters
+from aimem.tui.context import Context, ModelStatus
 from aimem.tui.screens.dialogs import ConfirmDialog, TextDialog
 from aimem.tui.screens.memory_editor import split_tags
 from aimem.tui.search_state import SearchState
 from aimem.tui.widgets.busy_line import BusyLine
 
-if TYPE_CHECKING:
-    from aimem.tui.app import BrowseApp
+MODEL_CHECK_DELAY = 0.5  # seconds: the screen that asked is shown before llm is imported
 
-SUMMARIZE_HINT = "summaries need an llm model: aimem summarize"
+
+def _check_model(app: App[Any], model: ModelStatus) -> None:  # on a worker thread
+    if model.check() is not None:
+        app.call_from_thread(app.refresh_bindings)  # the footer dims "Summarize"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,16 +43,23 @@ class Target:
     text: str | None = None  # what "copy" copies (None: the whole conversation, as Markdown)
 
 
-def can_summarize() -> bool:
-    return hasattr(Archive, "summarize")
-
-
 class ItemActions(Screen[Any]):
-    """Mixed into screens that have a current item."""
+    """Mixed into screens that have a current item; made with the browser's context."""
 
-    @property
-    def browser(self) -> BrowseApp:
-        return self.app  # type: ignore[return-value]
+    def __init__(self, browser: Context) -> None:
+        super().__init__()
+        self.browser = browser
+
+    def can_summarize(self) -> bool:
+        """An llm model is configured and ready (as far as is known yet: the first call
+        starts the check, which imports llm, on a worker thread a moment later)."""
+        model = self.browser.model
+        if model.start():
+            app = self.app
+            app.set_timer(MODEL_CHECK_DELAY, lambda: app.run_worker(
+                partial(_check_model, app, model), thread=True, group="model-check",
+                exit_on_error=False))
+        return model.ready
 
     def target(self) -> Target | None:
         raise NotImplementedError
@@ -59,7 +71,7 @@ class ItemActions(Screen[Any]):
         raise NotImplementedError
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "summarize" and not can_summarize():
+        if action == "summarize" and not self.can_summarize():
             return None  # shown dimmed in the footer; pressing it explains why
         if action in ("export", "summarize"):
             t = self.target()
@@ -68,9 +80,9 @@ class ItemActions(Screen[Any]):
 
     def on_key(self, event: events.Key) -> None:
         # a disabled binding does nothing when pressed: say why, not only in the footer
-        if (event.key == "s" and not can_summarize()
+        if (event.key == "s" and not self.can_summarize()
                 and not isinstance(self.focused, Input | TextArea)):
-            self.notify(SUMMARIZE_HINT, severity="warning")
+            self.notify(self.browser.model.hint, severity="warning")
 
     # -- tags -------------------------------------------------------------------------
 
@@ -199,8 +211,8 @@ class ItemActions(Screen[Any]):
 
     def action_summarize(self) -> None:
         t = self.target()
-        if not can_summarize():
-            self.notify(SUMMARIZE_HINT, severity="warning")
+        if not self.can_summarize():
+            self.notify(self.browser.model.hint, severity="warning")
             return
         if t is None or t.kind != "conversation":
             return

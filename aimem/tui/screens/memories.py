@@ -12,6 +12,8 @@ from textual.widgets import Footer, Label, OptionList
 
 from aimem.errors import AimemError
 from aimem.services import Archive
+from aimem.tui.context import Context
+from aimem.tui.db import Database
 from aimem.tui.formatting import one_line
 from aimem.tui.screens.dialogs import ConfirmDialog
 from aimem.tui.screens.memory_editor import MemoryEditor
@@ -19,12 +21,12 @@ from aimem.tui.widgets.memory_list import MemoryList
 from aimem.tui.widgets.paged_list import PAGE, PagedList
 
 
-async def edit_memory(screen: Screen[Any], mem_id: str | None) -> dict[str, Any] | None:
+async def edit_memory(screen: Screen[Any], db: Database,
+                      mem_id: str | None) -> dict[str, Any] | None:
     """Open the editor on a memory (None: a new one) and save it; the saved memory.
 
     Call from a worker (it waits for the dialog).
     """
-    db = screen.app.db  # type: ignore[attr-defined]
     try:
         old = await db.call(lambda m: m.show(mem_id, record=False)) if mem_id else None
     except AimemError as e:
@@ -56,8 +58,9 @@ async def edit_memory(screen: Screen[Any], mem_id: str | None) -> dict[str, Any]
 class MemoriesScreen(Screen[bool]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "back", "Back", show=False)]
 
-    def __init__(self) -> None:
+    def __init__(self, browser: Context) -> None:
         super().__init__()
+        self.browser = browser
         self.changed = False
 
     def compose(self) -> ComposeResult:
@@ -82,7 +85,7 @@ class MemoriesScreen(Screen[bool]):
     async def _load(self, append: bool, keep: str | None = None) -> None:
         offset = len(self.memories.rows) if append else 0
         try:
-            rows = await self.app.db.call(  # type: ignore[attr-defined]
+            rows = await self.browser.db.call(
                 lambda m: m.list_memories(limit=PAGE, offset=offset))
         except AimemError as e:
             self.notify(str(e), severity="error")
@@ -105,7 +108,7 @@ class MemoriesScreen(Screen[bool]):
 
     @work(group="item", exit_on_error=False)
     async def action_add(self) -> None:
-        saved = await edit_memory(self, None)
+        saved = await edit_memory(self, self.browser.db, None)
         if saved:
             self.changed = True
             self.reload(keep=saved["id"])
@@ -115,7 +118,7 @@ class MemoriesScreen(Screen[bool]):
         current = self.memories.current
         if current is None:
             return
-        saved = await edit_memory(self, current["id"])
+        saved = await edit_memory(self, self.browser.db, current["id"])
         if saved:
             self.changed = True
             self.reload(keep=saved["id"])
@@ -127,7 +130,7 @@ class MemoriesScreen(Screen[bool]):
             return
         pin = not current.get("pinned")
         try:
-            saved = await self.app.db.call(  # type: ignore[attr-defined]
+            saved = await self.browser.db.call(
                 lambda m: m.update_memory(current["id"], pin=pin))
         except AimemError as e:
             self.notify(str(e), severity="error")
@@ -148,7 +151,7 @@ class MemoriesScreen(Screen[bool]):
                 f"Delete the memory “{title}”? This cannot be undone.")):
             return
         try:
-            await self.app.db.call(lambda m: m.forget([current["id"]]))  # type: ignore[attr-defined]
+            await self.browser.db.call(lambda m: m.forget([current["id"]]))
         except AimemError as e:
             self.notify(str(e), severity="error")
             return

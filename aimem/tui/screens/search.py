@@ -15,6 +15,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Footer, Input, Label, OptionList
 
 from aimem.errors import AimemError
+from aimem.tui.context import Context
 from aimem.tui.db import Stale
 from aimem.tui.formatting import one_line, title_of
 from aimem.tui.screens.item_actions import ItemActions, Target
@@ -44,8 +45,8 @@ class SearchScreen(ItemActions):
         Binding("escape", "back", show=False),
     ]
 
-    def __init__(self, query: str = "") -> None:
-        super().__init__()
+    def __init__(self, browser: Context, query: str = "") -> None:
+        super().__init__(browser)
         self.state = SearchState(query=query)
         self.shown: SearchState | None = None  # the state the rows on screen belong to
 
@@ -198,7 +199,7 @@ class SearchScreen(ItemActions):
         from aimem.tui.screens.conversation import ConversationScreen
 
         focus = row["id"] if row["kind"] == "message" else None
-        self.app.push_screen(ConversationScreen(row["conversation_id"], focus=focus,
+        self.app.push_screen(ConversationScreen(self.browser, row["conversation_id"], focus=focus,
                                                 state=self.state), self._returned)
 
     def _returned(self, changed: bool | None) -> None:
@@ -210,7 +211,7 @@ class SearchScreen(ItemActions):
     async def _edit_memory(self, mem_id: str) -> None:
         from aimem.tui.screens.memories import edit_memory
 
-        if await edit_memory(self, mem_id):
+        if await edit_memory(self, self.browser.db, mem_id):
             self.reload(keep=mem_id)
 
     # -- the current item -------------------------------------------------------------
