@@ -940,3 +940,62 @@ async def test_b_shows_and_hides_the_other_branches(browse_db: Path) -> None:
         await settle(pilot)
         assert not screen.query(".-branch") and len(screen.query(MessageView)) == 4
         assert screen.cursor == 3
+
+
+# -- search modes and related ----------------------------------------------------------
+
+
+@pilot_test
+async def test_ctrl_g_cycles_the_search_mode_shown_in_the_filter_bar(
+        browse_db: Path, memory: Archive, llm_fakes: Any) -> None:
+    app = make_app(browse_db, query="kyoto")
+    async with app.run_test(size=(140, 30)) as pilot:
+        await settle(pilot)
+        assert "mode:auto" in filter_bar_text(app)
+        assert results(app).rows and all(r["found_by"] == ["lexical"] for r in results(app).rows)
+        await pilot.press("ctrl+g")
+        await settle(pilot)
+        assert "mode:words" in filter_bar_text(app) and app.screen.state.mode == "lexical"
+        await pilot.press("ctrl+g")  # words+meaning, but no embedding model: words only, said
+        await settle(pilot)
+        bar = filter_bar_text(app)
+        assert "mode:words+meaning" in bar and "no embedding model configured" in bar
+        assert results(app).rows
+        # a model with vectors: meaning alone finds rows by their vectors
+        memory.set_config("embed-model", "aimem-fake-embed")
+        memory.embed()
+        await pilot.press("ctrl+g")
+        await settle(pilot)
+        bar = filter_bar_text(app)
+        assert "mode:meaning" in bar and "no embedding model" not in bar
+        rows = results(app).rows
+        assert rows and all(r["found_by"] == ["semantic"] for r in rows)
+        await pilot.press("ctrl+g")
+        await settle(pilot)
+        assert "mode:auto" in filter_bar_text(app)
+        assert any("semantic" in (r.get("found_by") or []) for r in results(app).rows)
+
+
+@pilot_test
+async def test_r_in_a_conversation_lists_related_ones_and_opens_the_pick(browse_db: Path) -> None:
+    from aimem.tui.screens.conversation import ConversationScreen
+    from aimem.tui.screens.dialogs import PickDialog
+
+    app = make_app(browse_db)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await _open_first_result(pilot, "kyoto rain")
+        await pilot.press("enter")
+        await settle(pilot)
+        first = app.screen
+        assert isinstance(first, ConversationScreen)
+        await pilot.press("r")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, PickDialog) and dialog.title_text == "Related, by shared words"
+        picked = dialog.choices[0][1]
+        assert picked["kind"] == "conversation" and picked["id"] != first.conv_id
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ConversationScreen) and app.screen is not first
+        assert app.screen.conv_id == picked["id"]

@@ -19,6 +19,11 @@ KINDS = {"all": ("message", "memory", "conversation"), "messages": ("message",),
 PERIODS = (None, "1d", "7d", "30d", "1y")
 PERIOD_NAMES = {None: "any time", "1d": "last day", "7d": "last week", "30d": "last month",
                 "1y": "last year"}
+# How a query is matched (aimem search --mode): None is the default, hybrid when the
+# configured embedding model has vectors (aimem embed), else words only.
+MODES = (None, "lexical", "hybrid", "semantic")
+MODE_NAMES = {None: "auto", "lexical": "words", "hybrid": "words+meaning",
+              "semantic": "meaning"}
 
 
 def _next(values: tuple[Any, ...] | list[Any], current: Any) -> Any:
@@ -33,6 +38,7 @@ class SearchState:
     source: str | None = None
     tag: str | None = None
     period: str | None = None
+    mode: str | None = None
 
     def with_query(self, query: str) -> SearchState:
         return replace(self, query=query)
@@ -49,8 +55,11 @@ class SearchState:
     def next_period(self) -> SearchState:
         return replace(self, period=_next(PERIODS, self.period))
 
+    def next_mode(self) -> SearchState:
+        return replace(self, mode=_next(MODES, self.mode))
+
     def cleared(self) -> SearchState:
-        return SearchState(query=self.query, scope=self.scope)
+        return SearchState(query=self.query, scope=self.scope, mode=self.mode)
 
     @property
     def filtered(self) -> bool:
@@ -65,15 +74,18 @@ class SearchState:
         return [("scope", self.scope, self.scope != "all"),
                 ("source", self.source or "any", self.source is not None),
                 ("tag", self.tag or "any", self.tag is not None),
-                ("time", PERIOD_NAMES[self.period], self.period is not None)]
+                ("time", PERIOD_NAMES[self.period], self.period is not None),
+                ("mode", MODE_NAMES[self.mode], self.mode is not None)]
 
 
 def fetch(mem: Archive, state: SearchState, limit: int, offset: int = 0) -> list[dict[str, Any]]:
     """Rows for the result list; runs on the database thread.
 
-    A query searches (best first; ``offset`` is applied to the ranked list). An empty
-    query lists what is newest: memories in the memories scope, else conversations.
+    A query searches (best first; ``offset`` is applied to the ranked list) in the state's
+    mode; when meaning cannot be searched, ``mem.warning`` says why (words only). An
+    empty query lists what is newest: memories in the memories scope, else conversations.
     """
+    mem.warning = None
     f = make_filters(mem, source=[state.source] if state.source else None,
                      tag=[state.tag] if state.tag else None, since=state.period)
     if not state.query.strip():
@@ -83,4 +95,4 @@ def fetch(mem: Archive, state: SearchState, limit: int, offset: int = 0) -> list
         rows = mem.list_conversations(f, limit=limit, offset=offset)
         return [{**r, "kind": "conversation", "conversation_id": r["id"]} for r in rows]
     return mem.search(state.query, f, limit=offset + limit, kinds=state.kinds,
-                      mode="lexical")[offset:]
+                      mode=state.mode)[offset:]

@@ -24,7 +24,7 @@ from aimem.errors import AimemError
 from aimem.services import Archive
 from aimem.services.filters import make_filters
 from aimem.tui.context import Context
-from aimem.tui.formatting import day
+from aimem.tui.formatting import day, one_line
 from aimem.tui.screens.item_actions import ItemActions, Target
 from aimem.tui.search_state import SearchState
 from aimem.tui.widgets.busy_line import BusyLine
@@ -52,6 +52,8 @@ class ConversationScreen(ItemActions):
         Binding("b", "branches", "Other branches",
                 tooltip="Show or hide the messages off the visible branch (edits, "
                         "regenerations)"),
+        Binding("r", "related", "Related",
+                tooltip="Conversations and memories closest to this one (aimem related)"),
         Binding("c", "copy", "Copy message"),
         Binding("t", "tags", "Tags"),
         Binding("y", "copy_inject", "Copy inject"),
@@ -191,6 +193,32 @@ class ConversationScreen(ItemActions):
         self._show_header()
 
     # -- keys -------------------------------------------------------------------------
+
+    @work(group="item", exit_on_error=False)
+    async def action_related(self) -> None:
+        """Pick among the conversations and memories closest to this one: a conversation
+        opens, a memory is shown (by meaning with embeddings, else by shared words)."""
+        from aimem.tui.screens.dialogs import PickDialog
+
+        try:
+            rows = await self.browser.db.call(lambda m: m.related(self.conv_id, limit=15))
+        except AimemError as e:
+            self.notify(str(e), severity="error")
+            return
+        if not rows:
+            self.notify("Nothing related found.")
+            return
+        how = "by meaning" if rows[0]["by"] == "embeddings" else "by shared words"
+        choices: list[tuple[str, Any]] = [
+            (("memory: " + one_line(r.get("text") or "")[:90]) if r["kind"] == "memory"
+             else one_line(r.get("title") or "(untitled)")[:90], r) for r in rows]
+        picked = await self.app.push_screen_wait(PickDialog(f"Related, {how}", choices))
+        if not picked:
+            return
+        if picked["kind"] == "conversation":
+            self.app.push_screen(ConversationScreen(self.browser, picked["id"]))
+        else:
+            self.notify(picked.get("text") or "", title="Memory", timeout=10)
 
     def action_next_match(self, step: int) -> None:
         if not self.matches:

@@ -36,6 +36,7 @@ class SearchScreen(ItemActions):
         Binding("ctrl+s", "cycle_source", "Source"),
         Binding("ctrl+t", "pick_tag", "Tag"),
         Binding("ctrl+o", "cycle_period", "Time"),
+        Binding("ctrl+g", "cycle_mode", "Mode"),
         Binding("ctrl+l", "clear_filters", "Clear filters", show=False),
         Binding("down", "into_results('cursor_down')", show=False),
         Binding("up", "into_results('cursor_up')", show=False),
@@ -49,6 +50,7 @@ class SearchScreen(ItemActions):
         super().__init__(browser)
         self.state = SearchState(query=query)
         self.shown: SearchState | None = None  # the state the rows on screen belong to
+        self.warning: str | None = None  # why meaning was not searched (words only)
 
     def compose(self) -> ComposeResult:
         yield SearchBox(self.state.query, placeholder=PLACEHOLDER, id="query")
@@ -78,7 +80,8 @@ class SearchScreen(ItemActions):
         results = self.results
         offset = len(results.rows) if append else 0
         try:
-            rows = await self.browser.db.search(lambda m: fetch(m, state, PAGE, offset))
+            rows, warning = await self.browser.db.search(
+                lambda m: (fetch(m, state, PAGE, offset), m.warning))
         except Stale:
             return
         except AimemError as e:
@@ -88,6 +91,8 @@ class SearchScreen(ItemActions):
             return  # typed on meanwhile
         results.show_rows(rows, more=len(rows) == PAGE, append=append, keep=keep)
         self.shown = state
+        if not append:
+            self.warning = warning
         self._show_status()
 
     def _show_status(self) -> None:
@@ -98,6 +103,8 @@ class SearchScreen(ItemActions):
             status = f"newest {what}" if n else f"no {what}"
         else:
             status = f"{n}{'+' if results.more else ''} results" if n else "no matches"
+            if self.warning:
+                status += f" · {self.warning}"
         self.query_one(FilterBar).show(state, status)
         empty = self.query_one("#empty", Label)
         empty.display = not n
@@ -146,6 +153,9 @@ class SearchScreen(ItemActions):
 
     def action_cycle_period(self) -> None:
         self._set_state(self.state.next_period())
+
+    def action_cycle_mode(self) -> None:
+        self._set_state(self.state.next_mode())
 
     def action_clear_filters(self) -> None:
         self._set_state(self.state.cleared())

@@ -7,7 +7,7 @@ from textual.widgets import Static
 
 from aimem.tui.search_state import SearchState
 
-KEYS = {"scope": "^r", "source": "^s", "tag": "^t", "time": "^o"}
+KEYS = {"scope": "^r", "source": "^s", "tag": "^t", "time": "^o", "mode": "^g"}
 
 
 class FilterBar(Static):
