@@ -314,20 +314,28 @@ def query_vector(model: str, text: str) -> Any:
     return vec / max(float(np.linalg.norm(vec)), 1e-12)
 
 
-# rows of the int8 matrix turned into float32 at a time: the product of a slice with the
-# query runs in BLAS without a float32 copy of the whole matrix (4x its size in memory)
-SLICE = 8192
+# rows of the int8 matrix turned into float32 at a time, into one reused buffer (3 MB at
+# 384 dimensions: it stays in the CPU cache), then multiplied with the query in BLAS: no
+# float32 copy of the whole matrix (4x its size). At M (251k vectors), CPU per query:
+# slices of 8,192 rows in fresh arrays 21 ms, of 2,048 in one buffer 16 ms; einsum over
+# the int8 matrix (int32 sums) 27 ms. The sums are those of one float32 product.
+SLICE = 2048
 
 
 def scores(index: Index, vec: Any) -> Any:
-    """Cosine x127 of ``vec`` with every stored vector (float32, as one product would)."""
+    """Cosine x127 of ``vec`` with every stored vector (float32)."""
     np = _numpy()
 
-    n = index.matrix.shape[0]
+    matrix = index.matrix
+    n, dim = matrix.shape
     out = np.empty(n, dtype=np.float32)
     v = vec.astype(np.float32)
+    buf = np.empty((min(SLICE, n), dim), dtype=np.float32)
     for start in range(0, n, SLICE):
-        out[start:start + SLICE] = index.matrix[start:start + SLICE].astype(np.float32) @ v
+        end = min(start + SLICE, n)
+        part = buf[:end - start]
+        np.copyto(part, matrix[start:end], casting="unsafe")
+        np.dot(part, v, out=out[start:end])
     return out
 
 
