@@ -253,24 +253,25 @@ def load_index(store: Store, model: str) -> Index | None:
     np = _numpy()
 
     conn = store.conn
-    key = vectors.file_key(conn, model)
+    changes = vectors.change_key(conn)  # one lookup; the file's key reads every block row
     cache_key = (str(store.path), model)
     cached = _CACHE.get(cache_key)
-    if cached is not None and cached.version == key:
+    if cached is not None and cached.version == changes:
         return cached
+    key = vectors.file_key(conn, model)
     if key is None:
         return None
     path = vectors.file_path(conn, model)
-    index = _open_file(np, path, key) if path is not None else None
+    index = _open_file(np, path, key, changes) if path is not None else None
     if index is None:
         live = vectors.live_vectors(conn, model)
         if live is None or live[1] == 0:
             return None
         dim, n, data, items, kinds = live
         if path is not None and vectors.write_file(path, key, dim, n, data, items, kinds):
-            index = _open_file(np, path, key)
+            index = _open_file(np, path, key, changes)
         if index is None:
-            index = Index(version=key,
+            index = Index(version=changes,
                           matrix=np.frombuffer(data, dtype=np.int8).reshape(n, dim),
                           kinds=np.frombuffer(kinds, dtype=np.uint8),
                           items=np.frombuffer(items, dtype="<i8"))
@@ -278,7 +279,7 @@ def load_index(store: Store, model: str) -> Index | None:
     return index
 
 
-def _open_file(np: Any, path: Any, key: str) -> Index | None:
+def _open_file(np: Any, path: Any, key: str, changes: str) -> Index | None:
     try:
         f = open(path, "rb")
     except OSError:
@@ -291,7 +292,7 @@ def _open_file(np: Any, path: Any, key: str) -> Index | None:
         # mapped from the file just checked (a newer one renamed over it meanwhile does
         # not change what this mapping sees)
         raw = np.memmap(f, dtype=np.uint8, mode="r", offset=off, shape=(n * dim + n * 9,))
-    return Index(version=key, matrix=raw[:n * dim].view(np.int8).reshape(n, dim),
+    return Index(version=changes, matrix=raw[:n * dim].view(np.int8).reshape(n, dim),
                  items=raw[n * dim:n * dim + n * 8].view("<i8"),
                  kinds=raw[n * dim + n * 8:])
 

@@ -233,6 +233,14 @@ def _db_file(conn: sqlite3.Connection) -> str | None:
     return None
 
 
+def change_key(conn: sqlite3.Connection) -> str:
+    """Changes whenever any vector is written or deleted, in this database or when it is
+    replaced by another (a cheap check for a process that already holds the vectors)."""
+    settings = dict(conn.execute("SELECT key, value FROM settings WHERE key IN "
+                                 "('vectors-version', 'vectors-epoch')"))
+    return f"{settings.get('vectors-epoch')}:{settings.get('vectors-version')}"
+
+
 def file_key(conn: sqlite3.Connection, model: str) -> str | None:
     """What a valid vector file of ``model`` must say it holds (None: no vectors)."""
     nblocks, last, total, dim = conn.execute(
@@ -240,11 +248,8 @@ def file_key(conn: sqlite3.Connection, model: str) -> str | None:
         (model,)).fetchone()
     if not nblocks:
         return None
-    settings = dict(conn.execute("SELECT key, value FROM settings WHERE key IN "
-                                 "('vectors-version', 'vectors-epoch')"))
     dead = conn.execute("SELECT count(*) FROM vector_dead").fetchone()[0]
-    return (f"{settings.get('vectors-epoch')}:{settings.get('vectors-version')}:{model}:"
-            f"{dim}:{nblocks}:{last}:{int(total)}:{dead}")
+    return f"{change_key(conn)}:{model}:{dim}:{nblocks}:{last}:{int(total)}:{dead}"
 
 
 def read_file_header(f: Any) -> dict[str, Any] | None:
