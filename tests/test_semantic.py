@@ -341,3 +341,118 @@ def test_offline_minilm_ranks_paraphrases_above_unrelated_text() -> None:
     sims = v @ v.T
     assert abs(float(sims[0, 0]) - 1.0) < 1e-4
     assert sims[0, 1] > sims[0, 2] + 0.2 and sims[0, 1] > sims[0, 3] + 0.2
+
+
+# -- the vector file (memory-mapped next to the database) -----------------------------
+
+def vector_files(m: Archive) -> list[Path]:
+    return sorted(m.store.path.parent.glob(m.store.path.name + "-vectors-*"))
+
+
+def nearest_ids(m: Archive, text: str) -> list[tuple[str, int]]:
+    from aimem.services import semantic
+
+    semantic._CACHE.clear()  # as a new process would
+    index = semantic.load_index(m.store, FAKE)
+    assert index is not None
+    vec = semantic.query_vector(FAKE, text)
+    return [(k, i) for k, i, _ in semantic.nearest(index, vec, semantic.KINDS, 50)]
+
+
+def in_memory_ids(m: Archive, text: str) -> list[tuple[str, int]]:
+    """The same search from the blocks in the database, without any file."""
+    import numpy as np
+
+    from aimem.services import semantic
+    from aimem.store import vectors
+
+    dim, n, data, items, kinds = vectors.live_vectors(m.store.conn, FAKE)  # type: ignore[misc]
+    index = semantic.Index(version=None, matrix=np.frombuffer(data, np.int8).reshape(n, dim),
+                           kinds=np.frombuffer(kinds, np.uint8), items=np.frombuffer(items, "<i8"))
+    vec = semantic.query_vector(FAKE, text)
+    return [(k, i) for k, i, _ in semantic.nearest(index, vec, semantic.KINDS, 50)]
+
+
+def test_vector_file_is_written_once_and_reused(mem: Archive) -> None:
+    mem.embed(model=FAKE)
+    assert vector_files(mem) == []
+    first = nearest_ids(mem, "sourdough flat")
+    (path,) = vector_files(mem)
+    stamp = path.stat().st_mtime_ns
+    assert nearest_ids(mem, "sourdough flat") == first == in_memory_ids(mem, "sourdough flat")
+    assert path.stat().st_mtime_ns == stamp  # read, not rebuilt
+    # a new vector changes the key: the file is rebuilt and has it
+    mem.remember("The walrus sleeps in the water.")
+    mem.embed(model=FAKE)
+    ids = nearest_ids(mem, "walrus sleeps water")
+    assert ids == in_memory_ids(mem, "walrus sleeps water")
+    assert ("memory", mem.store.conn.execute("SELECT max(rowid) FROM memories").fetchone()[0]) in ids
+
+
+def test_forget_removes_the_vector_file_and_the_rebuilt_one_lacks_the_item(mem: Archive) -> None:
+    mem.embed(model=FAKE)
+    nearest_ids(mem, "walrus")
+    assert vector_files(mem)
+    conv = mem.search("walrus", mode="lexical", kinds=["message"])[0]["conversation_id"]
+    rowids = {r[0] for r in mem.store.conn.execute(
+        "SELECT m.rowid FROM messages m JOIN conversations c ON c.rowid = m.conversation "
+        "WHERE c.id = ?", (conv,))}
+    mem.forget([conv])
+    assert vector_files(mem) == []  # nothing derived from the forgotten text stays on disk
+    ids = nearest_ids(mem, "walrus tonne zoo")
+    assert not {i for k, i in ids if k == "message"} & rowids
+    (path,) = vector_files(mem)
+    data = path.read_bytes()
+    assert b"walrus" not in data  # (vectors only; and the right number of them)
+    assert len(ids) == len(vector_rows(mem))
+
+
+def test_deleted_but_not_yet_zeroed_vectors_are_left_out(mem: Archive) -> None:
+    """A re-import deletes a message (its slot is dead, zeroed by the next write only):
+    the file built meanwhile must not hold it."""
+    mem.embed(model=FAKE)
+    rowid = mem.store.conn.execute("SELECT item FROM vectors WHERE kind = 'message' "
+                                   "LIMIT 1").fetchone()[0]
+    with mem.store.transaction():
+        mem.store.conn.execute("DELETE FROM vectors WHERE kind = 'message' AND item = ?",
+                               (rowid,))
+    assert mem.store.conn.execute("SELECT count(*) FROM vector_dead").fetchone()[0] == 1
+    assert ("message", rowid) not in nearest_ids(mem, "sourdough walrus bake")
+
+
+def test_a_stale_or_broken_vector_file_is_rebuilt(mem: Archive) -> None:
+    mem.embed(model=FAKE)
+    want = nearest_ids(mem, "sourdough")
+    (path,) = vector_files(mem)
+    good = path.read_bytes()
+    # another database's file (a restored backup, a copied folder): its key differs
+    path.write_bytes(good.replace(b'"key": "', b'"key": "x', 1))
+    assert nearest_ids(mem, "sourdough") == want and path.read_bytes() == good
+    for broken in (good[:len(good) // 2], b"", b"garbage" * 100):
+        path.write_bytes(broken)
+        assert nearest_ids(mem, "sourdough") == want
+        assert path.read_bytes() == good
+
+
+def test_an_unwritable_folder_keeps_the_vectors_in_memory(mem: Archive, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from aimem.store import vectors
+
+    mem.embed(model=FAKE)
+    monkeypatch.setattr(vectors, "write_file", lambda *a, **k: False)
+    assert nearest_ids(mem, "sourdough") == in_memory_ids(mem, "sourdough")
+    assert vector_files(mem) == []
+
+
+def test_a_backup_does_not_reuse_the_live_databases_file(mem: Archive, tmp_path: Path) -> None:
+    mem.embed(model=FAKE)
+    nearest_ids(mem, "walrus")
+    other = tmp_path / "copy" / "s.db"
+    other.parent.mkdir()
+    mem.store.conn.execute("VACUUM INTO ?", (str(other),))
+    (path,) = vector_files(mem)
+    # the copy's folder gets the live file too (a copied folder); then the copy changes
+    (other.parent / path.name.replace(mem.store.path.name, "s.db")).write_bytes(path.read_bytes())
+    with Archive.open(other) as copy:
+        copy.remember("A brand new walrus memory.")
+        copy.embed(model=FAKE)
+        assert nearest_ids(copy, "walrus") == in_memory_ids(copy, "walrus")

@@ -227,21 +227,64 @@ def _window_floor(conn: sqlite3.Connection, source: str, args: Sequence[Any],
         window = RANK_WINDOW
     if window <= 0:
         return None
+    # Most queries match fewer rows than the window: counting them, forwards and stopping
+    # at the window, is cheaper than walking them backwards (FTS5 reads a doclist in
+    # reverse page by page; an AND of a rare and a common word, at M: 0.8 -> 0.4 ms).
+    # Only a query that reaches the window then looks for where it starts.
+    (n,) = conn.execute(f"SELECT count(*) FROM (SELECT 1 FROM {source} LIMIT ?)",
+                        (*args, window)).fetchone()
+    if n < window:
+        return None
     row = conn.execute(f"SELECT f.rowid FROM {source} ORDER BY f.rowid DESC LIMIT 1 OFFSET ?",
                        (*args, window - 1)).fetchone()
     return None if row is None else row[0]
 
 
-def _ranked(conn: sqlite3.Connection, columns: str, source: str, args: Sequence[Any],
-            limit: int, window: int | None) -> list[tuple[Any, ...]]:
-    """``SELECT columns FROM source ORDER BY f.rank LIMIT limit``, ranking at most the
-    ``window`` newest matching rows."""
+def _ranked(conn: sqlite3.Connection, source: str, args: Sequence[Any], limit: int,
+            window: int | None, snippet: str | None = None) -> Rows:
+    """(rowid, rank, snippet) of ``SELECT ... FROM source ORDER BY f.rank LIMIT limit``,
+    ranking at most the ``window`` newest matching rows; ``snippet`` is the SQL of the
+    snippet column (None: no snippet, the caller cuts it from the text).
+
+    Without filters (no join), two things make this cheaper than the one statement it
+    stands for, with the same rows in the same order (ties in rowid order, as FTS5's own
+    sort has them):
+    - ``ORDER BY r + 0``: FTS5's plan for ``ORDER BY rank`` sorts every match in a nested
+      statement; SQLite's own LIMIT sorter keeps only the best ``limit``: 30 % less CPU
+      for the same bm25 work (at M: "docker", 17k matches, 21 -> 15 ms; "maven" 1.9 -> 1.2).
+    - the snippets are then cut for the rows returned only (see ``_snippets``).
+    """
     floor = _window_floor(conn, source, args, window)
     if floor is not None:
         source += " AND f.rowid >= ?"
         args = (*args, floor)
-    return conn.execute(f"SELECT {columns} FROM {source} ORDER BY f.rank LIMIT ?",
-                        (*args, limit)).fetchall()
+    if " JOIN " in source:
+        # filtered: FTS5's rank order goes first, so the join and the snippets run only
+        # until ``limit`` rows pass the filters (the LIMIT sorter would join every match)
+        return conn.execute(f"SELECT f.rowid, f.rank, {snippet or 'NULL'} FROM {source} "
+                            "ORDER BY f.rank LIMIT ?", (*args, limit)).fetchall()
+    rows = conn.execute(f"SELECT f.rowid, f.rank AS r FROM {source} ORDER BY r + 0, f.rowid "
+                        "LIMIT ?", (*args, limit)).fetchall()
+    if snippet is None or not rows:
+        return [(r[0], r[1], None) for r in rows]
+    table = source.split(" ", 1)[0]
+    snips = _snippets(conn, table, args[0], [r[0] for r in rows], snippet)
+    return [(r[0], r[1], snips.get(r[0])) for r in rows]
+
+
+def _snippets(conn: sqlite3.Connection, table: str, match: str, rowids: list[int],
+              snippet: str) -> dict[int, str]:
+    """rowid -> snippet for ``rowids`` (a few) among the matches of ``match`` in ``table``
+    (a snippet depends on the query and the row only: no filters, no joins here).
+
+    One pass over the matches between the smallest and the largest rowid, cutting a
+    snippet only where the rowid is wanted (``+f.rowid IN``: the ``+`` keeps SQLite from
+    running the full-text query once per rowid, which costs 50 us each)."""
+    marks = ",".join("?" * len(rowids))
+    return dict(conn.execute(
+        f"SELECT f.rowid, {snippet} FROM {table} f WHERE {table} MATCH ? "
+        f"AND f.rowid BETWEEN ? AND ? AND +f.rowid IN ({marks})",
+        (match, min(rowids), max(rowids), *rowids)))
 
 
 def _message_rows(conn: sqlite3.Connection, match: str, filters: Filters | None,
@@ -260,14 +303,14 @@ def _message_rows(conn: sqlite3.Connection, match: str, filters: Filters | None,
     if not_cjk:
         where += " AND m.rowid NOT IN (SELECT rowid FROM messages_cjk WHERE messages_cjk MATCH ?)"
         params.append(not_cjk)
-    snip = _snippet(0, table) if table == "messages_fts" else "NULL"
+    snip = _snippet(0, table) if table == "messages_fts" else None
     if where == "1":
         source = f"{table} f WHERE {table} MATCH ?"
     else:
         source = (f"{table} f JOIN messages m ON m.rowid = f.rowid "
                   "JOIN conversations c ON c.rowid = m.conversation "
                   f"WHERE {table} MATCH ? AND {where}")
-    return _ranked(conn, f"f.rowid, f.rank, {snip}", source, (match, *params), limit, window)
+    return _ranked(conn, source, (match, *params), limit, window, snip)
 
 
 def _tiered(run, q: Query, limit: int, run_cjk=None,  # type: ignore[no-untyped-def]
@@ -384,10 +427,9 @@ def search_memories(conn: sqlite3.Connection, q: Query, filters: Filters | None,
         if not_cjk:
             cond += " AND mm.rowid NOT IN (SELECT rowid FROM memories_cjk WHERE memories_cjk MATCH ?)"
             extra.append(not_cjk)
-        snip = _snippet(0, table) if table == "memories_fts" else "NULL"
-        return _ranked(conn, f"f.rowid, f.rank, {snip}",
-                       f"{table} f JOIN memories mm ON mm.rowid = f.rowid "
-                       f"WHERE {table} MATCH ? AND {cond}", (match, *extra), n, window)
+        snip = _snippet(0, table) if table == "memories_fts" else None
+        return _ranked(conn, f"{table} f JOIN memories mm ON mm.rowid = f.rowid "
+                       f"WHERE {table} MATCH ? AND {cond}", (match, *extra), n, window, snip)
 
     rows = _tiered(run, q, limit, lambda match, n: run(match, n, table="memories_cjk"))
     if not rows:
@@ -420,10 +462,9 @@ def search_conversations(conn: sqlite3.Connection, q: Query, filters: Filters | 
             cond += (" AND c.rowid NOT IN (SELECT rowid FROM conversations_cjk "
                      "WHERE conversations_cjk MATCH ?)")
             extra.append(not_cjk)
-        snip = _snippet(-1, table, 16) if table == "conversations_fts" else "NULL"
-        return _ranked(conn, f"f.rowid, f.rank, {snip}",
-                       f"{table} f JOIN conversations c ON c.rowid = f.rowid "
-                       f"WHERE {table} MATCH ? AND {cond}", (match, *extra), n, window)
+        snip = _snippet(-1, table, 16) if table == "conversations_fts" else None
+        return _ranked(conn, f"{table} f JOIN conversations c ON c.rowid = f.rowid "
+                       f"WHERE {table} MATCH ? AND {cond}", (match, *extra), n, window, snip)
 
     if q.title:
         match = q.title_query(q.title_cjk)

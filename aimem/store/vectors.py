@@ -8,8 +8,13 @@ its block and slot with the hash of the embedded text.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import secrets
 import sqlite3
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from aimem.models import Filters
@@ -37,8 +42,8 @@ def set_setting(conn: sqlite3.Connection, key: str, value: str | None) -> None:
 
 def all_settings(conn: sqlite3.Connection) -> dict[str, str]:
     """The user's settings (not aimem's own bookkeeping, like vectors-version)."""
-    return dict(conn.execute("SELECT key, value FROM settings WHERE key != 'vectors-version' "
-                             "ORDER BY key"))
+    return dict(conn.execute("SELECT key, value FROM settings WHERE key NOT IN "
+                             "('vectors-version', 'vectors-epoch') ORDER BY key"))
 
 
 # -- what to embed ----------------------------------------------------------------------
@@ -116,6 +121,9 @@ def write(conn: sqlite3.Connection, model: str, dim: int,
     flush()
     conn.executemany("INSERT INTO vectors VALUES (?, ?, ?, ?, ?, ?)", rows)
     conn.execute("UPDATE settings SET value = value + 1 WHERE key = 'vectors-version'")
+    # which database the version counts in (a vector file is only valid for its own one)
+    conn.execute("INSERT OR IGNORE INTO settings VALUES ('vectors-epoch', ?)",
+                 (secrets.token_hex(8),))
 
 
 def zero_dead(conn: sqlite3.Connection) -> int:
@@ -138,6 +146,7 @@ def zero_dead(conn: sqlite3.Connection) -> int:
         conn.execute("UPDATE vector_blocks SET data = ?, items = ?, kinds = ? WHERE rowid = ?",
                      (bytes(data), bytes(items), bytes(kinds), block))
     conn.execute("DELETE FROM vector_dead")
+    drop_files(conn)  # nothing of a forgotten item stays in a vector file either
     # blocks whose every slot is dead go
     conn.execute("DELETE FROM vector_blocks WHERE count >= ? AND rowid NOT IN "
                  "(SELECT DISTINCT block FROM vectors)", (BLOCK,))
@@ -148,6 +157,7 @@ def delete_model(conn: sqlite3.Connection, model: str) -> int:
     n = conn.execute("DELETE FROM vectors WHERE model = ?", (model,)).rowcount
     conn.execute("DELETE FROM vector_blocks WHERE model = ?", (model,))
     conn.execute("DELETE FROM vector_dead WHERE block NOT IN (SELECT rowid FROM vector_blocks)")
+    drop_files(conn)
     return n
 
 
@@ -186,3 +196,152 @@ def conversation_of_messages(conn: sqlite3.Connection, rowids: Sequence[int]) ->
         return {}
     return dict(conn.execute(f"SELECT rowid, conversation FROM messages WHERE rowid IN "
                              f"({','.join('?' * len(rowids))})", list(rowids)))
+
+
+# -- the vector file ----------------------------------------------------------------------
+#
+# Loading 250k vectors from their blocks takes ~0.8 s of CPU (reading 96 MB of BLOBs and
+# joining them): every one-shot `aimem search` paid it. So the live vectors of a model are
+# also written, once, to a plain file next to the database (``<db>-vectors-<model hash>``):
+# a JSON header, then the int8 matrix, the item rowids (int64) and the kind codes (uint8),
+# which :mod:`aimem.services.semantic` memory-maps (the page cache keeps it between runs).
+# The file is derived data, never the source: its header holds the key below, and a file
+# whose key differs from the database's is rebuilt from the blocks. Every write and every
+# deletion changes the key (vectors-version, bumped by ``write`` and by the delete
+# trigger); ``vectors-epoch`` (random, set on the first write) tells databases apart, so a
+# restored backup or another database at the same path never reuses a file. ``forget``
+# (zero_dead) and ``delete_model`` remove the files at once: nothing of a forgotten item
+# lingers there. A backup copies the database only; the file is rebuilt where needed.
+
+FILE_MAGIC = b"AIMEMVEC1\n"
+FILE_HEADER = 4096  # the matrix starts here (page-aligned)
+
+
+def file_path(conn: sqlite3.Connection, model: str) -> Path | None:
+    """Where the vector file of ``model`` lives (None for an in-memory database)."""
+    db = _db_file(conn)
+    if db is None:
+        return None
+    tag = hashlib.blake2b(model.encode(), digest_size=6).hexdigest()
+    return Path(f"{db}-vectors-{tag}")
+
+
+def _db_file(conn: sqlite3.Connection) -> str | None:
+    for _, name, path in conn.execute("PRAGMA database_list"):
+        if name == "main":
+            return path or None
+    return None
+
+
+def change_key(conn: sqlite3.Connection) -> str:
+    """Changes whenever any vector is written or deleted, in this database or when it is
+    replaced by another (a cheap check for a process that already holds the vectors)."""
+    settings = dict(conn.execute("SELECT key, value FROM settings WHERE key IN "
+                                 "('vectors-version', 'vectors-epoch')"))
+    return f"{settings.get('vectors-epoch')}:{settings.get('vectors-version')}"
+
+
+def file_key(conn: sqlite3.Connection, model: str) -> str | None:
+    """What a valid vector file of ``model`` must say it holds (None: no vectors)."""
+    nblocks, last, total, dim = conn.execute(
+        "SELECT count(*), max(rowid), total(count), min(dim) FROM vector_blocks WHERE model = ?",
+        (model,)).fetchone()
+    if not nblocks:
+        return None
+    dead = conn.execute("SELECT count(*) FROM vector_dead").fetchone()[0]
+    return f"{change_key(conn)}:{model}:{dim}:{nblocks}:{last}:{int(total)}:{dead}"
+
+
+def read_file_header(f: Any) -> dict[str, Any] | None:
+    """The header of an open vector file (``offset``: where the matrix starts), or None
+    when it is not one or is cut short."""
+    try:
+        f.seek(0)
+        if f.read(len(FILE_MAGIC)) != FILE_MAGIC:
+            return None
+        size = int.from_bytes(f.read(8), "little")
+        header = json.loads(f.read(size))
+        n, dim, offset = header["n"], header["dim"], header["offset"]
+        if os.fstat(f.fileno()).st_size != offset + n * dim + n * 8 + n:
+            return None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return header if isinstance(n, int) and isinstance(dim, int) and n > 0 else None
+
+
+def live_vectors(conn: sqlite3.Connection, model: str
+                 ) -> tuple[int, int, bytes, bytes, bytes] | None:
+    """(dim, n, int8 matrix, item rowids int64, kind codes) of the model's live vectors:
+    dead slots (zeroed, or deleted and not yet zeroed) left out."""
+    rows = blocks_with_ids(conn, model)
+    if not rows:
+        return None
+    dead: dict[int, set[int]] = {}
+    for block, slot in conn.execute("SELECT block, slot FROM vector_dead"):
+        dead.setdefault(block, set()).add(slot)
+    dim = rows[0][1]
+    data, items, kinds = bytearray(), bytearray(), bytearray()
+    n = 0
+    for block, _, count, d, it, kd in rows:
+        gone = dead.get(block, ())
+        if not gone and DEAD not in kd[:count]:
+            data += d[:count * dim]
+            items += it[:count * 8]
+            kinds += kd[:count]
+            n += count
+            continue
+        for s in range(count):
+            if s in gone or kd[s] == DEAD:
+                continue
+            data += d[s * dim:(s + 1) * dim]
+            items += it[s * 8:(s + 1) * 8]
+            kinds.append(kd[s])
+            n += 1
+    return dim, n, bytes(data), bytes(items), bytes(kinds)
+
+
+def blocks_with_ids(conn: sqlite3.Connection, model: str
+                    ) -> list[tuple[int, int, int, bytes, bytes, bytes]]:
+    """(block rowid, dim, count, vectors, items, kinds) of a model's blocks, in order."""
+    return conn.execute("SELECT rowid, dim, count, data, items, kinds FROM vector_blocks "
+                        "WHERE model = ? ORDER BY rowid", (model,)).fetchall()
+
+
+def write_file(path: Path, key: str, dim: int, n: int, data: bytes, items: bytes,
+               kinds: bytes) -> bool:
+    """Write a vector file atomically (a temporary file renamed); False when the folder
+    is not writable (the caller keeps the vectors in memory instead)."""
+    body = json.dumps({"key": key, "dim": dim, "n": n, "offset": FILE_HEADER}).encode()
+    room = FILE_HEADER - len(FILE_MAGIC) - 8
+    if len(body) > room:
+        return False
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            f.write(FILE_MAGIC + room.to_bytes(8, "little") + body.ljust(room))
+            f.write(data)
+            f.write(items)
+            f.write(kinds)
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        return False
+    return True
+
+
+def drop_files(conn: sqlite3.Connection) -> None:
+    """Remove every vector file of this database (they are rebuilt when next needed)."""
+    db = _db_file(conn)
+    if db is None:
+        return
+    folder, name = os.path.split(db)
+    try:
+        names = os.listdir(folder or ".")
+    except OSError:
+        return
+    for entry in names:
+        if entry.startswith(f"{name}-vectors-"):
+            try:
+                os.unlink(os.path.join(folder, entry))
+            except OSError:
+                pass
