@@ -224,11 +224,14 @@ def test_fuse_interleaves_and_fills() -> None:
     # with few lexical hits, semantic fills up
     out = fuse([hit("l0")], sem, 3, strategy="interleave")
     assert [h["id"] for h in out] == ["l0", "s0", "l5"]
-    # the default, weighted RRF: a hit both found is lifted; semantic-only ones come
-    # after every lexical hit, and fill up
+    # the default, weighted RRF: a hit both found is lifted (l5 to the top); the best
+    # semantic-only hit passes the lexical hits below rank 4 (0.8/12 >= 1/(12+3)), the
+    # others fill up
     out = fuse(lex, sem, 9)
-    assert [h["id"] for h in out] == ["l0", "l5", "l1", "l2", "l3", "l4", "s0", "s1", "s2"]
-    assert out[1]["found_by"] == ["lexical", "semantic"]
+    assert [h["id"] for h in out] == ["l5", "l0", "l1", "l2", "l3", "s0", "l4", "s1", "s2"]
+    assert out[0]["found_by"] == ["lexical", "semantic"]
+    assert [h["id"] for h in fuse(lex, sem, 9, weight=0.3, rrf_k=10)] == [
+        "l0", "l5", "l1", "l2", "l3", "l4", "s0", "s1", "s2"]  # semantic as a tie-breaker
 
 
 # -- forget, related, config ----------------------------------------------------------

@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # importing and sync load every importer module: only when ne
 KINDS = ("message", "memory", "conversation")
 MODES = ("lexical", "semantic", "hybrid")
 CONFIG_KEYS = ("embed-model",)
-HYBRID_CANDIDATES = 20  # per side, at least, for a hybrid search
+HYBRID_CANDIDATES = 30  # per side, at least, for a hybrid search (see semantic.fuse)
 
 
 def _with_iso(hit: dict[str, Any]) -> dict[str, Any]:

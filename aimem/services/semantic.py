@@ -390,17 +390,22 @@ def search(store: Store, model: str, query: str, filters: Filters | None, *, lim
 
 # -- fusion -----------------------------------------------------------------------------
 
-# Hybrid ranking: reciprocal-rank fusion weighted by how much each side is trusted.
-# Measured on LoCoMo dev (R@10, all-MiniLM-L6-v2; changes/semantic.md has the table):
-# lexical 74.9, plain RRF (k 60, equal weights) 75.9 but temporal -2.0; weighting the
-# semantic side at 0.3 with k 10 gives 76.5 with no category below lexical. With these
-# numbers a hit only the semantic side found can never pass one that lexical found
-# (0.3/10 < 1/(10+20)): hits both sides found are lifted among the lexical ones, and
-# semantic-only hits fill what lexical leaves empty (every slot, for a query whose
-# words match nothing). "interleave" (lexical top 3 fixed, then one semantic-only hit
+# Hybrid ranking: reciprocal-rank fusion weighted by how much each side is trusted,
+# over the top 30 of each side (services.HYBRID_CANDIDATES). Measured on LoCoMo dev
+# (R@10, all-MiniLM-L6-v2, 760 questions; "low overlap" = the questions whose evidence
+# shares at most one content word with them, 319 by the evidence text, 118 counting the
+# speaker's name as said): lexical 75.0 (low 57.1 / 34.7). Plain RRF (k 60, equal
+# weights) 75.9 but temporal -2.0. Semantic at 0.3 with k 10 over 20 candidates: 76.6
+# (60.3 / 37.6), a semantic-only hit could never pass a lexical one (0.3/10 < 1/30), so
+# the side that matters most when the words differ was only ever a tie-breaker. Semantic
+# at 0.8 with k 12 over 30 candidates: 78.1 (64.6 / 43.1), every category at or above
+# lexical (single-hop +2.8, multi-hop +5.2, temporal +0.8, open-domain +5.7): a
+# semantic-only hit in its top 3 now passes lexical hits below about rank 5. The region
+# is flat (weights 0.6-0.9, k 10-15, 30-40 candidates: 77.2-78.2 overall), so this is
+# not a knife-edge fit. "interleave" (lexical top 3 fixed, then one semantic-only hit
 # after every 2 lexical ones) measured 75.1.
-SEMANTIC_WEIGHT = 0.3
-RRF_K = 10
+SEMANTIC_WEIGHT = 0.8
+RRF_K = 12
 LEX_KEEP = 3
 LEX_STEP = 2
 
