@@ -384,3 +384,42 @@ def test_help_documents_restore_and_exit_codes() -> None:
     assert "Restoring is copying the file back" in backup and "-wal" in backup
     doctor_help = run_aimem("doctor", "--help", check=True).stdout.decode()
     assert "0 healthy" in doctor_help and "1 problems remain" in doctor_help
+
+
+def test_embedding_vectors_are_checked_and_bad_ones_removed(loaded: Path, llm_fakes) -> None:  # type: ignore[no-untyped-def]
+    from aimem.services import Archive
+
+    with Archive.open(loaded, create=False) as mem:
+        mem.set_config("embed-model", "aimem-fake-embed")
+        report = mem.embed()
+    n = report["embedded"]
+    assert n >= 5
+    rc, out = doctor(loaded)
+    assert rc == 0 and statuses(out)["vectors"] == "ok"
+    conn = raw(loaded)
+    try:
+        # a vector of an item that never existed, one moved onto another item's slot
+        conn.execute("INSERT INTO vectors SELECT model, 'message', 999999, hash, block, slot "
+                     "FROM vectors LIMIT 1")
+        model, kind, item, slot = conn.execute(
+            "SELECT model, kind, item, slot FROM vectors WHERE item != 999999 "
+            "ORDER BY slot DESC LIMIT 1").fetchone()
+        conn.execute("UPDATE vectors SET slot = 0 WHERE model = ? AND kind = ? AND item = ?",
+                     (model, kind, item))
+    finally:
+        conn.close()
+    rc, out = doctor(loaded)
+    check = next(c for c in out["checks"] if c["name"] == "vectors")
+    assert rc == 1 and check["status"] == "problem"
+    assert "1 vectors of items that are gone" in check["detail"]
+    assert "vectors that point at the wrong slot" in check["detail"]
+    rc, out = doctor(loaded, "--fix")
+    assert rc == 0 and statuses(out)["vectors"] == "ok", out
+    assert any("embedding vectors" in f for f in out["fixed"])
+    with Archive.open(loaded, create=False) as mem:
+        left = sum(s["vectors"] for s in mem.embedding_stats())
+        assert left == n - 1  # the good ones stay, the moved one goes (slot 0's owner stays)
+        again = mem.embed()
+        assert again["embedded"] == 1  # the removed one is made again
+        hits = mem.search("walrus herring", mode="semantic")
+        assert hits and all(h["found_by"] == ["semantic"] for h in hits)

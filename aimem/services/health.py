@@ -141,6 +141,23 @@ def _orphan_checks(conn: sql.Connection) -> list[Check]:
     return out
 
 
+def _vector_check(conn: sql.Connection) -> list[Check]:
+    p = sql.vector_problems(conn)
+    if p is None:
+        return []
+    if not p.any:
+        return [Check("vectors", "ok", f"{p.vectors:,} embedding vectors, each in its place")]
+    what = []
+    if p.malformed:
+        what.append(f"{len(p.malformed):,} damaged blocks")
+    if p.gone:
+        what.append(f"{p.gone:,} vectors of items that are gone")
+    if p.misplaced:
+        what.append(f"{p.misplaced:,} vectors that point at the wrong slot")
+    return [Check("vectors", "problem", ", ".join(what) + " (semantic search would show "
+                  "wrong hits)", "remove them (aimem embed makes them again)")]
+
+
 def _wal_check(path: Path) -> Check:
     wal = Path(f"{path}-wal")
     size = wal.stat().st_size if wal.exists() else 0
@@ -179,6 +196,7 @@ def _checks(path: Path) -> list[Check]:
                 if not errors:  # on a damaged file these would only repeat the damage
                     checks += _fts_checks(conn)
                     checks += _orphan_checks(conn)
+                    checks += _vector_check(conn)
         except sql.Unreadable as e:
             checks.append(_unreadable(e))
         checks.append(_wal_check(path))
@@ -208,6 +226,11 @@ def _repair_database(path: Path, checks: list[Check]) -> list[str]:
             done.append(f"removed {n:,} unused tags")
         for name, _ in result["rebuilt"]:
             done.append(f"rebuilt the full-text index {name}")
+        if any(c.name == "vectors" and c.fix and c.status == "problem" for c in checks):
+            v = sql.repair_vectors(conn)
+            done.append(f"removed {v['vectors']:,} embedding vectors"
+                        + (f" and {v['blocks']:,} damaged blocks" if v["blocks"] else "")
+                        + " (aimem embed makes them again)")
         if any(c.name == "write-ahead log" and c.fix for c in checks):
             busy, _, _ = sql.checkpoint(conn)
             done.append("folded the write-ahead log back into the database" if not busy else

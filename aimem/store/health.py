@@ -13,7 +13,7 @@ import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from aimem.store.db import BUSY_TIMEOUT_MS
@@ -396,3 +396,97 @@ def backup(source: Path, target: Path, label: Path | None = None) -> None:
             dst.close()
     finally:
         src.close()
+
+
+# -- embedding vectors (m009) ----------------------------------------------------------
+
+_VECTOR_ITEMS = {"message": "messages", "memory": "memories", "conversation": "conversations"}
+
+
+@dataclass
+class VectorProblems:
+    vectors: int = 0  # vectors stored, all models
+    malformed: list[int] = field(default_factory=list)  # blocks whose sizes disagree
+    gone: int = 0  # vectors of items that no longer exist
+    misplaced: int = 0  # vectors pointing at a slot that holds something else
+
+    @property
+    def any(self) -> bool:
+        return bool(self.malformed or self.gone or self.misplaced)
+
+
+def _vectors_gone_where() -> str:
+    return " OR ".join(f"(v.kind = '{k}' AND NOT EXISTS (SELECT 1 FROM {t} x "
+                       "WHERE x.rowid = v.item))" for k, t in _VECTOR_ITEMS.items()) + (
+        " OR v.kind NOT IN (" + ", ".join(f"'{k}'" for k in _VECTOR_ITEMS) + ")")
+
+
+def _misplaced_vectors(conn: sqlite3.Connection, malformed: set[int]
+                       ) -> list[tuple[str, str, int]]:
+    """(model, kind, item) of the vectors whose block and slot do not hold that item."""
+    from aimem.store.vectors import KIND_CODES
+
+    blocks = {rowid: (model, count, items, kinds) for rowid, model, count, items, kinds
+              in conn.execute("SELECT rowid, model, count, items, kinds FROM vector_blocks")}
+    out = []
+    for model, kind, item, block, slot in conn.execute(
+            "SELECT model, kind, item, block, slot FROM vectors"):
+        if block in malformed:
+            continue
+        b = blocks.get(block)
+        if (b is None or b[0] != model or not 0 <= slot < b[1]
+                or int.from_bytes(b[2][slot * 8:slot * 8 + 8], "little", signed=True) != item
+                or b[3][slot] != KIND_CODES.get(kind)):
+            out.append((model, kind, item))
+    return out
+
+
+def vector_problems(conn: sqlite3.Connection) -> VectorProblems | None:
+    """What is wrong with the stored embedding vectors; None when there are none."""
+    if not table_exists(conn, "vectors") or not table_exists(conn, "vector_blocks"):
+        return None
+    p = VectorProblems(vectors=int(conn.execute("SELECT count(*) FROM vectors").fetchone()[0]))
+    p.malformed = [r[0] for r in conn.execute(
+        "SELECT rowid FROM vector_blocks WHERE length(data) != count * dim "
+        "OR length(items) != count * 8 OR length(kinds) != count")]
+    p.gone = int(conn.execute(
+        f"SELECT count(*) FROM vectors v WHERE {_vectors_gone_where()}").fetchone()[0])
+    p.misplaced = len(_misplaced_vectors(conn, set(p.malformed)))
+    return p
+
+
+def repair_vectors(conn: sqlite3.Connection) -> dict[str, int]:
+    """Drop malformed blocks and every vector that is stale or misplaced (``aimem embed``
+    makes them again), then zero the slots they held: one transaction."""
+    from aimem.store import vectors
+
+    done = {"blocks": 0, "vectors": 0}
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        malformed = [r[0] for r in conn.execute(
+            "SELECT rowid FROM vector_blocks WHERE length(data) != count * dim "
+            "OR length(items) != count * 8 OR length(kinds) != count")]
+        for block in malformed:
+            done["vectors"] += conn.execute("DELETE FROM vectors WHERE block = ?",
+                                            (block,)).rowcount
+            conn.execute("DELETE FROM vector_dead WHERE block = ?", (block,))
+            conn.execute("DELETE FROM vector_blocks WHERE rowid = ?", (block,))
+            done["blocks"] += 1
+        done["vectors"] += conn.execute(
+            f"DELETE FROM vectors AS v WHERE {_vectors_gone_where()}").rowcount
+        for model, kind, item in _misplaced_vectors(conn, set()):
+            done["vectors"] += conn.execute(
+                "DELETE FROM vectors WHERE model = ? AND kind = ? AND item = ?",
+                (model, kind, item)).rowcount
+        # a misplaced vector pointed at a slot that may hold another item's good vector:
+        # only slots nothing points at any more are zeroed
+        conn.execute("DELETE FROM vector_dead WHERE EXISTS (SELECT 1 FROM vectors v "
+                     "WHERE v.block = vector_dead.block AND v.slot = vector_dead.slot)")
+        vectors.zero_dead(conn)
+        vectors.drop_files(conn)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return done
