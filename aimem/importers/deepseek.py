@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from aimem.importers.base import Input, Item, json_items
+from aimem.importers.base import Input, Item, json_items, sniffer
 from aimem.models import Conversation, Message, Skipped
 from aimem.timeutil import to_epoch
 
@@ -36,11 +36,9 @@ _MAPPING = re.compile(r'"mapping"\s*:')
 _WRAPPED = re.compile(r'\{\s*"conversations"\s*:\s*\[')
 
 
+@sniffer
 def sniff(inp: Input) -> bool:
-    try:
-        head = inp.text_head().lstrip()
-    except Exception:  # sniff never raises
-        return False
+    head = inp.text_head().lstrip()
     if not (head.startswith("[") or _WRAPPED.match(head)):
         return False
     if not _MAPPING.search(head):

@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from aimem.importers.base import Input, Item, json_items
+from aimem.importers.base import Input, Item, json_items, sniffer
 from aimem.models import Conversation, Message, Skipped
 from aimem.timeutil import to_epoch
 
@@ -32,11 +32,9 @@ _EMPTY = re.compile(r'"conversations"\s*:\s*\[\s*\]')
 _CONVERSATION = re.compile(r'"conversation"\s*:\s*\{')
 
 
+@sniffer
 def sniff(inp: Input) -> bool:
-    try:
-        head = inp.text_head().lstrip()
-    except Exception:  # sniff never raises
-        return False
+    head = inp.text_head().lstrip()
     if not head.startswith("{") or not _CONVERSATIONS.search(head):
         return False
     if _CONVERSATION.search(head):

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from aimem import jsonio
-from aimem.importers.base import Input, Item, json_items
+from aimem.importers.base import Input, Item, json_items, sniffer
 from aimem.models import Conversation, Message, Skipped
 from aimem.timeutil import to_epoch
 
@@ -38,11 +38,9 @@ _SUMMARY = re.compile(r"^\s*<summary>.*?</summary>", re.S)
 _THINK = re.compile(r"<(think|thinking|reasoning)>.*?</\1>", re.S)
 
 
+@sniffer
 def sniff(inp: Input) -> bool:
-    try:
-        head = inp.text_head().lstrip()
-    except Exception:  # sniff never raises
-        return False
+    head = inp.text_head().lstrip()
     if not head.startswith(("[", "{")):
         return False
     match = _CHAT.search(head)
