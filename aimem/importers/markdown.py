@@ -46,6 +46,7 @@ from aimem.timeutil import to_epoch
 NAME = "markdown"
 SOURCE = "markdown"
 DESCRIPTION = "Markdown or plain text: a pasted chat (User:/Assistant:, ## User) or a note"
+FALLBACK = True  # any text is a note: asked after every other importer, third-party ones too
 
 USER_NAMES = {"user": None, "human": None, "me": None, "you": None}
 ASSISTANT_NAMES = {"assistant": None, "ai": None, "chatgpt": "ChatGPT", "claude": "Claude",
