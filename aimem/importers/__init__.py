@@ -115,6 +115,7 @@ def table() -> dict[str, Importer]:
     global _table
     if _table is None:
         _table = _load()
+        globals()["IMPORTERS"] = _table  # later look-ups skip __getattr__
     return _table
 
 
@@ -124,6 +125,7 @@ def tree_sources() -> frozenset[str]:
     global _tree_sources
     if _tree_sources is None:
         _tree_sources = frozenset(m.SOURCE for m in table().values() if getattr(m, "TREE", False))
+        globals()["TREE_SOURCES"] = _tree_sources
     return _tree_sources
 
 

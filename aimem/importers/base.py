@@ -152,6 +152,19 @@ def json_items(inp: Input, prefix: str) -> Iterator[Any]:
             raise inp.fail(f"not a readable JSON file ({error_line(e)})") from None
 
 
+def shaped_items(inp: Input, prefix: str, shaped: Callable[[Any], bool],
+                 not_mine: str) -> Iterator[tuple[int, Any]]:
+    """``(n, value)`` for the JSON values at ``prefix`` (n from 1), as :func:`json_items`;
+    when there were values and none has the format's shape, fails with ``not_mine``
+    (a JSON list of something else that got past sniffing)."""
+    n = found = 0
+    for n, value in enumerate(json_items(inp, prefix), 1):
+        found += bool(shaped(value))
+        yield n, value
+    if n and not found:
+        raise inp.fail(not_mine)
+
+
 def error_line(e: Exception) -> str:
     """A parser's message on one line: yajl draws a caret picture over several (some bytes)."""
     arg = e.args[0] if e.args else ""
