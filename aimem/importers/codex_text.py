@@ -50,16 +50,21 @@ def content_text(content: Any) -> str:
         return content.strip()
     if not isinstance(content, list):
         return ""
-    parts: list[str] = []
-    for part in content:
+    return "\n\n".join(p.strip() for p in _part_texts(content) if p.strip())
+
+
+def _part_texts(parts: list[Any]) -> list[str]:
+    """The text of each content part: strings, ``{"text": …}`` parts, images as ``[image]``."""
+    out: list[str] = []
+    for part in parts:
         if isinstance(part, str):
-            parts.append(part)
+            out.append(part)
         elif isinstance(part, dict):
             if isinstance(part.get("text"), str):
-                parts.append(part["text"])
+                out.append(part["text"])
             elif part.get("type") in ("input_image", "image"):
-                parts.append("[image]")
-    return "\n\n".join(p.strip() for p in parts if p.strip())
+                out.append("[image]")
+    return out
 
 
 def render_command(cmd: Any) -> str:
@@ -145,15 +150,6 @@ def output_text(output: Any) -> tuple[str, dict[str, Any]]:
             return "\n".join(t.rstrip("\n") for t in streams if t.strip()), extra
         return compact_json(output), extra
     if isinstance(output, list):
-        parts = []
-        for part in output:
-            if isinstance(part, str):
-                parts.append(part)
-            elif isinstance(part, dict):
-                if isinstance(part.get("text"), str):
-                    parts.append(part["text"])
-                elif part.get("type") in ("input_image", "image"):
-                    parts.append("[image]")
-        return "\n".join(parts), extra
+        return "\n".join(_part_texts(output)), extra
     return ("" if output is None else compact_json(output)), extra
 
