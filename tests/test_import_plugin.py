@@ -169,7 +169,8 @@ def test_a_broken_plugin_warns_in_one_line_and_the_built_ins_work(plugin_env: Pa
         assert len(lines) == 1 and lines[0].startswith("aimem: warning: importer 'broken'")
         assert "ModuleNotFoundError" in lines[0]
         # a command that needs no importer does not read the entry points at all
-        proc = aimem(plugin_env, "--db", db, "stats")
-        assert proc.returncode == 0 and proc.stderr == ""
+        for args in (["--db", db, "stats"], ["--help"]):
+            proc = aimem(plugin_env, *args)
+            assert proc.returncode == 0 and proc.stderr == "", args
     finally:
         shutil.rmtree(dist)

@@ -6,6 +6,11 @@ never fails an import: headings become ``#``, lists ``-`` / ``1.``, tables ``| a
 italics ``**`` / ``*``; scripts and styles are dropped. :func:`html_to_text` takes a
 string; :meth:`MarkdownWriter.render` takes parser events, for a caller that already
 split a page (the Google Takeout activity page does).
+
+(Not a library: html2text is GPL-3.0, which an MIT aimem cannot bundle; markdownify
+needs BeautifulSoup, loads far slower, drops a code block's language and takes only a
+string; on the six answers of the Takeout fixtures it gave the same text as this one,
+html2text the same for five.)
 """
 
 from __future__ import annotations
