@@ -63,10 +63,11 @@ LIBRARY_HOMES = {
     # aimem's own database is opened in store/ only. Exceptions: llm's logs.db is an export
     # format that happens to be SQLite (its importer reads it, read-only); the import
     # pipeline and the agent hook tell a database error from an input error.
-    "sqlite3": ("store/", "importers/llm_logs.py", "services/importing.py", "hookrun.py"),
+    "sqlite3": ("store/", "importers/llm_logs.py", "importers/llm_logs_db.py",
+                "services/importing.py", "hookrun.py"),
 }
 # Where SQL may be written: the store, and the importer of llm's own SQLite logs.
-SQL_HOMES = ("store/", "importers/llm_logs.py")
+SQL_HOMES = ("store/", "importers/llm_logs.py", "importers/llm_logs_db.py")
 # SQL in a string, in any case: a statement's opening words, not English prose that
 # happens to say "select" (a pragma must end the string or be followed by = ( or ;).
 SQL = re.compile(r"\b(select\s+(distinct\s+)?[\w*(\"'][^;]*?\bfrom\s+[\w\"(]|insert\s+(or\s+\w+\s+)?"

@@ -144,18 +144,11 @@ def import_json(db: Path, *args: str) -> dict:  # type: ignore[type-arg]
     return json.loads(proc.stdout)
 
 
-def test_every_shared_fixture_imports_and_reimport_changes_nothing(db: Path) -> None:
+def test_every_shared_fixture_imports(db: Path) -> None:
     paths = [str(p) for p in sorted(SHARED_CHATGPT.glob("*.json"))]
     first = import_json(db, *paths)
     assert first["conversations_added"] == 6
     assert [f["format"] for f in first["files"]] == ["chatgpt"] * 3
-    before = dump_db(db)
-    again = import_json(db, *paths)
-    assert again["conversations_added"] == again["conversations_updated"] == 0
-    assert again["conversations_unchanged"] == 6 and again["messages_added"] == 0
-    after = dump_db(db)
-    after.pop("import_log"), before.pop("import_log")
-    assert after == before
 
 
 def test_newer_export_adds_only_new_conversations_and_messages(db: Path, tmp_path: Path) -> None:

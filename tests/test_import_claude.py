@@ -268,7 +268,7 @@ def search(db: Path, query: str) -> list[dict]:  # type: ignore[type-arg]
     return json.loads(proc.stdout)
 
 
-def test_auto_detection_and_reimport_changes_nothing(db: Path) -> None:
+def test_auto_detection_titles_and_search(db: Path) -> None:
     paths = [str(REAL), str(NEW), str(HERE / "single_conversation.json"),
              str(HERE / "wrapped.json")]
     first = import_json(db, *paths)
@@ -276,13 +276,6 @@ def test_auto_detection_and_reimport_changes_nothing(db: Path) -> None:
     assert [f["conversations"] for f in first["files"]] == [1, 2, 1, 1]
     assert first["conversations_added"] == 5
     assert first["messages_added"] == 20 + 8 + 3 + 4 + 2
-    before = dump_db(db)
-    again = import_json(db, *paths)
-    assert again["conversations_added"] == again["conversations_updated"] == 0
-    assert again["conversations_unchanged"] == 5 and again["messages_added"] == 0
-    after = dump_db(db)
-    after.pop("import_log"), before.pop("import_log")
-    assert after == before
     listed = json.loads(run_aimem("--db", str(db), "list", "--json", check=True).stdout)
     titles = {c["source_id"]: c["title"] for c in listed}
     assert titles["c0a20000-0000-4000-8000-000000000002"] == \

@@ -492,7 +492,7 @@ def search(db: Path, *args: str) -> list[dict]:  # type: ignore[type-arg]
     return json.loads(proc.stdout)
 
 
-def test_auto_detection_reimport_and_search(db: Path) -> None:
+def test_auto_detection_titles_and_search(db: Path) -> None:
     paths = [str(REAL), str(REPR), str(EDGE), str(V2), str(AGENT)]
     first = import_json(db, *paths)
     assert [f["format"] for f in first["files"]] == ["claude_code"] * 5
@@ -500,13 +500,6 @@ def test_auto_detection_reimport_and_search(db: Path) -> None:
     assert first["conversations_added"] == 9
     assert first["messages_added"] == 315 + 38 + 57 + 33 + 36 + 11 + 11 + 24 + 5
     assert len(first["skipped"]) == 7 + 3
-    before = dump_db(db)
-    again = import_json(db, *paths)
-    assert again["conversations_added"] == again["conversations_updated"] == 0
-    assert again["conversations_unchanged"] == 9 and again["messages_added"] == 0
-    after = dump_db(db)
-    after.pop("import_log"), before.pop("import_log")
-    assert after == before
     listed = json.loads(run_aimem("--db", str(db), "list", "--json", "--limit", "50",
                                   check=True).stdout)
     titles = {c["source_id"]: c["title"] for c in listed}

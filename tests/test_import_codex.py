@@ -355,19 +355,12 @@ def import_json(db: Path, *args: str) -> dict:  # type: ignore[type-arg]
     return json.loads(run_aimem("--db", str(db), "import", *args, "--json", check=True).stdout)
 
 
-def test_auto_detection_and_reimport(db: Path) -> None:
+def test_auto_detection_titles_and_search(db: Path) -> None:
     paths = [str(p) for p in OURS]
     first = import_json(db, *paths)
     assert [f["format"] for f in first["files"]] == ["codex"] * 6
     assert first["conversations_added"] == 6
     assert first["messages_added"] == 8 + 14 + 4 + 5 + 14 + 4
-    before = dump_db(db)
-    again = import_json(db, *paths)
-    assert again["conversations_unchanged"] == 6 and again["messages_added"] == 0
-    assert again["conversations_added"] == again["conversations_updated"] == 0
-    after = dump_db(db)
-    after.pop("import_log"), before.pop("import_log")
-    assert after == before
     listed = json.loads(run_aimem("--db", str(db), "list", "--json", check=True).stdout)
     titles = {c["source_id"]: c["title"] for c in listed}
     assert titles[S] == "Why does the heron build fail on CI?"  # the service's: first prompt

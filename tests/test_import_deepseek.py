@@ -11,7 +11,7 @@ import pytest
 
 from aimem.importers import chatgpt, deepseek, detect, input_from_bytes, input_from_path
 from aimem.models import Conversation, Skipped
-from conftest import FIXTURES, SHARED_FIXTURES, dump_db, run_aimem
+from conftest import FIXTURES, SHARED_FIXTURES, run_aimem
 
 HERE = FIXTURES / "deepseek"
 SHARED = SHARED_FIXTURES / "other" / "synthetic_deepseek_conversations.json"
@@ -125,7 +125,7 @@ def import_json(db: Path, *args: str) -> dict:  # type: ignore[type-arg]
     return json.loads(proc.stdout)
 
 
-def test_cli_zip_detects_and_reimport_changes_nothing(db: Path, tmp_path: Path) -> None:
+def test_cli_zip_detects_and_skips_account_data(db: Path, tmp_path: Path) -> None:
     archive = tmp_path / "deepseek_data-2025-06-10.zip"
     with zipfile.ZipFile(archive, "w") as z:
         z.write(SHARED, "conversations.json")
@@ -136,13 +136,6 @@ def test_cli_zip_detects_and_reimport_changes_nothing(db: Path, tmp_path: Path) 
     reasons = sorted(s["reason"] for s in first["skipped"])
     assert reasons == ["account data, not conversations", "no messages (entry has no mapping)",
                        "no visible messages"]
-    before = dump_db(db)
-    again = import_json(db, str(archive), str(HERE / "edge_cases.json"))
-    assert again["conversations_added"] == again["conversations_updated"] == 0
-    assert again["conversations_unchanged"] == 2 and again["messages_added"] == 0
-    after = dump_db(db)
-    after.pop("import_log"), before.pop("import_log")
-    assert after == before
     assert not json.loads(run_aimem("--db", str(db), "search", "Slicing", "--json").stdout or "[]")
 
 
@@ -167,14 +160,3 @@ def test_cli_newer_export_adds_exactly_the_new_message(db: Path, tmp_path: Path)
         ("deepseek", "5", "assistant")]
 
 
-def test_cli_truncated_export_fails_and_writes_nothing(db: Path, tmp_path: Path) -> None:
-    import_json(db, str(HERE / "edge_cases.json"))
-    before = dump_db(db)
-    cut = tmp_path / "conversations.json"
-    cut.write_bytes(SHARED.read_bytes()[:1500])
-    proc = run_aimem("--db", str(db), "import", str(SHARED), str(cut))
-    assert proc.returncode == 1 and proc.stdout == b""
-    err = proc.stderr.decode()
-    assert err.startswith("aimem: error: ") and err.count("\n") == 1
-    assert str(cut) in err and "truncated or malformed JSON" in err
-    assert dump_db(db) == before

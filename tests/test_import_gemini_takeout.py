@@ -12,7 +12,7 @@ from aimem.importers import detect, gemini_takeout, input_from_bytes, input_from
 from aimem.importers.gemini_takeout import html_to_text, parse_local_time
 from aimem.models import Conversation, Skipped
 from aimem.timeutil import iso, to_epoch
-from conftest import FIXTURES, SHARED_FIXTURES, dump_db, run_aimem
+from conftest import FIXTURES, SHARED_FIXTURES, run_aimem
 
 HERE = FIXTURES / "gemini_takeout"
 HTML = HERE / "MyActivity.html"
@@ -375,19 +375,11 @@ def import_json(db: Path, *args: str) -> dict:  # type: ignore[type-arg]
 
 
 @pytest.mark.parametrize("path, conversations", [(HTML, 6), (SHARED_JSON, 4)])
-def test_cli_detects_and_reimport_changes_nothing(db: Path, path: Path,
-                                                  conversations: int) -> None:
+def test_cli_detects(db: Path, path: Path, conversations: int) -> None:
     first = import_json(db, str(path))
     assert [f["format"] for f in first["files"]] == ["gemini_takeout"]
     assert first["conversations_added"] == conversations
     assert len(first["skipped"]) == (3 if path == HTML else 4)
-    before = dump_db(db)
-    again = import_json(db, str(path))
-    assert again["conversations_added"] == again["conversations_updated"] == 0
-    assert again["conversations_unchanged"] == conversations and again["messages_added"] == 0
-    after = dump_db(db)
-    after.pop("import_log"), before.pop("import_log")
-    assert after == before
     listed = json.loads(run_aimem("--db", str(db), "list", "--json", check=True).stdout)
     assert {c["source"] for c in listed} == {"gemini"}
 
@@ -450,25 +442,6 @@ def test_json_then_html_of_the_same_history_does_not_duplicate(db: Path) -> None
     hits = json.loads(run_aimem("--db", str(db), "search", "capital France", "--json",
                                 "--role", "user").stdout)
     assert len(hits) == 1
-
-
-@pytest.mark.parametrize("name, cut, why", [
-    ("MyActivity.html", lambda b: b[:len(b) * 2 // 3], "truncated HTML"),
-    ("MyActivity.json", lambda b: b[:len(b) // 2], "truncated or malformed JSON"),
-])
-def test_truncated_copy_exits_1_and_leaves_the_database_as_it_was(  # type: ignore[no-untyped-def]
-        db: Path, tmp_path: Path, name: str, cut, why: str) -> None:
-    import_json(db, str(SHARED_JSON))
-    before = dump_db(db)
-    bad = tmp_path / name
-    bad.write_bytes(cut((HTML if name.endswith(".html") else SHARED_JSON).read_bytes()))
-    proc = run_aimem("--db", str(db), "import", str(HTML), str(bad))
-    assert proc.returncode == 1
-    err = proc.stderr.decode()
-    assert err.count("\n") == 1 and err.startswith("aimem: error: ")
-    assert str(bad) in err and why in err
-    assert "Traceback" not in err and proc.stdout == b""
-    assert dump_db(db) == before
 
 
 def test_takeout_zip_imports_only_gemini_apps(db: Path, tmp_path: Path) -> None:

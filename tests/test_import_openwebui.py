@@ -163,19 +163,11 @@ def import_json(db: Path, *args: str) -> dict:  # type: ignore[type-arg]
     return json.loads(proc.stdout)
 
 
-def test_cli_detects_and_reimport_changes_nothing(db: Path) -> None:
+def test_cli_detects_and_search(db: Path) -> None:
     first = import_json(db, str(SHARED), str(HERE / "branches.json"), str(HERE / "flat_legacy.json"))
     assert [f["format"] for f in first["files"]] == ["openwebui"] * 3
     assert first["conversations_added"] == 6 and first["messages_added"] == 7 + 9 + 4
     assert [s["reason"] for s in first["skipped"]] == ["no messages", "no chat object"]
-    before = dump_db(db)
-    again = import_json(db, str(SHARED), str(HERE / "branches.json"),
-                        str(HERE / "flat_legacy.json"))
-    assert again["conversations_added"] == again["conversations_updated"] == 0
-    assert again["conversations_unchanged"] == 6 and again["messages_added"] == 0
-    after = dump_db(db)
-    after.pop("import_log"), before.pop("import_log")
-    assert after == before
     shown = json.loads(run_aimem("--db", str(db), "list", "--json", check=True).stdout)
     assert {c["source"] for c in shown} == {"openwebui"}
     hits = json.loads(run_aimem("--db", str(db), "search", "crampons", "--json").stdout)
@@ -202,19 +194,6 @@ def test_cli_newer_export_adds_exactly_the_new_message(db: Path, tmp_path: Path)
     hits = json.loads(run_aimem("--db", str(db), "search", "walrus", "--json").stdout)
     hits = [h for h in hits if "walrus" in h["text"].lower()]  # not neighbours found by context
     assert [h["source_id"] for h in hits] == ["sa3"]
-
-
-def test_cli_truncated_export_fails_and_writes_nothing(db: Path, tmp_path: Path) -> None:
-    import_json(db, str(HERE / "flat_legacy.json"))
-    before = dump_db(db)
-    cut = tmp_path / "chat-export-cut.json"
-    cut.write_bytes(SHARED.read_bytes()[:3000])
-    proc = run_aimem("--db", str(db), "import", str(HERE / "branches.json"), str(cut))
-    assert proc.returncode == 1 and proc.stdout == b""
-    err = proc.stderr.decode()
-    assert err.startswith("aimem: error: ") and err.count("\n") == 1
-    assert str(cut) in err and "truncated or malformed JSON" in err
-    assert dump_db(db) == before
 
 
 def test_cli_forced_format_on_another_format_fails(db: Path) -> None:

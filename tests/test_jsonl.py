@@ -10,7 +10,7 @@ from aimem.errors import ImportFailed
 from aimem.importers import input_from_bytes, input_from_path, jsonl
 from aimem.models import Conversation, MemoryItem
 from aimem.services import Archive
-from conftest import FIXTURES, SHARED, dump_db
+from conftest import FIXTURES, SHARED
 
 SAMPLE = FIXTURES / "jsonl" / "sample.jsonl"
 
@@ -71,20 +71,6 @@ def test_round_trip_is_byte_for_byte(tmp_path: Path) -> None:
     assert b'"workspace_color":"green"' in first and b'"rating":5' in first
     assert b'"pinned":true' in first
     assert first.count(b"\n") == 4
-
-
-def test_reimport_changes_nothing(tmp_path: Path) -> None:
-    db = tmp_path / "a.db"
-    with Archive.open(db) as mem:
-        mem.import_paths([str(SAMPLE)])
-    before = dump_db(db)
-    with Archive.open(db) as mem:
-        report = mem.import_paths([str(SAMPLE)])
-    assert report.conversations_unchanged == 2 and report.conversations_added == 0
-    assert report.memories_unchanged == 2
-    after = dump_db(db)
-    after.pop("import_log"), before.pop("import_log")
-    assert after == before
 
 
 def test_locomo_conversion_imports(tmp_path: Path) -> None:

@@ -30,7 +30,7 @@ import re
 from collections.abc import Iterator
 from datetime import datetime
 
-from aimem.importers.base import Input, Item
+from aimem.importers.base import Input, Item, sniffer
 from aimem.models import Conversation, Message, Skipped
 
 NAME = "aider"
@@ -45,11 +45,9 @@ MODEL = re.compile(r"^(?:Main model|Model): (\S+)")
 VERSION = re.compile(r"^Aider (v\d[\w.\-+]*)")
 
 
+@sniffer
 def sniff(inp: Input) -> bool:
-    try:
-        text = inp.text_head(8192)
-    except Exception:  # sniff never raises
-        return False
+    text = inp.text_head(8192)
     for line in text.lstrip("\ufeff").splitlines()[:5]:
         if not line.strip():
             continue

@@ -10,8 +10,10 @@ Importers never touch the database.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +26,7 @@ from aimem.models import Conversation, MemoryItem, Skipped
 Item = Conversation | MemoryItem | Skipped
 
 HEAD_SIZE = 64 * 1024
+TOOL_TEXT_LIMIT = 4000  # tool calls and results are cut to this many characters
 
 
 class CountingReader(io.RawIOBase):
@@ -114,6 +117,20 @@ class Importer(Protocol):
     def parse(self, inp: Input) -> Iterator[Item]: ...
 
 
+def sniffer(fn: Callable[[Input], Any]) -> Callable[[Input], bool]:
+    """Decorates an importer's ``sniff``: sniffing never raises, so any exception (an
+    undecodable head, a shape the checks did not expect) means "not this format"."""
+
+    @functools.wraps(fn)
+    def sniff(inp: Input) -> bool:
+        try:
+            return bool(fn(inp))
+        except Exception:  # noqa: BLE001 - sniffing never raises
+            return False
+
+    return sniff
+
+
 def first_json_char(inp: Input) -> str:
     """The first non-blank character of the input ('' when it is empty)."""
     text = inp.text_head(4096).lstrip()
@@ -133,6 +150,19 @@ def json_items(inp: Input, prefix: str) -> Iterator[Any]:
                            f"({error_line(e)})") from None
         except (UnicodeDecodeError, ValueError) as e:
             raise inp.fail(f"not a readable JSON file ({error_line(e)})") from None
+
+
+def shaped_items(inp: Input, prefix: str, shaped: Callable[[Any], bool],
+                 not_mine: str) -> Iterator[tuple[int, Any]]:
+    """``(n, value)`` for the JSON values at ``prefix`` (n from 1), as :func:`json_items`;
+    when there were values and none has the format's shape, fails with ``not_mine``
+    (a JSON list of something else that got past sniffing)."""
+    n = found = 0
+    for n, value in enumerate(json_items(inp, prefix), 1):
+        found += bool(shaped(value))
+        yield n, value
+    if n and not found:
+        raise inp.fail(not_mine)
 
 
 def error_line(e: Exception) -> str:
@@ -159,3 +189,105 @@ def log_record(raw: bytes, where: str) -> dict[str, Any] | Skipped:
     if not isinstance(obj, dict):
         return Skipped(where, NOT_AN_OBJECT)
     return obj
+
+
+class LogReader:
+    """The line loop the readers of agent session logs share (Claude Code, Codex): each
+    line goes to :meth:`record` as an object, damaged lines become Skipped, and a file
+    with no record the subclass counted in ``known`` fails with :attr:`NOT_MINE`."""
+
+    WHAT = "session"  # "no readable <WHAT> record"
+    NOT_MINE = "not a session log"
+
+    def __init__(self, inp: Input):
+        self.inp = inp
+        self.unknown: Counter[str] = Counter()
+        self.known = 0
+        self.lines = 0
+        self.bad = 0
+
+    def line(self, obj: dict[str, Any], lineno: int, where: str) -> Iterator[Item]:
+        raise NotImplementedError
+
+    def read_lines(self) -> Iterator[Item]:
+        with self.inp.open() as f:
+            for lineno, raw in enumerate(f, 1):
+                if not raw.strip():
+                    continue
+                self.lines += 1
+                where = f"{self.inp.name}: line {lineno}"
+                obj = log_record(raw, where)
+                if isinstance(obj, Skipped):
+                    self.bad += obj.reason != NOT_AN_OBJECT
+                    yield obj
+                else:
+                    yield from self.line(obj, lineno, where)
+        if not self.known:
+            if not self.lines:
+                raise self.inp.fail("empty file")
+            if self.bad:
+                raise self.inp.fail(f"no readable {self.WHAT} record ({self.bad} of "
+                                    f"{self.lines} lines are not valid JSON)")
+            raise self.inp.fail(self.NOT_MINE)
+
+    def unknown_skipped(self) -> Iterator[Skipped]:
+        for kind, n in sorted(self.unknown.items()):
+            yield Skipped(self.inp.name, f"{n} record{'s' if n > 1 else ''} of unknown type "
+                                         f"{kind!r} left out")
+
+
+def read_errors(parse: Callable[[Input], Iterator[Item]]) -> Callable[[Input], Iterator[Item]]:
+    """Decorates a ``parse`` that reads bytes as text: an undecodable byte or an I/O error
+    fails the file with one line ("cannot read the file (…)")."""
+
+    @functools.wraps(parse)
+    def wrapped(inp: Input) -> Iterator[Item]:
+        try:
+            yield from parse(inp)
+        except (UnicodeDecodeError, OSError) as e:
+            raise inp.fail(f"cannot read the file ({e})") from None
+
+    return wrapped
+
+
+# --- text shared by several importers ---------------------------------------------------
+
+
+def compact_json(value: Any) -> str:
+    """A value as compact JSON (``str()`` for what JSON cannot hold)."""
+    try:
+        return jsonio.dumps_str(value)
+    except TypeError:
+        return str(value)
+
+
+def clip(text: str, limit: int = TOOL_TEXT_LIMIT) -> str:
+    """``text`` cut to ``limit`` characters with a ``… [truncated: N more characters]`` mark."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit].rstrip()}\n… [truncated: {len(text) - limit} more characters]"
+
+
+def first_line(text: str, limit: int = 80) -> str:
+    line = text.strip().splitlines()[0].strip() if text.strip() else ""
+    return line if len(line) <= limit else line[:limit - 1].rstrip() + "…"
+
+
+def render_fields(data: dict[str, Any]) -> str:
+    """A tool call's arguments, one ``key: value`` line each (a multi-line string value
+    on the lines after its key)."""
+    lines = []
+    for key, value in data.items():
+        if isinstance(value, str):
+            lines.append(f"{key}:\n{value}" if "\n" in value else f"{key}: {value}")
+        else:
+            lines.append(f"{key}: {compact_json(value)}")
+    return "\n".join(lines)
+
+
+def render_args(name: str, data: Any) -> str:
+    """A compact rendering of a tool call's arguments; the tool's name when there are none."""
+    if isinstance(data, dict):
+        return render_fields(data).strip() or name
+    text = data if isinstance(data, str) else ("" if data is None else compact_json(data))
+    return text.strip() or name

@@ -36,7 +36,7 @@ import reprlib
 from collections.abc import Iterator
 from typing import Any
 
-from aimem.importers.base import Input, Item, json_items
+from aimem.importers.base import Input, Item, json_items, sniffer
 from aimem.models import Conversation, MemoryItem, Message, Skipped
 from aimem.timeutil import to_epoch
 
@@ -73,11 +73,9 @@ FENCES = {"text/html": "html", "image/svg+xml": "svg", "application/vnd.ant.reac
 # --- detection -------------------------------------------------------------------------
 
 
+@sniffer
 def sniff(inp: Input) -> bool:
-    try:
-        return _kind(inp.text_head().lstrip()) is not None
-    except Exception:  # noqa: BLE001 - sniffing never raises
-        return False
+    return _kind(inp.text_head().lstrip()) is not None
 
 
 def _kind(head: str) -> str | None:

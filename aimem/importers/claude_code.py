@@ -70,13 +70,24 @@ runs, and can be large, so it is read line by line. What becomes of each record:
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from aimem import jsonio
-from aimem.importers.base import HEAD_SIZE, NOT_AN_OBJECT, Input, Item, log_record
+from aimem.importers.base import (
+    HEAD_SIZE,
+    Input,
+    Item,
+    LogReader,
+    clip,
+    compact_json,
+    first_line,
+    read_errors,
+    render_args,
+    render_fields,
+    sniffer,
+)
 from aimem.models import Conversation, Message, Skipped
 from aimem.timeutil import to_epoch
 
@@ -84,7 +95,6 @@ NAME = "claude_code"
 SOURCE = "claude-code"
 DESCRIPTION = "Claude Code session logs (~/.claude/projects/<project>/<session>.jsonl)"
 
-TOOL_TEXT_LIMIT = 4000
 # Record types that hold no conversation text: left out without a word.
 BOOKKEEPING = {"file-history-snapshot", "queue-operation", "progress", "last-prompt", "mode",
                "attachment", "turn_end", "pr-link", "system"}
@@ -108,14 +118,8 @@ _PARTIAL_CC = re.compile(r'"(?:parentUuid|isSidechain)"\s*:')
 # --- detection -------------------------------------------------------------------------
 
 
+@sniffer
 def sniff(inp: Input) -> bool:
-    try:
-        return _sniff(inp)
-    except Exception:  # noqa: BLE001 - sniffing never raises
-        return False
-
-
-def _sniff(inp: Input) -> bool:
     raw = inp.head()
     if not raw:
         return False
@@ -206,9 +210,12 @@ class _Group:
                 setattr(self, attr, value)
 
 
-class _Parser:
+class _Parser(LogReader):
+    WHAT = "Claude Code"
+    NOT_MINE = "not a Claude Code session log (no user, assistant or summary records)"
+
     def __init__(self, inp: Input):
-        self.inp = inp
+        super().__init__(inp)
         self.main = _Group(None)
         self.sidechains: dict[str, _Group] = {}
         self.side_root: dict[str, str] = {}  # sidechain uuid -> its group key
@@ -221,37 +228,14 @@ class _Parser:
         self.summaries: list[tuple[int, str, str]] = []  # (line, leafUuid, summary)
         self.custom_title: str | None = None
         self.session: str | None = None
-        self.unknown: Counter[str] = Counter()
-        self.known = 0
-        self.lines = 0
-        self.bad = 0
 
     # -- lines --
 
     def run(self) -> Iterator[Item]:
-        with self.inp.open() as f:
-            for lineno, raw in enumerate(f, 1):
-                if not raw.strip():
-                    continue
-                self.lines += 1
-                yield from self.line(raw, lineno)
-        if not self.known:
-            if not self.lines:
-                raise self.inp.fail("empty file")
-            if self.bad:
-                raise self.inp.fail(f"no readable Claude Code record ({self.bad} of "
-                                    f"{self.lines} lines are not valid JSON)")
-            raise self.inp.fail("not a Claude Code session log (no user, assistant or "
-                                "summary records)")
+        yield from self.read_lines()
         yield from self.finish()
 
-    def line(self, raw: bytes, lineno: int) -> Iterator[Item]:
-        where = f"{self.inp.name}: line {lineno}"
-        obj = log_record(raw, where)
-        if isinstance(obj, Skipped):
-            self.bad += obj.reason != NOT_AN_OBJECT
-            yield obj
-            return
+    def line(self, obj: dict[str, Any], lineno: int, where: str) -> Iterator[Item]:
         kind = obj.get("type")
         if not isinstance(kind, str):
             yield Skipped(where, "a record without a type")
@@ -270,11 +254,12 @@ class _Parser:
             if isinstance(title, str) and title.strip():
                 self.custom_title = title.strip()
         elif kind in ("user", "assistant"):
-            yield from self.record(obj, kind, lineno, where)
+            yield from self.message_line(obj, kind, lineno, where)
         elif kind not in BOOKKEEPING:
             self.unknown[kind] += 1
 
-    def record(self, obj: dict[str, Any], kind: str, lineno: int, where: str) -> Iterator[Item]:
+    def message_line(self, obj: dict[str, Any], kind: str, lineno: int,
+                     where: str) -> Iterator[Item]:
         uuid = obj.get("uuid") if isinstance(obj.get("uuid"), str) and obj["uuid"] else None
         if uuid is not None and uuid in self.uuids:
             return  # a copy (resumed or forked session): counted once
@@ -460,9 +445,7 @@ class _Parser:
             if conv.project is None:
                 conv.project = self.main.cwd
             yield conv
-        for kind, n in sorted(self.unknown.items()):
-            yield Skipped(name, f"{n} record{'s' if n > 1 else ''} of unknown type {kind!r} "
-                                "left out")
+        yield from self.unknown_skipped()
 
     def conversation(self, g: _Group) -> Conversation | None:
         for turn in g.turns.values():
@@ -501,11 +484,9 @@ def _command_title(conv: Conversation) -> str | None:
     return None
 
 
+@read_errors
 def parse(inp: Input) -> Iterator[Item]:
-    try:
-        yield from _Parser(inp).run()
-    except (UnicodeDecodeError, OSError) as e:
-        raise inp.fail(f"cannot read the file ({e})") from None
+    yield from _Parser(inp).run()
 
 
 # --- text ------------------------------------------------------------------------------
@@ -568,8 +549,7 @@ def result_text(content: Any) -> str:
 def render_input(name: str, data: Any) -> str:
     """A compact, readable rendering of a tool call's input."""
     if not isinstance(data, dict):
-        text = data if isinstance(data, str) else ("" if data is None else _json(data))
-        return clip(text.strip()) or name
+        return clip(render_args(name, data))
     cmd = data.get("command")
     if name == "Bash" and isinstance(cmd, str):
         desc = data.get("description")
@@ -581,36 +561,13 @@ def render_input(name: str, data: Any) -> str:
             if isinstance(t, dict):
                 lines.append(f"- [{t.get('status', '')}] {t.get('content', '')}".rstrip())
             else:
-                lines.append(f"- {t if isinstance(t, str) else _json(t)}")
+                lines.append(f"- {t if isinstance(t, str) else compact_json(t)}")
         text = "\n".join(lines)
     elif name in TASK_TOOLS and isinstance(data.get("prompt"), str):
         desc = data.get("description")
         text = (f"{desc.strip()}\n\n" if isinstance(desc, str) and desc.strip() else "") + \
             data["prompt"].strip()
     else:
-        lines = []
-        for key, value in data.items():
-            if isinstance(value, str):
-                lines.append(f"{key}:\n{value}" if "\n" in value else f"{key}: {value}")
-            else:
-                lines.append(f"{key}: {_json(value)}")
-        text = "\n".join(lines)
+        text = render_fields(data)
     return clip(text.strip()) or name
 
-
-def clip(text: str, limit: int = TOOL_TEXT_LIMIT) -> str:
-    if len(text) <= limit:
-        return text
-    return f"{text[:limit].rstrip()}\n… [truncated: {len(text) - limit} more characters]"
-
-
-def first_line(text: str, limit: int = 80) -> str:
-    line = text.strip().splitlines()[0].strip() if text.strip() else ""
-    return line if len(line) <= limit else line[:limit - 1].rstrip() + "…"
-
-
-def _json(value: Any) -> str:
-    try:
-        return jsonio.dumps_str(value)
-    except TypeError:
-        return str(value)

@@ -76,14 +76,20 @@ or item type is reported once per file. A file with no readable Codex record fai
 from __future__ import annotations
 
 import re
-import shlex
-from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
 from aimem import jsonio
-from aimem.importers.base import HEAD_SIZE, NOT_AN_OBJECT, Input, Item, log_record
-from aimem.importers.claude_code import clip
+from aimem.importers.base import (
+    HEAD_SIZE,
+    Input,
+    Item,
+    LogReader,
+    clip,
+    read_errors,
+    sniffer,
+)
+from aimem.importers.codex_text import classify, content_text, output_text, render_call, render_command
 from aimem.models import Conversation, Message, Skipped
 from aimem.timeutil import to_epoch
 
@@ -101,20 +107,7 @@ TOOL_CALLS = {"function_call", "custom_tool_call", "local_shell_call", "web_sear
               "image_generation_call"}
 TOOL_OUTPUTS = {"function_call_output", "custom_tool_call_output", "local_shell_call_output"}
 
-_INJECTED_PREFIXES = ("<environment_context>", "# AGENTS.md instructions", "<user_instructions>",
-                      "<INSTRUCTIONS>", "<turn_aborted>", "<permissions instructions>",
-                      "You are `/root`, the primary agent")
-# Any other text that is one <snake_case> (or <two words>) block is context Codex adds.
-_INJECTED_BLOCK = re.compile(r"^<([a-z]+(?:[_ ][a-z]+)+)>.*</\1>$", re.S)
-_IDE_CONTEXT = "# Context from my IDE setup:"
-_IDE_REQUEST = "## My request for Codex:"
 _CWD = re.compile(r"<cwd>(.*?)</cwd>", re.S)
-_SHELL_INPUT = re.compile(r"^<user_shell_command>(.*?)(?:</user_shell_command>\s*)?$", re.S)
-# The header exec tools put before a command's output (shell, exec_command, unified exec).
-_EXEC_HEADER = re.compile(
-    r"\A(?:(?:Chunk ID|Wall time|Exit code|Process exited with code|Original token count|"
-    r"Total output lines|Process running with session ID)\b[^\n]*\n)+Output:[ \t]*\n?")
-_EXIT_CODE = re.compile(r"^(?:Exit code:|Process exited with code)\s*(-?\d+)", re.M)
 _PARTIAL_ENVELOPE = re.compile(r'^\{\s*"timestamp"\s*:\s*"[^"]*"\s*,\s*"type"\s*:\s*'
                                r'"session_meta"\s*,\s*"payload"\s*:\s*\{')
 _PARTIAL_BARE = re.compile(r'^\{\s*"id"\s*:\s*"[^"]+"\s*,\s*"timestamp"\s*:\s*"[^"]*"\s*,\s*'
@@ -123,13 +116,6 @@ _SINGLE_OBJECT = re.compile(r'^\{\s*"session"\s*:\s*\{')
 
 
 # --- detection -------------------------------------------------------------------------
-
-
-def sniff(inp: Input) -> bool:
-    try:
-        return _sniff(inp)
-    except Exception:  # noqa: BLE001 - sniffing never raises
-        return False
 
 
 def is_envelope(obj: Any) -> bool:
@@ -150,7 +136,8 @@ def is_single_object(text: str) -> bool:
         and re.search(r'"session"\s*:\s*\{[^{}]*"id"\s*:', text[:HEAD_SIZE]) is not None
 
 
-def _sniff(inp: Input) -> bool:
+@sniffer
+def sniff(inp: Input) -> bool:
     raw = inp.head()
     if not raw:
         return False
@@ -185,9 +172,12 @@ def _sniff(inp: Input) -> bool:
 # --- parsing ---------------------------------------------------------------------------
 
 
-class _Parser:
+class _Parser(LogReader):
+    WHAT = "Codex"
+    NOT_MINE = "not a Codex CLI rollout (no session_meta or session header)"
+
     def __init__(self, inp: Input):
-        self.inp = inp
+        super().__init__(inp)
         self.session: str | None = None
         self.parent: str | None = None
         self.started: float | None = None
@@ -204,28 +194,12 @@ class _Parser:
         self.vendor_ids: dict[str, str] = {}  # vendor source_id -> its text (copies count once)
         self.deleted: list[str] = []  # source ids of messages a thread_rolled_back removed
         self.response_roles: set[str] = set()  # roles that response_item messages have
-        self.unknown: Counter[str] = Counter()
-        self.known = 0
-        self.lines = 0
-        self.bad = 0
 
     def run(self) -> Iterator[Item]:
         if is_single_object(self.inp.text_head()):
             yield from self.single_object()
             return
-        with self.inp.open() as f:
-            for lineno, raw in enumerate(f, 1):
-                if not raw.strip():
-                    continue
-                self.lines += 1
-                yield from self.line(raw, lineno)
-        if not self.known:
-            if not self.lines:
-                raise self.inp.fail("empty file")
-            if self.bad:
-                raise self.inp.fail(f"no readable Codex record ({self.bad} of {self.lines} "
-                                    "lines are not valid JSON)")
-            raise self.inp.fail("not a Codex CLI rollout (no session_meta or session header)")
+        yield from self.read_lines()
         yield from self.finish()
 
     def single_object(self) -> Iterator[Item]:
@@ -257,13 +231,7 @@ class _Parser:
                 yield Skipped(where, "not a JSON object")
         yield from self.finish()
 
-    def line(self, raw: bytes, lineno: int) -> Iterator[Item]:
-        where = f"{self.inp.name}: line {lineno}"
-        obj = log_record(raw, where)
-        if isinstance(obj, Skipped):
-            self.bad += obj.reason != NOT_AN_OBJECT
-            yield obj
-            return
+    def line(self, obj: dict[str, Any], lineno: int, where: str) -> Iterator[Item]:
         if is_envelope(obj):
             yield from self.envelope(obj, lineno, where)
         elif is_bare_header(obj):
@@ -534,163 +502,9 @@ class _Parser:
                                title=self.title, created_at=self.started,
                                updated_at=self.updated, model=self.model, project=self.cwd,
                                extra=self.extra or None, deleted=self.deleted)
-        for kind, n in sorted(self.unknown.items()):
-            yield Skipped(self.inp.name, f"{n} record{'s' if n > 1 else ''} of unknown type "
-                                         f"{kind!r} left out")
+        yield from self.unknown_skipped()
 
 
+@read_errors
 def parse(inp: Input) -> Iterator[Item]:
-    try:
-        yield from _Parser(inp).run()
-    except (UnicodeDecodeError, OSError) as e:
-        raise inp.fail(f"cannot read the file ({e})") from None
-
-
-# --- text ------------------------------------------------------------------------------
-
-
-def classify(text: str) -> tuple[str | None, str | None, str]:
-    """What a user text part is: ("user", None, prompt), ("system", author, text) or None."""
-    s = text.strip()
-    if not s or s.startswith(_INJECTED_PREFIXES):
-        return None, None, ""
-    m = _SHELL_INPUT.match(s)
-    if m:
-        inner = m.group(1).strip()
-        return ("system", "command", inner) if inner else (None, None, "")
-    if _INJECTED_BLOCK.match(s):
-        return None, None, ""
-    if s.startswith(_IDE_CONTEXT):
-        _, found, request = s.partition(_IDE_REQUEST)
-        s = request.strip() if found else ""
-        if not s:
-            return None, None, ""
-    return "user", None, s
-
-
-def content_text(content: Any) -> str:
-    """The visible text of a message's content parts (input_text / output_text / images)."""
-    if isinstance(content, str):
-        return content.strip()
-    if not isinstance(content, list):
-        return ""
-    parts: list[str] = []
-    for part in content:
-        if isinstance(part, str):
-            parts.append(part)
-        elif isinstance(part, dict):
-            if isinstance(part.get("text"), str):
-                parts.append(part["text"])
-            elif part.get("type") in ("input_image", "image"):
-                parts.append("[image]")
-    return "\n\n".join(p.strip() for p in parts if p.strip())
-
-
-def render_command(cmd: Any) -> str:
-    if isinstance(cmd, str):
-        return f"$ {cmd}"
-    if isinstance(cmd, list) and all(isinstance(c, str) for c in cmd) and cmd:
-        if len(cmd) == 3 and cmd[0] in ("bash", "sh", "zsh", "/bin/bash", "/bin/sh",
-                                        "/bin/zsh") and cmd[1] in ("-lc", "-c"):
-            return f"$ {cmd[2]}"
-        return f"$ {shlex.join(cmd)}"
-    return ""
-
-
-def render_call(name: str, data: Any) -> str:
-    """A compact rendering of a function call's arguments (a JSON string, usually)."""
-    if isinstance(data, str):
-        try:
-            parsed = jsonio.loads(data) if data.lstrip().startswith(("{", "[")) else data
-        except jsonio.JSONDecodeError:
-            parsed = data
-    else:
-        parsed = data
-    if not isinstance(parsed, dict):
-        text = parsed if isinstance(parsed, str) else ("" if parsed is None else _json(parsed))
-        return text.strip() or name
-    for key in ("command", "cmd"):
-        shown = render_command(parsed.get(key))
-        if shown:
-            workdir = parsed.get("workdir")
-            prefix = f"# in {workdir}\n" if isinstance(workdir, str) and workdir else ""
-            return prefix + shown
-    if name == "apply_patch" and isinstance(parsed.get("input"), str):
-        return parsed["input"].strip() or name
-    if name == "update_plan" and isinstance(parsed.get("plan"), list):
-        lines = []
-        if isinstance(parsed.get("explanation"), str) and parsed["explanation"].strip():
-            lines.append(parsed["explanation"].strip())
-        for step in parsed["plan"]:
-            if isinstance(step, dict):
-                lines.append(f"- [{step.get('status', '')}] {step.get('step', '')}".rstrip())
-        return "\n".join(lines) or name
-    lines = []
-    for key, value in parsed.items():
-        if isinstance(value, str):
-            lines.append(f"{key}:\n{value}" if "\n" in value else f"{key}: {value}")
-        else:
-            lines.append(f"{key}: {_json(value)}")
-    return "\n".join(lines).strip() or name
-
-
-def output_text(output: Any) -> tuple[str, dict[str, Any]]:
-    """A tool output's text and small extras (exit code, error flag)."""
-    extra: dict[str, Any] = {}
-    if isinstance(output, str):
-        s = output.strip()
-        if s.startswith("{") and '"output"' in s:
-            try:
-                obj = jsonio.loads(s)
-            except jsonio.JSONDecodeError:
-                return output, extra
-            if isinstance(obj, dict) and isinstance(obj.get("output"), str):
-                meta = obj.get("metadata")
-                code = meta.get("exit_code") if isinstance(meta, dict) else None
-                if isinstance(code, int) and not isinstance(code, bool) and code != 0:
-                    extra["exit_code"] = code
-                return obj["output"], extra
-        header = _EXEC_HEADER.match(output.lstrip())
-        if header:
-            code = _EXIT_CODE.search(header.group(0))
-            if code and int(code.group(1)) != 0:
-                extra["exit_code"] = int(code.group(1))
-            return output.lstrip()[header.end():], extra
-        return output, extra
-    if isinstance(output, dict):
-        # an object output ({"output", "metadata": {"exit_code"}}, {"content", "success"},
-        # {"stdout", "stderr", "exit_code"}) is stored as its text, never as raw JSON
-        if output.get("success") is False:
-            extra["is_error"] = True
-        meta = output.get("metadata") if isinstance(output.get("metadata"), dict) else {}
-        code = meta.get("exit_code", output.get("exit_code"))
-        if isinstance(code, int) and not isinstance(code, bool) and code != 0:
-            extra["exit_code"] = code
-        inner = next((output[k] for k in ("output", "content", "text") if output.get(k)
-                      is not None), None)
-        if inner is not None:
-            text, more = output_text(inner)
-            return text, {**more, **extra}
-        streams = [output[k] for k in ("stdout", "stderr") if isinstance(output.get(k), str)]
-        if streams:
-            return "\n".join(t.rstrip("\n") for t in streams if t.strip()), extra
-        return _json(output), extra
-    if isinstance(output, list):
-        parts = []
-        for part in output:
-            if isinstance(part, str):
-                parts.append(part)
-            elif isinstance(part, dict):
-                if isinstance(part.get("text"), str):
-                    parts.append(part["text"])
-                elif part.get("type") in ("input_image", "image"):
-                    parts.append("[image]")
-        return "\n".join(parts), extra
-    return ("" if output is None else _json(output)), extra
-
-
-def _json(value: Any) -> str:
-    try:
-        return jsonio.dumps_str(value)
-    except TypeError:
-        return str(value)
+    yield from _Parser(inp).run()

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from aimem.importers.base import Input, Item, json_items
+from aimem.importers.base import Input, Item, shaped_items, sniffer
 from aimem.models import Conversation, Message, Skipped
 from aimem.timeutil import to_epoch
 
@@ -36,11 +36,9 @@ _MAPPING = re.compile(r'"mapping"\s*:')
 _WRAPPED = re.compile(r'\{\s*"conversations"\s*:\s*\[')
 
 
+@sniffer
 def sniff(inp: Input) -> bool:
-    try:
-        head = inp.text_head().lstrip()
-    except Exception:  # sniff never raises
-        return False
+    head = inp.text_head().lstrip()
     if not (head.startswith("[") or _WRAPPED.match(head)):
         return False
     if not _MAPPING.search(head):
@@ -59,13 +57,10 @@ def parse(inp: Input) -> Iterator[Item]:
         prefix = "conversations.item"
     else:
         raise inp.fail("not a DeepSeek export (expected a JSON list of conversations)")
-    index = shaped = 0
-    for index, conv in enumerate(json_items(inp, prefix), 1):
-        if isinstance(conv, dict) and ("mapping" in conv or "inserted_at" in conv):
-            shaped += 1
+    for index, conv in shaped_items(
+            inp, prefix, lambda c: isinstance(c, dict) and ("mapping" in c or "inserted_at" in c),
+            "not a DeepSeek export (no entry has a mapping)"):
         yield from _conversation(conv, index, inp)
-    if index and not shaped:
-        raise inp.fail("not a DeepSeek export (no entry has a mapping)")
 
 
 def _conversation(conv: Any, index: int, inp: Input) -> Iterator[Item]:

@@ -55,8 +55,17 @@ from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
 from aimem import jsonio
-from aimem.importers.base import HEAD_SIZE, Input, Item, log_record
-from aimem.importers.claude_code import clip
+from aimem.importers.base import (
+    HEAD_SIZE,
+    Input,
+    Item,
+    clip,
+    compact_json,
+    log_record,
+    read_errors,
+    render_args,
+    sniffer,
+)
 from aimem.models import Conversation, Message, Skipped
 from aimem.timeutil import to_epoch
 
@@ -80,14 +89,8 @@ def is_metadata(obj: Any) -> bool:
             and not any(k in obj for k in ("type", "uuid", "payload", "parentUuid")))
 
 
+@sniffer
 def sniff(inp: Input) -> bool:
-    try:
-        return _sniff(inp)
-    except Exception:  # noqa: BLE001 - sniffing never raises
-        return False
-
-
-def _sniff(inp: Input) -> bool:
     raw = inp.head()
     text = raw.decode("utf-8-sig", errors="ignore").lstrip()
     if not text.startswith("{"):
@@ -209,14 +212,8 @@ class _Session:
                            deleted=self.deleted_source_ids())
 
 
+@read_errors
 def parse(inp: Input) -> Iterator[Item]:
-    try:
-        yield from _parse(inp)
-    except (UnicodeDecodeError, OSError) as e:
-        raise inp.fail(f"cannot read the file ({e})") from None
-
-
-def _parse(inp: Input) -> Iterator[Item]:
     with inp.open() as f:
         data = f.read()
     if not data.strip():
@@ -358,7 +355,7 @@ def tool_messages(call: dict[str, Any], ts: float | None) -> list[Message]:
     cid = call.get("id") if isinstance(call.get("id"), str) and call["id"] else None
     name = call.get("name") if isinstance(call.get("name"), str) and call["name"] else "tool"
     when = to_epoch(call.get("timestamp")) or ts
-    out = [Message(role="tool", text=clip(render_args(name, call.get("args"))), source_id=cid,
+    out = [Message(role="tool", text=clip(render_tool_args(name, call.get("args"))), source_id=cid,
                    author=name, created_at=when, extra={"kind": "tool_use"})]
     text = result_text(call.get("result"))
     if not text:
@@ -374,19 +371,10 @@ def tool_messages(call: dict[str, Any], ts: float | None) -> list[Message]:
     return out
 
 
-def render_args(name: str, args: Any) -> str:
-    if not isinstance(args, dict):
-        text = args if isinstance(args, str) else ("" if args is None else _json(args))
-        return text.strip() or name
-    if isinstance(args.get("command"), str):
+def render_tool_args(name: str, args: Any) -> str:
+    if isinstance(args, dict) and isinstance(args.get("command"), str):
         return f"$ {args['command']}"
-    lines = []
-    for key, value in args.items():
-        if isinstance(value, str):
-            lines.append(f"{key}:\n{value}" if "\n" in value else f"{key}: {value}")
-        else:
-            lines.append(f"{key}: {_json(value)}")
-    return "\n".join(lines).strip() or name
+    return render_args(name, args)
 
 
 def result_text(result: Any) -> str:
@@ -410,16 +398,10 @@ def result_text(result: Any) -> str:
                         parts.append(resp[key])
                         break
                 else:
-                    parts.append(_json(resp))
+                    parts.append(compact_json(resp))
             elif isinstance(resp, str):
                 parts.append(resp)
         elif isinstance(p.get("text"), str):
             parts.append(p["text"])
     return "\n".join(x.strip() for x in parts if x.strip())
 
-
-def _json(value: Any) -> str:
-    try:
-        return jsonio.dumps_str(value)
-    except TypeError:
-        return str(value)

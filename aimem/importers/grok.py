@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from aimem.importers.base import Input, Item, json_items
+from aimem.importers.base import Input, Item, shaped_items, sniffer
 from aimem.models import Conversation, Message, Skipped
 from aimem.timeutil import to_epoch
 
@@ -32,11 +32,9 @@ _EMPTY = re.compile(r'"conversations"\s*:\s*\[\s*\]')
 _CONVERSATION = re.compile(r'"conversation"\s*:\s*\{')
 
 
+@sniffer
 def sniff(inp: Input) -> bool:
-    try:
-        head = inp.text_head().lstrip()
-    except Exception:  # sniff never raises
-        return False
+    head = inp.text_head().lstrip()
     if not head.startswith("{") or not _CONVERSATIONS.search(head):
         return False
     if _CONVERSATION.search(head):
@@ -51,14 +49,12 @@ def parse(inp: Input) -> Iterator[Item]:
         raise inp.fail("empty file")
     if not head.startswith("{"):
         raise inp.fail("not a Grok export (expected a JSON object with \"conversations\")")
-    index = shaped = 0
-    for index, entry in enumerate(json_items(inp, "conversations.item"),
-                                  1):
-        if isinstance(entry, dict) and ("conversation" in entry or "responses" in entry):
-            shaped += 1
+    index = 0
+    for index, entry in shaped_items(
+            inp, "conversations.item",
+            lambda e: isinstance(e, dict) and ("conversation" in e or "responses" in e),
+            "not a Grok export (no entry has a conversation and responses)"):
         yield from _conversation(entry, index, inp)
-    if index and not shaped:
-        raise inp.fail("not a Grok export (no entry has a conversation and responses)")
     if not index and not _EMPTY.search(inp.text_head()):
         raise inp.fail("not a Grok export (no \"conversations\" list)")
 

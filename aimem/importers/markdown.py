@@ -39,13 +39,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aimem import jsonio
-from aimem.importers.base import HEAD_SIZE, Input, Item
+from aimem.importers.base import HEAD_SIZE, Input, Item, sniffer
 from aimem.models import Conversation, Message
 from aimem.timeutil import to_epoch
 
 NAME = "markdown"
 SOURCE = "markdown"
 DESCRIPTION = "Markdown or plain text: a pasted chat (User:/Assistant:, ## User) or a note"
+FALLBACK = True  # any text is a note: asked after every other importer, third-party ones too
 
 USER_NAMES = {"user": None, "human": None, "me": None, "you": None}
 ASSISTANT_NAMES = {"assistant": None, "ai": None, "chatgpt": "ChatGPT", "claude": "Claude",
@@ -72,15 +73,13 @@ FENCE = re.compile(r"^[ \t]{0,3}(```|~~~)")
 _CONTROL = re.compile(r"[\x01-\x08\x0e-\x1a\x1c-\x1f\x7f]")  # allowed: \t \n \v \f \r ESC
 
 
+@sniffer  # an undecodable head is not text
 def sniff(inp: Input) -> bool:
-    try:
-        head = inp.head()
-        if not head.strip() or b"\x00" in head:
-            return False
-        final = len(head) < HEAD_SIZE or (inp.size is not None and inp.size <= len(head))
-        text = codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=final)
-    except Exception:  # undecodable (sniff never raises)
+    head = inp.head()
+    if not head.strip() or b"\x00" in head:
         return False
+    final = len(head) < HEAD_SIZE or (inp.size is not None and inp.size <= len(head))
+    text = codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=final)
     if len(_CONTROL.findall(text)) > max(1, len(text) // 200):
         return False  # binary data that happens to be valid UTF-8
     start = text.lstrip()

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from aimem import jsonio
-from aimem.importers.base import Input, Item, json_items
+from aimem.importers.base import Input, Item, shaped_items, sniffer
 from aimem.models import Conversation, Message, Skipped
 from aimem.timeutil import to_epoch
 
@@ -38,11 +38,9 @@ _SUMMARY = re.compile(r"^\s*<summary>.*?</summary>", re.S)
 _THINK = re.compile(r"<(think|thinking|reasoning)>.*?</\1>", re.S)
 
 
+@sniffer
 def sniff(inp: Input) -> bool:
-    try:
-        head = inp.text_head().lstrip()
-    except Exception:  # sniff never raises
-        return False
+    head = inp.text_head().lstrip()
     if not head.startswith(("[", "{")):
         return False
     match = _CHAT.search(head)
@@ -56,13 +54,11 @@ def parse(inp: Input) -> Iterator[Item]:
     single = head.startswith("{")  # one chat on its own instead of the usual list
     if not single and not head.startswith("["):
         raise inp.fail("not an Open WebUI export (expected a JSON list of chats)")
-    index = shaped = 0
-    for index, chat in enumerate(json_items(inp, "" if single else "item"), 1):
-        if isinstance(chat, dict) and isinstance(chat.get("chat"), dict):
-            shaped += 1
+    for index, chat in shaped_items(
+            inp, "" if single else "item",
+            lambda c: isinstance(c, dict) and isinstance(c.get("chat"), dict),
+            "not an Open WebUI export (no entry has a \"chat\" object)"):
         yield from _chat(chat, index, inp)
-    if index and not shaped:
-        raise inp.fail("not an Open WebUI export (no entry has a \"chat\" object)")
 
 
 def _chat(entry: Any, index: int, inp: Input) -> Iterator[Item]:

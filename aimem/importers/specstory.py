@@ -27,7 +27,7 @@ import codecs
 import re
 from collections.abc import Iterator
 
-from aimem.importers.base import Input, Item
+from aimem.importers.base import Input, Item, sniffer
 from aimem.models import Conversation, Message, Skipped
 from aimem.timeutil import to_epoch
 
@@ -46,11 +46,9 @@ TIME = re.compile(r"(?:^|[ \t])(?P<when>\d{4}-\d\d-\d\d[ T]\d\d:\d\d(?::\d\d)?Z?
 FENCE = re.compile(r"^[ \t]{0,3}(```+|~~~+)")
 
 
+@sniffer
 def sniff(inp: Input) -> bool:
-    try:
-        text = inp.text_head(16384).lstrip("\ufeff")
-    except Exception:  # sniff never raises
-        return False
+    text = inp.text_head(16384).lstrip("\ufeff")
     if text.lstrip().startswith(MARKER):
         return True
     lines = text.replace("\r\n", "\n").split("\n")
