@@ -166,17 +166,32 @@ def run_aimem(*args: str, input: bytes | None = None, env: dict[str, str] | None
 
 
 def dump_db(path: Path) -> dict[str, list[tuple]]:  # type: ignore[type-arg]
-    """Every row of every table (FTS shadow tables included): 'the database as it was'."""
+    """Every row of every table: 'the database as it was'.
+
+    A full-text index is compared by what it holds (every term of every row, column and
+    position, through ``fts5vocab``), not by how FTS5 laid its segments out: an index
+    that got rows and lost them again (an import undone after it committed a batch)
+    holds the same entries in other b-tree pages.
+    """
     import sqlite3
 
     if not path.exists():
         return {}
     conn = sqlite3.connect(path)
     try:
+        fts = [r[0] for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' "
+            "AND sql LIKE 'CREATE VIRTUAL TABLE%USING fts5(%'")]
+        layout = {f"{t}_{s}" for t in fts for s in ("data", "idx")}
         tables = [r[0] for r in conn.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
             "AND sql NOT LIKE 'CREATE VIRTUAL TABLE%' ORDER BY name")]
-        out = {t: sorted(map(repr, conn.execute(f'SELECT * FROM "{t}"'))) for t in tables}
+        out = {t: sorted(map(repr, conn.execute(f'SELECT * FROM "{t}"')))
+               for t in tables if t not in layout}
+        for t in fts:
+            conn.execute(f'CREATE VIRTUAL TABLE temp."v_{t}" USING fts5vocab(main, "{t}", '
+                         "'instance')")
+            out[f"{t} (entries)"] = sorted(map(repr, conn.execute(f'SELECT * FROM temp."v_{t}"')))
         out["_user_version"] = [conn.execute("PRAGMA user_version").fetchone()]
         return out  # type: ignore[return-value]
     finally:
