@@ -282,60 +282,11 @@ class Archive:
     def related(self, prefix: str, *, limit: int = 10) -> list[dict[str, Any]]:
         """Conversations and memories closest to one conversation or memory, best first:
         by embeddings when the configured model has vectors for it, else by its most
-        distinctive words (its frequent words, ranked by bm25, which favours rare ones).
-        Each: kind, id, title, text (a memory's), score, by (embeddings or terms)."""
-        kind, full = self.resolve(prefix, ("conversation", "memory"))
-        rowid = (self.store.conversation_rowid(full) if kind == "conversation"
-                 else self.store.memory_rowid(full))
-        assert rowid is not None
-        model = self._semantic_model(None)
-        if model is not None:
-            from aimem.services import semantic
+        distinctive words (see :mod:`aimem.services.related`). Each: kind, id, title, text
+        (a memory's), source, created_at, score, by (embeddings or terms)."""
+        from aimem.services import related
 
-            near = semantic.related_by_vectors(self.store, model, kind, rowid, limit)
-            if near is not None:
-                hits = fts.hits_for_rows(self.store.conn, near, None)
-                return [self._related_out(h, "embeddings") for h in hits]
-        return self._related_by_terms(kind, full, limit)
-
-    def _related_out(self, h: dict[str, Any], by: str) -> dict[str, Any]:
-        return {"kind": h["kind"], "id": h["id"], "title": h.get("title"),
-                "text": h.get("text") if h["kind"] == "memory" else None,
-                "source": h.get("source"), "created_at": iso(h.get("created_at")),
-                "score": float(f"{h['score']:.6g}"), "by": by}
-
-    def _related_by_terms(self, kind: str, full: str, limit: int) -> list[dict[str, Any]]:
-        import re
-        from collections import Counter
-
-        if kind == "memory":
-            mem = self.store.get_memory(full)
-            text, own_conv = (mem.text if mem else ""), None
-        else:
-            conv = self.store.get_conversation(full)
-            text = " ".join([conv.title or ""] + [m.text for m in conv.messages]) if conv else ""
-            own_conv = full
-        words = Counter(w for w in re.findall(r"[^\W\d_]{4,}", text.lower())
-                        if w not in fts.STOPWORDS)
-        terms = [w for w, _ in words.most_common(12)]
-        if not terms:
-            return []
-        q = fts.parse(" ".join(terms))
-        q.typed = []  # no phrase tier: these words were never typed in this order
-        hits = self._lexical(q, None, limit * 20, ("message", "memory"), final=False)
-        best: dict[tuple[str, str], dict[str, Any]] = {}
-        for h in hits:
-            key = ("memory", h["id"]) if h["kind"] == "memory" else ("conversation",
-                                                                     h["conversation_id"])
-            if key == (kind, full) or key[1] == own_conv:
-                continue
-            score = h["score"]
-            if key in best:
-                best[key]["score"] += score
-            else:
-                best[key] = {**h, "kind": key[0], "id": key[1], "score": score}
-        ranked = sorted(best.values(), key=lambda h: -h["score"])[:limit]
-        return [self._related_out(h, "terms") for h in ranked]
+        return related.related(self, prefix, limit=limit)
 
     def _semantic_model(self, mode: str | None) -> str | None:
         """The embedding model to search with for ``mode``, or None for lexical only."""
