@@ -47,9 +47,16 @@ Progress = Callable[[int, int, int], None]
 
 BATCH_CONVERSATIONS = 500
 BATCH_SECONDS = 0.5
+# While no other process waits for the write lock (Store.others_waiting, asked after each
+# conversation), a batch goes on up to this many times as long; one that starts to wait
+# gets it after the conversation being written. Fewer, bigger batches write each page of
+# the indexes fewer times (a batch rewrites every page it touches of the message id
+# index, in the WAL and again at the checkpoint): on the M export, ... .
+LONE_BATCH_FACTOR = 10
 # For the kill and concurrency tests only: seconds to pause after each conversation, so
 # that an import of a small export lasts long enough to be killed or waited on, on a fast
-# machine as on a loaded one. Unset (0) in normal use.
+# machine as on a loaded one; it also keeps batches at their short length (no
+# LONE_BATCH_FACTOR), so that such an import commits several. Unset (0) in normal use.
 _TEST_DELAY = float(os.environ.get("AIMEM_TEST_IMPORT_DELAY") or 0)
 
 
@@ -226,7 +233,12 @@ class _Batches:
         self.n += 1
         if _TEST_DELAY:
             time.sleep(_TEST_DELAY)
-        if self.n >= BATCH_CONVERSATIONS or time.monotonic() - self.started >= BATCH_SECONDS:
+        age = time.monotonic() - self.started
+        if self.n >= BATCH_CONVERSATIONS or age >= BATCH_SECONDS:
+            if (not _TEST_DELAY and self.n < BATCH_CONVERSATIONS * LONE_BATCH_FACTOR
+                    and age < BATCH_SECONDS * LONE_BATCH_FACTOR
+                    and self.store.others_waiting() is False):
+                return  # nobody is waiting: go on
             self._end()
             self.store.yield_to_waiters()
             self.begin()

@@ -180,6 +180,23 @@ class Connection:
         except OSError:
             return None  # a read-only folder: plain waiting, still correct
 
+    def others_waiting(self) -> bool | None:
+        """Whether another aimem process waits for the write lock now (it holds the wait
+        file shared, see :meth:`begin`); None when that cannot be told (no wait file).
+        Two system calls: cheap enough to ask after every conversation of an import."""
+        if self._wait_fd is None:
+            self._wait_fd = self._wait_file()
+            if self._wait_fd is None:
+                return None
+        try:
+            fcntl.flock(self._wait_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        except OSError:
+            return None
+        fcntl.flock(self._wait_fd, fcntl.LOCK_UN)
+        return False
+
     def yield_to_waiters(self, max_wait: float = YIELD_S) -> bool:
         """Between two batches of a long write: if other processes wait for the write
         lock, pause (at most ``max_wait`` s) until they got it. True if one was waiting."""
