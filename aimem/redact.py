@@ -137,7 +137,7 @@ def _env_assignment(m: re.Match[str]) -> bool:
 
 def redact(text: str, counts: Counter[str] | None = None) -> str:
     """``text`` with every secret replaced by ``[REDACTED:kind]``; counts go into ``counts``."""
-    if not text or not any(t in text for t in _TRIGGERS):  # most texts: one pass, done
+    if not text or not _may_hold_secret(text):  # most texts: a few fast scans, done
         return text
     for rule in RULES:
         if not any(t in text for t in rule.triggers):
@@ -147,6 +147,32 @@ def redact(text: str, counts: Counter[str] | None = None) -> str:
 
 
 _TRIGGERS = tuple(sorted({t for rule in RULES for t in rule.triggers}))
+# Characters from rare to common in chat text (the rest after them). Each trigger is
+# looked for only in a text that holds its rarest character: a one-character test is a
+# memchr, much faster than a substring search, and most texts lack most of these
+# characters, so a text costs a dozen fast scans instead of one search per trigger.
+_RARE_FIRST = "/K_:JVYDE-RBPCOWIASzTxvkgbwfpycdulhsnriatoe "
+
+
+def _rarity(ch: str) -> int:
+    i = _RARE_FIRST.find(ch)
+    return len(_RARE_FIRST) if i < 0 else i
+
+
+_BY_GATE: dict[str, list[str]] = {}
+for _t in _TRIGGERS:
+    _BY_GATE.setdefault(min(_t, key=_rarity), []).append(_t)
+_GATES = tuple((gate, tuple(triggers)) for gate, triggers in _BY_GATE.items())
+
+
+def _may_hold_secret(text: str) -> bool:
+    """Whether ``text`` contains one of the rules' trigger strings (any of ``_TRIGGERS``)."""
+    for gate, triggers in _GATES:
+        if gate in text:
+            for t in triggers:
+                if t in text:
+                    return True
+    return False
 
 
 def _is_placeholder(value: str) -> bool:

@@ -40,16 +40,20 @@ def sh(cmd: list[str], **kw) -> subprocess.CompletedProcess[str]:  # type: ignor
 
 
 def timed(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, float | str]:
-    """Wall seconds and max RSS (MB) of one command, via /usr/bin/time -v."""
+    """Wall seconds, CPU seconds (user + system) and max RSS (MB) of one command, via
+    /usr/bin/time -v. On a machine shared with other work, CPU time is the steadier figure."""
     p = subprocess.run(["/usr/bin/time", "-v", *cmd], text=True, capture_output=True,
                        env={**os.environ, **(env or {})})
     if p.returncode != 0:
         raise SystemExit(f"failed: {' '.join(cmd)}\n{p.stderr[-2000:]}")
     wall = re.search(r"Elapsed \(wall clock\) time.*: (?:(\d+):)?(\d+):([\d.]+)", p.stderr)
     rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", p.stderr)
-    assert wall and rss
+    user = re.search(r"User time \(seconds\): ([\d.]+)", p.stderr)
+    system = re.search(r"System time \(seconds\): ([\d.]+)", p.stderr)
+    assert wall and rss and user and system
     h, m, s = wall.groups()
     return {"wall_s": round(int(h or 0) * 3600 + int(m) * 60 + float(s), 2),
+            "cpu_s": round(float(user.group(1)) + float(system.group(1)), 2),
             "max_rss_mb": round(int(rss.group(1)) / 1024, 1), "stdout": p.stdout}
 
 
@@ -90,6 +94,8 @@ def bench_import(work: Path, export: Path) -> dict:  # type: ignore[type-arg]
                   "conversations": report["conversations_added"],
                   "messages": report["messages_added"]},
         "speed_vs_floor": round(float(f["wall_s"]) / float(a["wall_s"]), 2),
+        "cpu_speed_vs_floor": round(float(f["cpu_s"]) / float(a["cpu_s"]), 2),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
         "reimport": {**r, "added": again["conversations_added"] + again["messages_added"],
                      "unchanged": again["conversations_unchanged"]},
         "store_mb": round(du(db) / 1e6, 1), "floor_store_mb": round(du(floor) / 1e6, 1),

@@ -152,6 +152,7 @@ def test_failed_import_undoes_committed_batches(tmp_path: Path, monkeypatch: pyt
     with bad.open("a") as f:
         f.write("{not json\n")
     monkeypatch.setattr(importing, "BATCH_CONVERSATIONS", 7)  # many committed batches
+    monkeypatch.setattr(importing, "LONE_BATCH_FACTOR", 1)  # short batches only
     with Archive.open(db) as m, pytest.raises(Exception, match="line 126"):
         m.import_paths([str(bad)], tags=["second"])
     assert logical(db) == before
@@ -171,6 +172,7 @@ def test_interrupted_import_undoes_what_it_committed(tmp_path: Path,
         m.remember("already here")
     before = logical(db)
     monkeypatch.setattr(importing, "BATCH_CONVERSATIONS", 5)
+    monkeypatch.setattr(importing, "LONE_BATCH_FACTOR", 1)  # short batches only
     seen = []
 
     def progress(done: int, total: int, n: int) -> None:
@@ -198,6 +200,7 @@ def test_dry_run_writes_nothing_and_counts_like_the_import(tmp_path: Path,
     v2 = gen_jsonl(tmp_path / "b.jsonl", 60, version=2, changed=range(0, 30, 4), memories=4)
     v1_again = gen_jsonl(tmp_path / "c.jsonl", 20)  # older copies, after v2: unchanged
     monkeypatch.setattr(importing, "BATCH_CONVERSATIONS", 6)
+    monkeypatch.setattr(importing, "LONE_BATCH_FACTOR", 1)  # short batches only
     with Archive.open(db) as m:
         dry = m.import_paths([str(v2), str(v1_again)], dry_run=True).to_dict()
     assert logical(db) == before
