@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aimem.store.db import BUSY_TIMEOUT_MS
+from aimem.store.common import BUSY_TIMEOUT_MS
 
 _ERROR, _BUSY, _READONLY, _CORRUPT, _NOTADB = 1, 5, 8, 11, 26  # SQLite's primary codes
 
@@ -312,6 +312,19 @@ def remove_unused_tags(conn: sqlite3.Connection) -> int:
     return 0 if where is None else conn.execute(f"DELETE FROM tags WHERE {where}").rowcount
 
 
+@contextmanager
+def _write(conn: sqlite3.Connection) -> Iterator[None]:
+    """One write transaction: committed when the block ends, rolled back if it raises."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
 def repair(conn: sqlite3.Connection, stale: set[str], skip: set[str] = frozenset()  # type: ignore[assignment]
            ) -> dict[str, list[tuple[str, int]]]:
     """Remove orphans and unused tags, rebuild the indexes that are ``stale`` or read a
@@ -322,8 +335,7 @@ def repair(conn: sqlite3.Connection, stale: set[str], skip: set[str] = frozenset
     """
     done: dict[str, list[tuple[str, int]]] = {"removed": [], "unlinked": [], "tags": [],
                                               "rebuilt": []}
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with _write(conn):
         changed: set[str] = set()
         for _ in range(5):  # removing a row can orphan the rows that pointed at it
             removed = 0
@@ -345,11 +357,6 @@ def repair(conn: sqlite3.Connection, stale: set[str], skip: set[str] = frozenset
                     fts_depends_on(conn, t, table) for table in changed)):
                 fts_rebuild(conn, t)
                 done["rebuilt"].append((t.name, 0))
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
     return done
 
 
@@ -441,14 +448,18 @@ def _misplaced_vectors(conn: sqlite3.Connection, malformed: set[int]
     return out
 
 
+def _malformed_blocks(conn: sqlite3.Connection) -> list[int]:
+    return [r[0] for r in conn.execute(
+        "SELECT rowid FROM vector_blocks WHERE length(data) != count * dim "
+        "OR length(items) != count * 8 OR length(kinds) != count")]
+
+
 def vector_problems(conn: sqlite3.Connection) -> VectorProblems | None:
     """What is wrong with the stored embedding vectors; None when there are none."""
     if not table_exists(conn, "vectors") or not table_exists(conn, "vector_blocks"):
         return None
     p = VectorProblems(vectors=int(conn.execute("SELECT count(*) FROM vectors").fetchone()[0]))
-    p.malformed = [r[0] for r in conn.execute(
-        "SELECT rowid FROM vector_blocks WHERE length(data) != count * dim "
-        "OR length(items) != count * 8 OR length(kinds) != count")]
+    p.malformed = _malformed_blocks(conn)
     p.gone = int(conn.execute(
         f"SELECT count(*) FROM vectors v WHERE {_vectors_gone_where()}").fetchone()[0])
     p.misplaced = len(_misplaced_vectors(conn, set(p.malformed)))
@@ -461,12 +472,8 @@ def repair_vectors(conn: sqlite3.Connection) -> dict[str, int]:
     from aimem.store import vectors
 
     done = {"blocks": 0, "vectors": 0}
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        malformed = [r[0] for r in conn.execute(
-            "SELECT rowid FROM vector_blocks WHERE length(data) != count * dim "
-            "OR length(items) != count * 8 OR length(kinds) != count")]
-        for block in malformed:
+    with _write(conn):
+        for block in _malformed_blocks(conn):
             done["vectors"] += conn.execute("DELETE FROM vectors WHERE block = ?",
                                             (block,)).rowcount
             conn.execute("DELETE FROM vector_dead WHERE block = ?", (block,))
@@ -484,9 +491,4 @@ def repair_vectors(conn: sqlite3.Connection) -> dict[str, int]:
                      "WHERE v.block = vector_dead.block AND v.slot = vector_dead.slot)")
         vectors.zero_dead(conn)
         vectors.drop_files(conn)
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
     return done
