@@ -252,9 +252,14 @@ class Archive:
         # both sides rank more candidates than asked for (fusion reorders them; on LoCoMo
         # dev fusing 10 and 10 for a top 10 loses 0.4 points where 20 and 20 gain 1.6)
         wanted = max(limit * 2, HYBRID_CANDIDATES) if mode != "semantic" else limit
-        lex = self._lexical(q, filters, wanted, kinds, final=False)
-        hits, self.warning = semantic.blend(self.store, text or query, filters, lex, wanted,
-                                            kinds, mode)
+        # the meaning side runs on a thread while SQLite ranks the words (semantic.Pending)
+        pending, warning = semantic.begin(self.store, text or query, filters, wanted, kinds,
+                                          mode)
+        lex = ([] if mode == "semantic" and pending is not None else
+               self._lexical(q, filters, wanted, kinds, final=False))
+        hits, self.warning = semantic.finish(self.store, pending, lex, wanted, mode, warning)
+        if mode == "semantic" and self.warning:  # the meaning side failed: words after all
+            hits = self._lexical(q, filters, wanted, kinds, final=False)
         hits = hits[:limit]
         for h in hits:
             h.setdefault("found_by", ["lexical"])
