@@ -205,6 +205,10 @@ def test_hybrid_without_the_model_falls_back_with_a_warning(mem: Archive, monkey
     hits = mem.search("walrus", mode="hybrid")
     assert hits and all(h["found_by"] == ["lexical"] for h in hits)
     assert "semantic search unavailable" in (mem.warning or "")
+    # meaning alone: the words after all, with the same warning
+    hits = mem.search("walrus", mode="semantic")
+    assert hits and all(h["found_by"] == ["lexical"] for h in hits)
+    assert "semantic search unavailable" in (mem.warning or "")
     # the default mode too (vectors exist, model missing): never an error
     assert mem.search("walrus")
 
