@@ -463,3 +463,21 @@ def test_a_backup_does_not_reuse_the_live_databases_file(mem: Archive, tmp_path:
         copy.remember("A brand new walrus memory.")
         copy.embed(model=FAKE)
         assert nearest_ids(copy, "walrus") == in_memory_ids(copy, "walrus")
+
+
+def test_a_large_matrix_is_scanned_in_two_halves_with_the_same_scores() -> None:
+    import numpy as np
+
+    from aimem.services import semantic
+
+    rng = np.random.default_rng(3)
+    n = semantic.PARALLEL_ROWS + 3 * semantic.SLICE + 17  # halves that do not end on a slice
+    matrix = rng.integers(-127, 128, size=(n, 16), dtype=np.int8)
+    index = semantic.Index(version=(0,), matrix=matrix, kinds=np.zeros(n, np.int8),
+                           items=np.arange(n, dtype=np.int64))
+    vec = rng.standard_normal(16).astype(np.float32)
+    got = semantic.scores(index, vec)
+    want = matrix.astype(np.float32) @ vec
+    assert got.shape == (n,) and np.allclose(got, want, rtol=1e-5, atol=1e-3)
+    best = semantic.nearest(index, vec, semantic.KINDS, 5)
+    assert [i for _, i, _ in best] == list(np.argsort(-want)[:5])
