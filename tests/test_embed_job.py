@@ -77,3 +77,13 @@ def test_main_reports_a_missing_database_in_one_line(tmp_path: Path,
     assert embed_job.main([str(tmp_path / "none.db")]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1
+
+
+def test_no_log_file_means_no_job_and_no_error(tmp_path: Path, llm_fakes,  # type: ignore[no-untyped-def]
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[list[str]] = []
+    monkeypatch.setattr(subprocess, "Popen", lambda args, **kw: started.append(args))
+    with Archive.open(tmp_path / "aimem.db") as a:
+        a.set_config("embed-model", FAKE)
+        (tmp_path / "embed.log").mkdir()  # cannot be opened for appending
+        assert a.embed_in_background() is False and started == []

@@ -418,8 +418,7 @@ class Archive:
 
         if not semantic.configured_model(self.store) or not semantic.has_numpy():
             return False
-        embed_job.start(self.path)
-        return True
+        return embed_job.start(self.path)
 
     def embedding_stats(self) -> list[dict[str, Any]]:
         from aimem.store import vectors

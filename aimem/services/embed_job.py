@@ -28,15 +28,21 @@ def _paths(db: Path) -> tuple[Path, Path]:
     return folder / "embed", folder / "embed.again"
 
 
-def start(db: Path) -> None:
-    """Start the background embedder for ``db`` (see the module's docstring)."""
+def start(db: Path) -> bool:
+    """Start the background embedder for ``db`` (see the module's docstring); False when
+    it could not be started (no log file can be written there): what was added stays,
+    and ``aimem embed`` picks it up later."""
     import subprocess
 
     log = db.parent / "embed.log"
-    with open(log, "ab") as out:
-        subprocess.Popen([sys.executable, "-m", "aimem.services.embed_job", str(db)],
-                         stdin=subprocess.DEVNULL, stdout=out, stderr=out,
-                         start_new_session=True, close_fds=True)
+    try:
+        with open(log, "ab") as out:
+            subprocess.Popen([sys.executable, "-m", "aimem.services.embed_job", str(db)],
+                             stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                             start_new_session=True, close_fds=True)
+    except OSError:
+        return False
+    return True
 
 
 def _try_lock(path: Path) -> int | None:
