@@ -999,3 +999,31 @@ async def test_r_in_a_conversation_lists_related_ones_and_opens_the_pick(browse_
         await settle(pilot)
         assert isinstance(app.screen, ConversationScreen) and app.screen is not first
         assert app.screen.conv_id == picked["id"]
+
+
+@pilot_test
+async def test_the_model_and_vectors_are_loaded_after_the_first_screen(
+        browse_db: Path, memory: Archive, llm_fakes: Any) -> None:
+    from aimem.services import semantic
+
+    memory.set_config("embed-model", "aimem-fake-embed")
+    memory.embed()
+    semantic._CACHE.clear()
+    app = make_app(browse_db)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert (str(browse_db), "aimem-fake-embed") in semantic._CACHE  # before any query
+        await type_text(pilot, "kyoto")
+        await settle(pilot)
+        assert any("semantic" in (r.get("found_by") or []) for r in results(app).rows)
+
+
+@pilot_test
+async def test_without_a_model_nothing_is_warmed(browse_db: Path) -> None:
+    from aimem.services import semantic
+
+    semantic._CACHE.clear()
+    app = make_app(browse_db)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert app.screen.warmed and not semantic._CACHE

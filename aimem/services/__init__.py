@@ -420,6 +420,16 @@ class Archive:
             return False
         return embed_job.start(self.path)
 
+    def warm_semantic(self) -> bool:
+        """Load the model and vectors a default search will use, if any (see
+        :func:`aimem.services.semantic.warm`); never raises."""
+        from aimem.services import semantic
+
+        try:
+            return semantic.warm(self.store)
+        except Exception:  # noqa: BLE001 - a search will report the same problem itself
+            return False
+
     def embedding_stats(self) -> list[dict[str, Any]]:
         from aimem.store import vectors
 

@@ -105,6 +105,19 @@ def blend(store: Store, query: str, filters: Filters | None, lexical: list[dict[
     return finish(store, pending, lexical, limit, mode, warning)
 
 
+def warm(store: Store) -> bool:
+    """Load what a default search will need (numpy, the model, the vectors) when the
+    configured model has vectors; True if it did. A browser calls it once after its first
+    screen, so the first query typed does not pay for it."""
+    model, _ = choose_model(store, None)
+    if model is None:
+        return False
+    if load_index(store, model) is None:
+        return False
+    query_vector(model, "warm up")
+    return True
+
+
 def has_numpy() -> bool:
     from importlib.util import find_spec
 

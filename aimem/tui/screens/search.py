@@ -51,6 +51,7 @@ class SearchScreen(ItemActions):
         self.state = SearchState(query=query)
         self.shown: SearchState | None = None  # the state the rows on screen belong to
         self.warning: str | None = None  # why meaning was not searched (words only)
+        self.warmed = False  # the model and vectors of a default search loaded (or none)
 
     def compose(self) -> ComposeResult:
         yield SearchBox(self.state.query, placeholder=PLACEHOLDER, id="query")
@@ -91,9 +92,18 @@ class SearchScreen(ItemActions):
             return  # typed on meanwhile
         results.show_rows(rows, more=len(rows) == PAGE, append=append, keep=keep)
         self.shown = state
+        if not self.warmed:
+            self.warmed = True
+            self._warm()
         if not append:
             self.warning = warning
         self._show_status()
+
+    @work(group="warm", exit_on_error=False)
+    async def _warm(self) -> None:
+        """After the first rows: load the embedding model and vectors if searches will use
+        them, so the first query typed does not wait for them (a few hundred ms, once)."""
+        await self.browser.db.call(lambda m: m.warm_semantic())
 
     def _show_status(self) -> None:
         results, state = self.results, self.state
