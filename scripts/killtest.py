@@ -34,6 +34,8 @@ import sys
 import time
 from pathlib import Path
 
+from _dbfiles import remove_db
+
 ROOT = Path(__file__).resolve().parents[1]
 AIMEM = [sys.executable, "-m", "aimem"]
 DEFAULT_EXPORT = Path("/work/benchdata/conversations-M.json")
@@ -138,13 +140,7 @@ def main() -> None:
     t0 = time.monotonic()
 
     def wipe() -> None:
-        for p in args.work.glob("kill.db*"):
-            if p.is_dir():
-                for q in p.iterdir():
-                    q.unlink()
-                p.rmdir()
-            else:
-                p.unlink()
+        remove_db(args.work / "kill.db")
 
     print("reading the export …", file=sys.stderr)
     ref = expected(args.export)

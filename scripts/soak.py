@@ -36,6 +36,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from _dbfiles import remove_db
+
 ROOT = Path(__file__).resolve().parents[1]
 AIMEM = [sys.executable, "-m", "aimem"]
 T0 = 1_700_000_000
@@ -198,13 +200,7 @@ class Soak:
 
     def main(self) -> dict[str, Any]:
         self.work.mkdir(parents=True, exist_ok=True)
-        for p in self.work.glob("soak.db*"):
-            if p.is_dir():
-                for q in p.iterdir():
-                    q.unlink()
-                p.rmdir()
-            else:
-                p.unlink()
+        remove_db(self.work / "soak.db")
         seed = gen_export(self.work / "seed.jsonl", 0, 200)
         self.check("seed import", self.run("import", str(seed)))
         folder = self.work / "sync"

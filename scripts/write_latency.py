@@ -21,6 +21,8 @@ import sys
 import time
 from pathlib import Path
 
+from _dbfiles import remove_db
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -41,13 +43,7 @@ def main() -> None:
     args = ap.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     db = args.work / "lat.db"
-    for p in args.work.glob("lat.db*"):
-        if p.is_dir():
-            for q in p.iterdir():
-                q.unlink()
-            p.rmdir()
-        else:
-            p.unlink()
+    remove_db(db)
     sys.path.insert(0, str(ROOT))
     from aimem.services import Archive
 
