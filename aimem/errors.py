@@ -44,6 +44,10 @@ class ImportFailed(AimemError):
         self.why = why
         super().__init__(f"{where}: {why}")
 
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        # pickled by the process that reads a large input (aimem.services.prepare_ahead)
+        return (type(self), (self.where, self.why))
+
 
 # SQLite's primary result codes (``exc.sqlite_errorcode & 0xff``) that a person can act on.
 _SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY, _SQLITE_INTERRUPT = 5, 6, 8, 9

@@ -71,6 +71,7 @@ class Input:
     _head: bytes | None = field(default=None, repr=False)
     _asked: int = field(default=0, repr=False)
     _sha: hashlib._Hash | None = field(default=None, repr=False)  # type: ignore[name-defined]
+    _digest: str | None = field(default=None, repr=False)  # read by another process
 
     def head(self, size: int = HEAD_SIZE) -> bytes:
         """The first bytes of the input, for sniffing (read once, cached)."""
@@ -88,6 +89,7 @@ class Input:
         """A fresh stream over the whole input that counts into ``bytes_read``."""
         self.bytes_read = 0
         self._sha = hashlib.sha256()
+        self._digest = None
 
         def count(data: bytes) -> None:
             self.bytes_read += len(data)
@@ -101,7 +103,14 @@ class Input:
 
     @property
     def sha256(self) -> str | None:
+        if self._digest is not None:
+            return self._digest
         return self._sha.hexdigest() if self._sha is not None else None
+
+    def adopt_digest(self, sha256: str | None) -> None:
+        """The input was read in another process (:mod:`aimem.services.prepare_ahead`):
+        take its digest as this one's."""
+        self._digest = sha256
 
     def fail(self, why: str) -> ImportFailed:
         return ImportFailed(self.name, why)

@@ -22,7 +22,7 @@ import os
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from pathlib import Path
 
 from aimem import importers
@@ -38,6 +38,7 @@ from aimem.models import (
     memory_hash,
 )
 from aimem.redact import redact as redact_text
+from aimem.services import prepare_ahead
 from aimem.services.normalising import (  # noqa: F401 (used as importing.X)
     _content_hash,
     _default_title,
@@ -71,15 +72,22 @@ _TEST_DELAY = float(os.environ.get("AIMEM_TEST_IMPORT_DELAY") or 0)
 
 
 def _prepared(items: Iterator[Item], prepare: Callable[[Conversation], str]
-              ) -> Iterator[tuple[Item, str | None]]:
+              ) -> Generator[tuple[Item, str | None], None, None]:
     """Each item with its content hash (:meth:`_Run.prepare`: redaction, normalising).
 
-    Measured and left out: preparing in a read-ahead thread while this one writes. On two
-    idle cores an S import took the same wall time (3.6 s) with and without it: the
-    writing thread holds the GIL for most of its work, so the two threads take turns.
+    A large input is prepared in a second process instead (:mod:`.prepare_ahead`). A
+    read-ahead thread was measured and left out: on two idle cores an S import took the
+    same wall time (3.6 s) with and without it, as both threads hold the GIL.
     """
     for item in items:
         yield item, (prepare(item) if isinstance(item, Conversation) else None)
+
+
+def _items(importer: Importer, inp: Input, run: _Run
+           ) -> Generator[tuple[Item, str | None], None, None]:
+    if prepare_ahead.wanted(inp):
+        return prepare_ahead.Ahead(importer, inp, run.prepare, run.redactions).items()
+    return _prepared(importer.parse(inp), run.prepare)
 
 
 class _Batches:
@@ -434,8 +442,9 @@ def import_paths(store: Store, paths: Sequence[str], *, fmt: str = "auto",
                 report.files.append(fr)
                 started = time.time()
                 n = 0
+                items = _items(importer, inp, run)
                 try:
-                    for item, h in _prepared(importer.parse(inp), run.prepare):
+                    for item, h in items:
                         if isinstance(item, Conversation):
                             run.conversation(item, fr, h)
                             n += 1
@@ -450,6 +459,8 @@ def import_paths(store: Store, paths: Sequence[str], *, fmt: str = "auto",
                     raise
                 except Exception as e:  # a bug in an importer: still one line, nothing written
                     raise unexpected(inp, importer, e) from e
+                finally:
+                    items.close()  # ends the child of a large input at once
                 done_before += inp.size or inp.bytes_read
                 if progress:
                     progress(done_before, total, n)
