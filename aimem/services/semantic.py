@@ -416,8 +416,7 @@ def nearest(index: Index, vec: Any, kinds: Sequence[str], k: int,
     k = min(k, available)
     if k <= 0:
         return []
-    top = np.argpartition(-scored, k - 1)[:k]
-    top = top[np.argsort(-scored[top])]
+    top = _top(np, scored, k)
     scored = scored[top] * (1.0 / 127.0)
     out = []
     for j, i in enumerate(top):
@@ -426,6 +425,31 @@ def nearest(index: Index, vec: Any, kinds: Sequence[str], k: int,
             continue
         out.append((*key, float(scored[j])))
     return out
+
+
+def _top(np: Any, scored: Any, k: int) -> Any:
+    """Indices of the ``k`` highest scores, best first.
+
+    A full ``argpartition`` of 251k scores takes 3 ms, a third of the scan. Instead: a
+    threshold from a strided sample (with k = 50, its 5th best: about 500 of the whole
+    are above it), and a partition of only the scores at or above it. Exact: when at least ``k`` scores
+    reach the threshold, the ``k`` best are among them; otherwise all are partitioned.
+    At M: 3.0 -> 0.07 ms."""
+    n = scored.shape[0]
+    if n > 50 * _SAMPLE_STEP and k < n // 20:
+        sample = scored[::_SAMPLE_STEP]
+        m = sample.shape[0]
+        rank = min(m, 5 + 4 * k * m // n)  # about 4k scores, and at least 500, above it
+        threshold = np.partition(sample, m - rank)[m - rank]
+        candidates = np.flatnonzero(scored >= threshold)
+        if candidates.shape[0] >= k:
+            top = candidates[np.argpartition(-scored[candidates], k - 1)[:k]]
+            return top[np.argsort(-scored[top], kind="stable")]
+    top = np.argpartition(-scored, k - 1)[:k]
+    return top[np.argsort(-scored[top], kind="stable")]
+
+
+_SAMPLE_STEP = 97
 
 
 class Pending:
