@@ -119,6 +119,30 @@ def check(db: Path, ref: dict[str, tuple[str, int, int, int]], *, complete: bool
     return problems
 
 
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(x) for x in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _outlived(pids: list[int], timeout: float = 10.0) -> list[int]:
+    """Those of ``pids`` still running (not zombies) after ``timeout`` seconds."""
+    end = time.monotonic() + timeout
+    while True:
+        left = []
+        for pid in pids:
+            try:
+                state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            except OSError:
+                continue
+            if state != "Z":
+                left.append(pid)
+        if not left or time.monotonic() > end:
+            return left
+        time.sleep(0.05)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--export", type=Path, default=DEFAULT_EXPORT)
@@ -165,9 +189,13 @@ def main() -> None:
             p.wait(delay)
             finished = True
         except subprocess.TimeoutExpired:
+            children = _children(p.pid)  # the process reading a large export ahead
             os.kill(p.pid, signal.SIGKILL)
             p.wait()
             finished = False
+            left = _outlived(children)
+        else:
+            children, left = [], []
         present_before = 0
         if db.exists():
             with sqlite3.connect(db) as c:
@@ -183,6 +211,8 @@ def main() -> None:
                                                     f"{cmd.stderr.strip()[-300:]}"]
         if "Traceback" in cmd.stderr:
             problems.append("traceback")
+        if left:
+            problems.append(f"child processes still running 10 s after the kill: {left}")
         problems += check(db, ref, complete=finished) if db.exists() else []
         if problems and args.keep_failed:  # the database as the check saw it, to study
             import shutil
@@ -196,6 +226,7 @@ def main() -> None:
             problems.append(f"checked again: {again[:2] or 'ok'}")
         after = json.loads(cmd.stdout)["conversations"] if cmd.returncode == 0 else None
         rounds.append({"kill": k + 1, "delay_s": round(delay, 2), "finished": finished,
+                       "children": len(children),
                        "committed_before_undo": present_before, "after_command": after,
                        "command_s": round(recover_s, 2), "problems": problems[:5]})
         failures += bool(problems)
@@ -213,6 +244,7 @@ def main() -> None:
         "export": str(args.export), "conversations": len(ref), "import_seconds": round(span, 1),
         "rounds": len(rounds), "kills": len(kills),
         "kills_with_committed_batches": sum(1 for r in kills if r["committed_before_undo"]),
+        "kills_with_a_child_reading_ahead": sum(1 for r in kills if r["children"]),
         "max_committed_before_undo": max((r["committed_before_undo"] for r in kills), default=0),
         "max_command_s": max((r["command_s"] for r in rounds), default=0),
         "rounds_with_problems": failures,

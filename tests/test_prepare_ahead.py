@@ -236,3 +236,31 @@ def test_small_inputs_and_never_stay_in_one_process(tmp_path: Path,
     assert not prepare_ahead.wanted(big)
     monkeypatch.setenv("AIMEM_IMPORT_FORK", "always")
     assert prepare_ahead.wanted(small)
+
+
+def test_the_child_does_not_hold_the_parents_flocks(tmp_path: Path) -> None:
+    """A flock belongs to the open file, shared with a forked child: the child closes the
+    descriptors it is given, so a killed import's run lock is free once the parent dies."""
+    import fcntl
+
+    from aimem.importers import chatgpt, input_from_path
+    from aimem.store.runs import owner_alive
+
+    export = chatgpt_export(tmp_path / "conversations.json", 3000, words=200)
+    lock = tmp_path / "run-lock"
+    fd = os.open(lock, os.O_CREAT | os.O_RDWR, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    ahead = prepare_ahead.Ahead(chatgpt, input_from_path(export), lambda c: "h", None,
+                                close_in_child=[fd])
+    items = ahead.items()
+    try:
+        next(items)
+        assert ahead.pid is not None
+        held = {os.readlink(f) for f in Path(f"/proc/{ahead.pid}/fd").iterdir()
+                if os.path.exists(f)}
+        assert str(lock) not in held
+        os.close(fd)  # as a killed parent's descriptors are closed
+        assert not owner_alive(str(lock))  # the child, still reading, does not hold it
+    finally:
+        items.close()
+    assert ahead.pid is None

@@ -86,7 +86,9 @@ def _prepared(items: Iterator[Item], prepare: Callable[[Conversation], str]
 def _items(importer: Importer, inp: Input, run: _Run
            ) -> Generator[tuple[Item, str | None], None, None]:
     if prepare_ahead.wanted(inp):
-        return prepare_ahead.Ahead(importer, inp, run.prepare, run.redactions).items()
+        locks = run.store.flock_fds() + (run.journal.flock_fds() if run.journal else [])
+        return prepare_ahead.Ahead(importer, inp, run.prepare, run.redactions,
+                                   close_in_child=locks).items()
     return _prepared(importer.parse(inp), run.prepare)
 
 

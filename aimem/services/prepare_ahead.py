@@ -15,9 +15,13 @@ most a chunk or two ahead, so memory stays bounded. When this process stops read
 (an error, Ctrl-C, ``kill -9``), the child's next write fails and it exits; :meth:`close`
 also kills it and reaps it.
 
-Used for inputs of :data:`MIN_BYTES` or more on a machine with two or more cores and
-``os.fork`` (not Windows); ``AIMEM_IMPORT_FORK=never`` turns it off. Everything else
-prepares in this process, exactly as before.
+The child closes the parent's flock descriptors first (a flock belongs to the open
+file, which a forked child shares: a child holding the run lock would make a killed
+import look alive to the next command).
+
+Used for inputs of :data:`MIN_BYTES` or more on Linux with two or more cores;
+``AIMEM_IMPORT_FORK=never`` turns it off. Everything else prepares in this process,
+exactly as before.
 """
 
 from __future__ import annotations
@@ -26,8 +30,9 @@ import os
 import pickle
 import signal
 import struct
+import sys
 from collections import Counter
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from typing import Any, BinaryIO
 
 from aimem.errors import AimemError
@@ -57,19 +62,21 @@ def wanted(inp: Input) -> bool:
         return False
     if how == "always":
         return True
-    return (os.cpu_count() or 1) >= 2 and (inp.size or 0) >= MIN_BYTES
+    # Linux only: on macOS a forked child may crash in system frameworks a parent used
+    return (sys.platform.startswith("linux") and (os.cpu_count() or 1) >= 2
+            and (inp.size or 0) >= MIN_BYTES)
 
 
 class Ahead:
     """``for item, content_hash in Ahead(...).items()``: the importer's items, prepared in a child.
 
     ``counts`` (the run's redaction counter, or None) receives the child's counts at the
-    end; ``inp.bytes_read`` follows the child's reading (for progress bars), and its
+    end; ``close_in_child``: descriptors the child closes at once (the parent's flocks); ``inp.bytes_read`` follows the child's reading (for progress bars), and its
     ``sha256`` is the child's once the input is read.
     """
 
     def __init__(self, importer: Importer, inp: Input, prepare: Prepare,
-                 counts: Counter[str] | None):
+                 counts: Counter[str] | None, *, close_in_child: Sequence[int] = ()):
         self.inp = inp
         self.counts = counts
         r, w = os.pipe()
@@ -77,6 +84,11 @@ class Ahead:
         pid = os.fork()
         if pid == 0:  # the child: never returns
             os.close(r)
+            for fd in close_in_child:  # the parent's flocks: see Store.flock_fds
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
             _child(importer, inp, prepare, counts, w)
         os.close(w)
         self.pid: int | None = pid

@@ -92,6 +92,12 @@ class Connection:
         in it. SQLite's default (2 MB) makes an import of 250k messages ~15 % slower."""
         self.conn.execute(f"PRAGMA cache_size = {-1024 * int(megabytes)}")
 
+    def flock_fds(self) -> list[int]:
+        """The descriptors this connection holds flocks on (the fair lock's wait file). A
+        forked child closes them: a flock belongs to the open file, which the child
+        shares, so a child that kept them would hold the lock after this process died."""
+        return [] if self._wait_fd is None else [self._wait_fd]
+
     def close(self) -> None:
         if self._wait_fd is not None:
             os.close(self._wait_fd)

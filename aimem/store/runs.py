@@ -107,6 +107,10 @@ class Journal:
         self.seen: set[str] = set()  # conversations already journalled in this run
         self.added: set[str] = set()  # … of which added by it
 
+    def flock_fds(self) -> list[int]:
+        """The run lock's descriptor (see ``Connection.flock_fds``)."""
+        return [] if self.lock.fd is None else [self.lock.fd]
+
     def start(self) -> None:
         cur = self.store.execute(
             "INSERT INTO import_runs (started_at, lock, pid, paths) VALUES (?,?,?,?)",
