@@ -68,10 +68,12 @@ def wanted(inp: Input) -> bool:
 
 
 class Ahead:
-    """``for item, content_hash in Ahead(...).items()``: the importer's items, prepared in a child.
+    """``for item, content_hash in Ahead(...).items()``: the importer's items, prepared
+    in a child.
 
     ``counts`` (the run's redaction counter, or None) receives the child's counts at the
-    end; ``close_in_child``: descriptors the child closes at once (the parent's flocks); ``inp.bytes_read`` follows the child's reading (for progress bars), and its
+    end; ``close_in_child``: descriptors the child closes at once (the parent's flocks).
+    ``inp.bytes_read`` follows the child's reading (for progress bars), and its
     ``sha256`` is the child's once the input is read.
     """
 
