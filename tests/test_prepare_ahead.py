@@ -156,6 +156,9 @@ def test_in_process_errors_keep_their_type_and_leave_no_child(tmp_path: Path,
         with pytest.raises(AimemError) as e2:
             importing.import_paths(store, [str(export)])
         assert "KeyError" in str(e2.value) and "\n" not in str(e2.value)
+        # AIMEM_DEBUG=1 shows the chain: the child's own traceback is in a note
+        notes = "\n".join(getattr(e2.value.__cause__, "__notes__", []))
+        assert "in the process reading ahead" in notes and "broken" in notes
         assert children_of(os.getpid()) == []
         assert store.conn.execute("SELECT count(*) FROM conversations").fetchone()[0] == 0
     finally:

@@ -31,6 +31,7 @@ import pickle
 import signal
 import struct
 import sys
+import traceback
 from collections import Counter
 from collections.abc import Callable, Generator, Sequence
 from typing import Any, BinaryIO
@@ -180,6 +181,9 @@ def _child(importer: Importer, inp: Input, prepare: Prepare, counts: Counter[str
         except Exception as e:  # noqa: BLE001 - handed to the parent, which decides
             if chunk:
                 send("items", chunk)
+            # what AIMEM_DEBUG=1 shows: where it happened, in this process
+            e.add_note("in the process reading ahead (aimem.services.prepare_ahead):\n"
+                       + traceback.format_exc().rstrip())
             send("error", _portable(e))
         else:
             if chunk:
@@ -199,6 +203,8 @@ def _portable(e: Exception) -> Exception:
         pickle.loads(pickle.dumps(e))
         return e
     except Exception:  # noqa: BLE001
-        if isinstance(e, AimemError):
-            return AimemError(str(e))
-        return RuntimeError(f"{type(e).__name__}: {e}")
+        other: Exception = (AimemError(str(e)) if isinstance(e, AimemError)
+                            else RuntimeError(f"{type(e).__name__}: {e}"))
+        for note in getattr(e, "__notes__", ()):
+            other.add_note(note)
+        return other
