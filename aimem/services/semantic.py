@@ -115,6 +115,7 @@ def warm(store: Store) -> bool:
     if load_index(store, model) is None:
         return False
     query_vector(model, "warm up")
+    query_vector(model, "warm up, naïve")  # not ASCII: loads the model's own tokenizer too
     return True
 
 
