@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import types
@@ -24,6 +25,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+# A run started in the background by a shell without job control (`make test &` in a
+# script) inherits SIGINT ignored, and so would every aimem process the tests start: the
+# tests that press Ctrl-C (SIGINT) on an import or `sync --watch` would wait forever.
+# Catching it here gives those processes the default back (exec resets caught signals).
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
