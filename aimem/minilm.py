@@ -107,7 +107,9 @@ class MiniLM:
             if not path.exists():
                 return None
             lines = path.read_text(encoding="utf-8").split("\n")
-            vocab = self._vocab = {w: i for i, w in enumerate(lines) if w or i < len(lines) - 1}
+            if lines[-1] == "":  # the newline ending the last line
+                lines.pop()
+            vocab = self._vocab = {w: i for i, w in enumerate(lines)}
         unk = vocab["[UNK]"]
         ids = [vocab["[CLS]"]]
         for word in _ASCII_WORDS.findall(text.translate(_ASCII_CLEAN).lower()):

@@ -20,6 +20,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 import types
 from collections.abc import Iterator
 from pathlib import Path
@@ -161,6 +162,14 @@ def _isolate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
     return tmp_path / "test.db"
+
+
+def wait_for(cond, timeout: float = 60) -> None:  # type: ignore[no-untyped-def]
+    """Poll ``cond()`` every 20 ms until it is true; fail the test after ``timeout`` s."""
+    end = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < end, "timed out"
+        time.sleep(0.02)
 
 
 def run_aimem(*args: str, input: bytes | None = None, env: dict[str, str] | None = None,

@@ -23,7 +23,7 @@ import pytest
 from aimem.services import Archive
 from aimem.store import cjk
 from aimem.store.db import Store
-from conftest import run_aimem
+from conftest import run_aimem, wait_for
 
 T0 = 1_700_000_000
 
@@ -125,13 +125,6 @@ def start_import(db: Path, *args: str, delay: float = 0.004) -> subprocess.Popen
     env = {**os.environ, "AIMEM_TEST_IMPORT_DELAY": str(delay)}
     return subprocess.Popen([sys.executable, "-m", "aimem", "--db", str(db), "import", *args],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-
-
-def wait_for(cond, timeout: float = 60) -> None:  # type: ignore[no-untyped-def]
-    end = time.monotonic() + timeout
-    while not cond():
-        assert time.monotonic() < end, "timed out"
-        time.sleep(0.02)
 
 
 # -- in one process ----------------------------------------------------------------------

@@ -22,7 +22,7 @@ import pytest
 from aimem.errors import AimemError, ImportFailed
 from aimem.services import importing, prepare_ahead
 from aimem.store.db import Store
-from conftest import dump_db, run_aimem
+from conftest import dump_db, run_aimem, wait_for
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork (not Windows)")
 
@@ -74,13 +74,6 @@ def alive(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
-def wait_for(cond, timeout: float = 30) -> None:  # type: ignore[no-untyped-def]
-    end = time.monotonic() + timeout
-    while not cond():
-        assert time.monotonic() < end, "timed out"
-        time.sleep(0.02)
 
 
 def test_the_same_database_and_report_as_preparing_in_one_process(tmp_path: Path) -> None:

@@ -57,7 +57,7 @@ def wanted(inp: Input) -> bool:
     """Whether ``inp`` is worth preparing in a second process.
 
     ``AIMEM_IMPORT_FORK``: ``never``, ``always`` (any size, any number of cores: for
-    tests), or unset for the rule above."""
+    tests), or unset: Linux, two or more cores, and :data:`MIN_BYTES` or more."""
     how = os.environ.get("AIMEM_IMPORT_FORK", "auto")
     if how == "never" or not hasattr(os, "fork"):
         return False
