@@ -20,14 +20,26 @@ def search(query: str, db: str | None = None, limit: int = 20, *,
            source: list[str] | None = None, tag: list[str] | None = None,
            since: str | None = None, until: str | None = None, role: list[str] | None = None,
            conversation: str | None = None, kind: list[str] | None = None) -> list[dict[str, Any]]:
-    """Search in one call: the same hits, in the same shape, as ``aimem search --json``."""
-    from aimem.services import Archive
+    """Search in one call: the same hits, in the same shape, as ``aimem search --json``.
+
+    The database stays open between calls (one connection per thread; see
+    :mod:`aimem.services.kept`), so a loop of searches does not open it each time;
+    :func:`close` closes it.
+    """
+    from aimem.services import kept
     from aimem.services.filters import make_filters
 
-    with Archive.open(db, create=False) as mem:
-        filters = make_filters(mem, source=source, tag=tag, since=since, until=until, role=role,
-                               conversation=conversation)
-        return mem.search(query, filters, limit=limit, kinds=kind)
+    mem = kept.archive(db)
+    filters = make_filters(mem, source=source, tag=tag, since=since, until=until, role=role,
+                           conversation=conversation)
+    return mem.search(query, filters, limit=limit, kinds=kind)
+
+
+def close() -> None:
+    """Close the databases :func:`search` keeps open in this thread (reopened when needed)."""
+    from aimem.services import kept
+
+    kept.close_all()
 
 
 def __getattr__(name: str) -> Any:
@@ -46,4 +58,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'aimem' has no attribute {name!r}")
 
 
-__all__ = ["Archive", "__version__", "search"]
+__all__ = ["Archive", "__version__", "close", "search"]

@@ -75,6 +75,18 @@ class Connection:
         store.recover()
         return store
 
+    def refresh(self) -> None:
+        """What opening checks, again, for a connection kept open between calls: the
+        schema version (another aimem may have migrated the file since) and imports whose
+        process died meanwhile (undone). Two small reads when nothing changed."""
+        try:
+            migrations.apply(self.conn)
+        except sqlite3.DatabaseError as e:
+            from aimem.errors import database_error_message
+
+            raise AimemError(database_error_message(e, self.path)) from None
+        self.recover()
+
     def recover(self) -> None:
         """Undo the imports whose process died before finishing (see aimem.store.runs)."""
         from aimem.store import runs
