@@ -148,3 +148,20 @@ def test_close_closes_and_the_next_call_reopens(tmp_path: Path, opens: list[str]
     with pytest.raises(sqlite3.ProgrammingError):
         first.store.conn.execute("SELECT 1")
     assert aimem.search("walrus", db=db) and len(opens) == 2
+
+
+def test_an_import_that_died_meanwhile_is_undone_on_the_next_call(tmp_path: Path) -> None:
+    """As opening does: the journal of a run whose process is gone is undone."""
+    db = tmp_path / "a.db"
+    _import(db, tmp_path, "walrus")
+    assert aimem.search("walrus", db=db)
+    _import(db, tmp_path, "narwhal", "c2")
+    with sqlite3.connect(db, isolation_level=None) as conn:  # as if c2's import was killed
+        cid, content = conn.execute("SELECT id, content_hash FROM conversations "
+                                    "WHERE source_id = 'c2'").fetchone()
+        run = conn.execute("INSERT INTO import_runs (started_at, lock, pid) VALUES (0, ?, 0)",
+                           (str(tmp_path / "gone.lock"),)).lastrowid
+        conn.execute("INSERT INTO import_run_changes (run, kind, item, after) "
+                     "VALUES (?, 'conversation', ?, ?)", (run, cid, content))
+    assert aimem.search("narwhal", db=db) == []
+    assert aimem.search("walrus", db=db)
