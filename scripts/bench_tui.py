@@ -118,7 +118,6 @@ async def measure(db: Path, queries: list[str]) -> dict[str, Any]:
     from aimem.tui.app import BrowseApp
     from aimem.tui.screens.conversation import ConversationScreen
     from aimem.tui.widgets.message_view import MessageView
-    from aimem.tui.widgets.paged_list import PAGE
 
     key_at, painted_at, search_ms = instrument()
     app = BrowseApp(db)
@@ -136,6 +135,7 @@ async def measure(db: Path, queries: list[str]) -> dict[str, Any]:
         trips: list[float] = []
         per_query: dict[str, list[float]] = {}
         rows_max = 0
+        page = screen.results.page_size()
         for query in queries:
             typed = ""
             times = per_query.setdefault(query, [])
@@ -192,7 +192,7 @@ async def measure(db: Path, queries: list[str]) -> dict[str, Any]:
         "search_cpu_max_query": max(zip(searches_cpu, keys_typed, strict=True))[1],
         "per_query_max_ms": {q: round(max(v), 1) for q, v in per_query.items()},
         "keys_over_100_ms": slow,
-        "rows_loaded_max": rows_max, "page": PAGE,
+        "rows_loaded_max": rows_max, "page": page,
         "open_ms": round(opened, 1), "open_all_ms": round(opened_all, 1),
         "open_messages": messages,
     }

@@ -750,7 +750,7 @@ async def test_q_and_escape_go_back_then_quit(browse_db: Path) -> None:
 
 @pilot_test
 async def test_results_are_paged_not_loaded_at_once(tmp_path: Path) -> None:
-    from aimem.tui.widgets.paged_list import PAGE
+    from aimem.tui.widgets.paged_list import NEAR_END
 
     jsonl = tmp_path / "many.jsonl"
     with jsonl.open("w", encoding="utf-8") as f:
@@ -767,6 +767,8 @@ async def test_results_are_paged_not_loaded_at_once(tmp_path: Path) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         listed = results(app)
+        PAGE = 30 // 2 + NEAR_END  # a screenful of two-line rows, and a few more  # noqa: N806
+        assert listed.page_size() == PAGE
         assert len(listed.rows) == PAGE and listed.more
         await pilot.press("down", "end")
         await settle(pilot)

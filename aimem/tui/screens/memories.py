@@ -18,7 +18,7 @@ from aimem.tui.formatting import one_line
 from aimem.tui.screens.dialogs import ConfirmDialog
 from aimem.tui.screens.memory_editor import MemoryEditor
 from aimem.tui.widgets.memory_list import MemoryList
-from aimem.tui.widgets.paged_list import PAGE, PagedList
+from aimem.tui.widgets.paged_list import PagedList
 
 
 async def edit_memory(screen: Screen[Any], db: Database,
@@ -84,13 +84,14 @@ class MemoriesScreen(Screen[bool]):
     @work(exclusive=True, group="memories", exit_on_error=False)
     async def _load(self, append: bool, keep: str | None = None) -> None:
         offset = len(self.memories.rows) if append else 0
+        page = self.memories.page_size()
         try:
             rows = await self.browser.db.call(
-                lambda m: m.list_memories(limit=PAGE, offset=offset))
+                lambda m: m.list_memories(limit=page, offset=offset))
         except AimemError as e:
             self.notify(str(e), severity="error")
             return
-        self.memories.show_rows(rows, more=len(rows) == PAGE, append=append, keep=keep)
+        self.memories.show_rows(rows, more=len(rows) == page, append=append, keep=keep)
         n = len(self.memories.rows)
         self.query_one("#memories-title", Label).update(
             f"Memories  ({n}{'+' if self.memories.more else ''})")

@@ -15,6 +15,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Footer, Input, Label, OptionList
 
 from aimem.errors import AimemError
+from aimem.tui import heap
 from aimem.tui.context import Context
 from aimem.tui.db import Stale
 from aimem.tui.formatting import one_line, title_of
@@ -22,7 +23,7 @@ from aimem.tui.screens.item_actions import ItemActions, Target
 from aimem.tui.search_state import SearchState, fetch
 from aimem.tui.widgets.busy_line import BusyLine
 from aimem.tui.widgets.filter_bar import FilterBar
-from aimem.tui.widgets.paged_list import PAGE, PagedList
+from aimem.tui.widgets.paged_list import PagedList
 from aimem.tui.widgets.result_list import ResultList
 from aimem.tui.widgets.search_box import SearchBox
 
@@ -80,9 +81,10 @@ class SearchScreen(ItemActions):
                     keep: str | None = None) -> None:
         results = self.results
         offset = len(results.rows) if append else 0
+        page = results.page_size()
         try:
             rows, warning = await self.browser.db.search(
-                lambda m: (fetch(m, state, PAGE, offset), m.warning))
+                lambda m: (fetch(m, state, page, offset), m.warning))
         except Stale:
             return
         except AimemError as e:
@@ -90,11 +92,12 @@ class SearchScreen(ItemActions):
             return
         if state != self.state:
             return  # typed on meanwhile
-        results.show_rows(rows, more=len(rows) == PAGE, append=append, keep=keep)
+        results.show_rows(rows, more=len(rows) == page, append=append, keep=keep)
         self.shown = state
         if not self.warmed:
             self.warmed = True
             self._warm()
+            self.call_after_refresh(heap.settle)  # once the first rows are painted
         if not append:
             self.warning = warning
         self._show_status()

@@ -15,8 +15,9 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-PAGE = 50
 NEAR_END = 5
+MIN_PAGE = 20
+LINES_PER_ROW = 2  # every list's rows are two lines (formatting.result_prompt, memory_prompt)
 
 
 class PagedList(OptionList):
@@ -56,6 +57,16 @@ class PagedList(OptionList):
     def remove_row(self, index: int) -> None:
         del self.rows[index]
         self.remove_option_at_index(index)
+
+    def page_size(self) -> int:
+        """How many rows to load at a time: as many as the terminal can show, and NEAR_END
+        more so the cursor can move before the next page is asked for (at least MIN_PAGE).
+
+        Not a fixed 50: every row loaded is formatted and measured on each keystroke, shown
+        or not (~0.2 ms a row), and on the M benchmark that made the slowest keystrokes
+        pass 100 ms. The terminal's height, not the list's: known before the list is laid
+        out, and the same for every page."""
+        return max(MIN_PAGE, self.app.size.height // LINES_PER_ROW + NEAR_END)
 
     @property
     def current(self) -> dict[str, Any] | None:
