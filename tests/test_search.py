@@ -162,3 +162,25 @@ def test_hostile_queries_never_raise(mem: Archive, query: str) -> None:
 def test_no_input_raises_an_sqlite_error(mem: Archive, query: str) -> None:
     for kinds in (["message", "memory"], ["conversation"]):
         assert isinstance(mem.search(query, kinds=kinds), list)
+
+
+def test_search_within_one_conversation(tmp_path: Path) -> None:
+    """A one-conversation search bounds the full-text scan by the rowids of the
+    conversation's messages: all of its messages are found, none of its neighbours'."""
+    def conv(sid: str, texts: list[str]) -> str:
+        return json.dumps({"source": "chatgpt", "source_id": sid, "title": sid,
+                           "messages": [{"role": "user", "text": t} for t in texts]})
+
+    src = tmp_path / "a.jsonl"
+    src.write_text("\n".join([conv("before", ["otter elsewhere"]),
+                              conv("a", ["otter one", "otter two", "otter three"]),
+                              conv("after", ["otter again", "three otters"])]) + "\n")
+    with Archive.open(tmp_path / "c.db") as mem:
+        mem.import_paths([str(src)])
+        a_id = next(c["id"] for c in mem.list_conversations() if c["title"] == "a")
+        only_a = Filters(conversation=a_id)
+        assert sorted(texts(mem.search("otter", only_a))) == ["otter one", "otter three",
+                                                               "otter two"]
+        assert texts(mem.search("three", only_a))[0] == "otter three"  # (its neighbour next)
+        assert mem.search("elsewhere", only_a) == [] and mem.search("again", only_a) == []
+        assert mem.search("otter", Filters(conversation="nosuchconversation")) == []

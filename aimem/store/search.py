@@ -322,6 +322,17 @@ def _message_rows(conn: sqlite3.Connection, match: str, filters: Filters | None,
     whose rows are left out; ``window`` bounds the rows ranked (see RANK_WINDOW).
     """
     where, params = filter_sql(filters)
+    if filters is not None and filters.conversation:
+        # one conversation: its messages' rowids bound the full-text scan (FTS5 seeks to
+        # them), instead of joining every match to find the few in it. "sourdough" within
+        # one conversation at M: 218 -> 2 ms. (The join still checks each row.)
+        low, high = conn.execute(
+            "SELECT min(m.rowid), max(m.rowid) FROM messages m JOIN conversations c "
+            "ON c.rowid = m.conversation WHERE c.id = ?", (filters.conversation,)).fetchone()
+        if low is None:
+            return []
+        where += " AND f.rowid BETWEEN ? AND ?"
+        params += [low, high]
     if title:
         where += (f" AND m.conversation IN (SELECT rowid FROM {title[0]} "
                   f"WHERE {title[0]} MATCH ?)")
