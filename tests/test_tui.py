@@ -163,7 +163,7 @@ async def test_search_as_you_type_shows_the_latest_query(browse_db: Path,
         await settle(pilot)
         rows = results(app).rows
         assert [r["id"] for r in rows] == [h["id"] for h in memory.search(
-            "sourdough", limit=50, kinds=kinds)]
+            "sourdough", limit=results(app).page_size(), kinds=kinds)]
         assert app.screen.shown.query == "sourdough"
         # typed on without waiting: what is shown belongs to the last keystroke
         await pilot.press(*["backspace"] * 9)
@@ -172,7 +172,7 @@ async def test_search_as_you_type_shows_the_latest_query(browse_db: Path,
         assert app.screen.shown.query == "kyoto"
         rows = results(app).rows
         assert rows and [r["id"] for r in rows] == [h["id"] for h in memory.search(
-            "kyoto", limit=50, kinds=kinds)]
+            "kyoto", limit=results(app).page_size(), kinds=kinds)]
         assert "kyoto" in rows[0]["snippet"].lower()
         assert "results" in filter_bar_text(app)
 

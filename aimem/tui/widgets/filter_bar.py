@@ -22,4 +22,5 @@ class FilterBar(Static):
                       "  "]
         if status:
             parts.append((status, "$text-muted"))
-        self.update(Content.assemble(*parts))
+        # one line, always (search.tcss): no layout pass for the whole screen on each update
+        self.update(Content.assemble(*parts), layout=False)

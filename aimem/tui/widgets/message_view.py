@@ -34,7 +34,8 @@ class MessageView(Widget):
         self.match = match
         self.branch_note = branch_note  # an off-branch message: where it forks
         self._blocks: list[Block] | None = None
-        self._lines: tuple[int, Content] | None = None
+        self._body: tuple[int, list[Content]] | None = None  # the text's lines, per width
+        self._lines: tuple[int, Content] | None = None  # head and body
 
     def mark(self, match: bool) -> None:
         """Mark it as matching the query (or not); its head line says so."""
@@ -61,10 +62,12 @@ class MessageView(Widget):
 
     def _rendered(self, width: int) -> Content:
         if self._lines is None or self._lines[0] != width:
-            if self._blocks is None:
-                self._blocks = parse(self.message.get("text") or "")
-            lines = [self.head(), *layout(self._blocks, width)]
-            self._lines = (width, Content("\n").join(lines))
+            if self._body is None or self._body[0] != width:
+                if self._blocks is None:
+                    self._blocks = parse(self.message.get("text") or "")
+                self._body = (width, layout(self._blocks, width))
+            # marking a match changes the head only: the body's lines are kept
+            self._lines = (width, Content("\n").join([self.head(), *self._body[1]]))
         return self._lines[1]
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
