@@ -470,9 +470,11 @@ class Pending:
         if index is None:
             raise SemanticUnavailable(f"no vectors for {model}: run aimem embed")
         self.filters, self.limit = filters, limit
-        # filters apply after the vector scan: take more candidates when they may drop many
-        factor = 10 if filters and filters != Filters() else 2
-        k = max(limit * factor, 50)
+        # filters apply after the vector scan: take more candidates when they may drop many.
+        # Unfiltered, a candidate is dropped only when its item is gone (vectors go with
+        # their items), so a few spare ones do (each costs reading its row: 80 -> 50 rows
+        # for a hybrid search, 1.1 -> 0.65 ms)
+        k = max(limit * 10 if filters and filters != Filters() else limit + 10, 50)
         self._found: list[tuple[str, int, float]] = []
         self._error: BaseException | None = None
 
