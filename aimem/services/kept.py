@@ -42,30 +42,33 @@ def archive(db: str | os.PathLike[str] | None) -> Archive:
     from aimem.services import Archive
 
     path = os.path.abspath(db_path(db))
-    kept: dict[str, tuple[tuple[int, int, int], Archive]] = _local.__dict__.setdefault(
-        "kept", {})
-    try:
-        st = os.stat(path)
-    except OSError:
-        _drop(kept, path)
-        return Archive.open(path, create=False)  # says what is wrong, as without keeping
-    key = (st.st_dev, st.st_ino, os.getpid())
+    kept: dict[str, tuple[tuple[int, int, int] | None, Archive]] = (
+        _local.__dict__.setdefault("kept", {}))
+    key = _identity(path)
     entry = kept.get(path)
-    if entry is not None:
-        if entry[0] == key:
-            entry[1].store.refresh()
-            return entry[1]
-        _drop(kept, path)
-    mem = Archive.open(path, create=False)
-    kept[path] = (key, mem)
+    if entry is not None and key is not None and entry[0] == key:
+        entry[1].store.refresh()
+        return entry[1]
+    _drop(kept, path)
+    mem = Archive.open(path, create=False)  # a missing file: the usual error
+    kept[path] = (_identity(path), mem)
     return mem
 
 
-def _drop(kept: dict[str, tuple[tuple[int, int, int], Archive]], path: str) -> None:
+def _identity(path: str) -> tuple[int, int, int] | None:
+    """The file (device, inode) and this process; None when it cannot be looked at."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, os.getpid())
+
+
+def _drop(kept: dict[str, tuple[tuple[int, int, int] | None, Archive]], path: str) -> None:
     entry = kept.pop(path, None)
     if entry is None:
         return
-    if entry[0][2] == os.getpid():
+    if entry[0] is None or entry[0][2] == os.getpid():
         entry[1].close()
     else:
         _inherited.append(entry[1])
