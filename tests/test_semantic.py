@@ -466,11 +466,16 @@ def test_a_backup_does_not_reuse_the_live_databases_file(mem: Archive, tmp_path:
         assert nearest_ids(copy, "walrus") == in_memory_ids(copy, "walrus")
 
 
-def test_a_large_matrix_is_scanned_in_two_halves_with_the_same_scores() -> None:
+@pytest.mark.parametrize("blas", [True, False])
+def test_a_large_matrix_is_scanned_in_two_halves_with_the_same_scores(
+        blas: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both ways of multiplying (BLAS when numpy has one BLAS thread, numpy's own loop
+    otherwise) give the scores of one float32 product."""
     import numpy as np
 
     from aimem.services import semantic
 
+    monkeypatch.setattr(semantic, "_one_blas_thread", blas)
     rng = np.random.default_rng(3)
     n = semantic.PARALLEL_ROWS + 3 * semantic.SLICE + 17  # halves that do not end on a slice
     matrix = rng.integers(-127, 128, size=(n, 16), dtype=np.int8)
@@ -603,3 +608,29 @@ def test_a_query_embeds_the_same_with_and_without_the_tokenizer() -> None:
         quick = m.embed([text])  # one ASCII text: query_ids
         full = m.embed([text, "padding text of another length entirely"])[:1]  # tokenizer
         assert np.allclose(quick, full, atol=1e-5)
+
+
+@pytest.mark.parametrize("first,env,expect", [
+    ("aimem", {}, True),
+    ("numpy", {}, False),  # loaded before aimem: its BLAS threads are not aimem's to set
+    ("aimem", {"OPENBLAS_NUM_THREADS": "2"}, False),  # the user's choice is kept
+])
+def test_numpy_gets_one_blas_thread_only_when_aimem_loads_it(first: str, env: dict[str, str],
+                                                            expect: bool) -> None:
+    """One BLAS thread for searching, and the variables that set it are not left behind
+    for the processes aimem starts (a background embedding job gains from threads)."""
+    import subprocess
+
+    code = ("import os, json\n"
+            + ("import numpy\n" if first == "numpy" else "")
+            + "from aimem.services import semantic\n"
+            "semantic._numpy()\n"
+            "print(json.dumps([semantic._one_blas_thread,"
+            " {k: os.environ.get(k) for k in semantic._BLAS_THREAD_VARS}]))\n")
+    base = {k: v for k, v in os.environ.items() if k not in (
+        "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")}
+    out = subprocess.run([sys.executable, "-c", code], env={**base, **env}, check=True,
+                         capture_output=True, text=True).stdout
+    one, left = json.loads(out)
+    assert one is expect
+    assert left == {k: env.get(k) for k in left}  # as the user had them, nothing added

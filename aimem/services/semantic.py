@@ -262,17 +262,36 @@ class Index:
 _CACHE: dict[tuple[str, str], Index] = {}
 
 
+# The environment variables that set the BLAS thread count of numpy's BLAS library
+# (OpenBLAS, OpenMP builds, MKL, Apple's Accelerate).
+_BLAS_THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+                     "VECLIB_MAXIMUM_THREADS")
+_one_blas_thread = False  # numpy was loaded here with one BLAS thread (see _numpy)
+
+
 def _numpy() -> Any:
     """numpy, with one BLAS thread when this process imports it first (searching).
 
     The products here are small (one query: a few tokens through MiniLM, one vector
     against the matrix in slices): OpenBLAS's threads only spin. Measured on this 2-core
     machine under load: one query embedding 180 ms of CPU with 2 threads, 14 ms with one.
-    A value the user set in the environment is kept."""
+    A value the user set in the environment is kept, and the variables set here are
+    removed again once numpy is loaded (BLAS reads them then), so the processes this one
+    starts (a background ``aimem embed``, whose batches do gain from BLAS threads) do
+    not inherit them."""
+    global _one_blas_thread
     import sys
 
     if "numpy" not in sys.modules:
-        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+        added = [k for k in _BLAS_THREAD_VARS if k not in os.environ]
+        for k in added:
+            os.environ[k] = "1"
+        try:
+            _one_blas_thread = all(os.environ[k] == "1" for k in _BLAS_THREAD_VARS)
+            import numpy  # noqa: F401
+        finally:
+            for k in added:
+                os.environ.pop(k, None)
     import numpy as np
 
     return np
@@ -363,12 +382,21 @@ PARALLEL_ROWS = 65_536  # from this many vectors the scan runs in two halves at 
 def _scan(matrix: Any, v: Any, out: Any, start: int, end: int) -> None:
     np = _numpy()
 
+    # BLAS, when numpy was loaded here with one BLAS thread. Otherwise (numpy was
+    # imported before aimem, as in a notebook: OpenBLAS runs a thread per core) two scans
+    # at once each calling a threaded BLAS make threads that spin against each other: at
+    # M a scan took 130-180 ms instead of 9-12. numpy's own loop (einsum) never threads:
+    # 13-16 ms on two halves. Both are one float32 product per row.
+    blas = _one_blas_thread
     buf = np.empty((min(SLICE, end - start), matrix.shape[1]), dtype=np.float32)
     for lo in range(start, end, SLICE):
         hi = min(lo + SLICE, end)
         part = buf[:hi - lo]
         np.copyto(part, matrix[lo:hi], casting="unsafe")
-        np.dot(part, v, out=out[lo:hi])
+        if blas:
+            np.dot(part, v, out=out[lo:hi])
+        else:
+            np.einsum("ij,j->i", part, v, out=out[lo:hi])
 
 
 def scores(index: Index, vec: Any) -> Any:
