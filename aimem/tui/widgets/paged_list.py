@@ -81,6 +81,12 @@ class PagedList(OptionList):
             self._asked = True
             self.post_message(self.NeedMore())
 
+    def on_resize(self) -> None:
+        """A taller terminal shows more rows than were loaded: ask for the next page."""
+        if self.more and not self._asked and len(self.rows) < self.page_size():
+            self._asked = True
+            self.post_message(self.NeedMore())
+
     def action_last(self) -> None:
         if self.more and not self._asked:
             self._asked = True
