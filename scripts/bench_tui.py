@@ -171,10 +171,13 @@ async def measure(db: Path, queries: list[str]) -> dict[str, Any]:
             painted.append(time.perf_counter())
 
         ConversationScreen._painted = timed_painted  # type: ignore[method-assign]
-        t = time.perf_counter()
-        await pilot.press("enter")
-        await wait_until(lambda: isinstance(app.screen, ConversationScreen) and bool(painted))
-        ConversationScreen._painted = first_paint  # type: ignore[method-assign]
+        try:
+            t = time.perf_counter()
+            await pilot.press("enter")
+            await wait_until(lambda: isinstance(app.screen, ConversationScreen)
+                             and bool(painted))
+        finally:
+            ConversationScreen._painted = first_paint  # type: ignore[method-assign]
         opened = (painted[0] - t) * 1000
         conv = app.screen
         await wait_until(lambda: conv.conv is not None
