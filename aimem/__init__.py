@@ -19,8 +19,12 @@ if TYPE_CHECKING:
 def search(query: str, db: str | None = None, limit: int = 20, *,
            source: list[str] | None = None, tag: list[str] | None = None,
            since: str | None = None, until: str | None = None, role: list[str] | None = None,
-           conversation: str | None = None, kind: list[str] | None = None) -> list[dict[str, Any]]:
+           conversation: str | None = None, kind: list[str] | None = None,
+           mode: str | None = None) -> list[dict[str, Any]]:
     """Search in one call: the same hits, in the same shape, as ``aimem search --json``.
+
+    ``mode`` is ``lexical``, ``semantic`` or ``hybrid``, as ``aimem search --mode``;
+    None picks hybrid when the configured embedding model has vectors, else lexical.
 
     The database stays open between calls (one connection per thread; see
     :mod:`aimem.services.kept`), so a loop of searches does not open it each time;
@@ -32,7 +36,7 @@ def search(query: str, db: str | None = None, limit: int = 20, *,
     mem = kept.archive(db)
     filters = make_filters(mem, source=source, tag=tag, since=since, until=until, role=role,
                            conversation=conversation)
-    return mem.search(query, filters, limit=limit, kinds=kind)
+    return mem.search(query, filters, limit=limit, kinds=kind, mode=mode)
 
 
 def close() -> None:

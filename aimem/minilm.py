@@ -80,6 +80,8 @@ class MiniLM:
         self.dim = cfg["hidden_size"]
         self._tok: Any = None
         self._vocab: dict[str, int] | None = None
+        self._wt: dict[str, Any] = {}  # weight name -> the (in, out) copy, see transpose()
+        self._calls = 0
 
     @property
     def tok(self) -> Any:
@@ -125,10 +127,28 @@ class MiniLM:
         var = ((x - mu) ** 2).mean(-1, keepdims=True)
         return (x - mu) / np.sqrt(var + self.eps) * self.w[name + ".weight"] + self.w[name + ".bias"]
 
+    def transpose(self) -> None:
+        """Copy the encoder's weight matrices into (in, out) order, the order in which
+        BLAS multiplies a few rows fastest: a query's six layers 8.4 -> 6.5 ms on one core
+        (same sums, in another order: equal to 1e-6). The copy takes ~30 ms and 42 MB, so
+        only a process that embeds more than one text makes it (a browser, the MCP
+        server, a script, ``aimem embed``: batches of 32 texts 147 -> 118 ms)."""
+        import numpy as np
+
+        for name, w in self.w.items():
+            if name.startswith("encoder.") and name.endswith(".weight") and w.ndim == 2:
+                t = np.empty((w.shape[1], w.shape[0]), np.float32)
+                for i in range(0, w.shape[0], 64):  # in blocks: 42 -> 29 ms
+                    t[:, i:i + 64] = w[i:i + 64].T
+                self._wt[name[:-len(".weight")]] = t
+
     def _lin(self, x: Any, name: str) -> Any:
         # as one 2-D product: numpy runs a 3-D @ 2-D product outside BLAS, 10x slower
-        w = self.w[name + ".weight"]  # (out, in), row-major as stored
         x2 = x.reshape(-1, x.shape[-1])
+        wt = self._wt.get(name)
+        if wt is not None:
+            return (x2 @ wt + self.w[name + ".bias"]).reshape(*x.shape[:-1], wt.shape[1])
+        w = self.w[name + ".weight"]  # (out, in), row-major as stored
         # A query has a few rows (its tokens): then the product's cost is reading the
         # weights, and BLAS reads them faster in the order they are stored (w @ x.T) than
         # transposed (x @ w.T): a 10-token query 12 -> 9.3 ms on one core, same result
@@ -144,6 +164,12 @@ class MiniLM:
         GELU_A, GELU_B = np.float32(math.sqrt(2.0 / math.pi)), np.float32(0.044715)  # noqa: N806
         if not texts:
             return np.zeros((0, self.dim), np.float32)
+        if not self._wt:
+            # the first query of a one-shot command is embedded as stored; anything more
+            # (a batch, a second query) is worth laying the weights out for
+            self._calls += 1
+            if len(texts) > 1 or self._calls > 1:
+                self.transpose()
         quick = self.query_ids(texts[0]) if len(texts) == 1 else None
         rows = ([quick] if quick is not None else
                 [e.ids for e in self.tok.encode_batch([t or " " for t in texts])])

@@ -489,6 +489,67 @@ def test_a_large_matrix_is_scanned_in_two_halves_with_the_same_scores(
     assert [i for _, i, _ in best] == list(np.argsort(-want)[:5])
 
 
+def test_a_scan_shared_by_several_threads_gives_every_score_once() -> None:
+    """semantic.Scan hands its slices to whichever threads work on it (a hybrid search's
+    caller joins once its lexical side is done): every row scored, as one product."""
+    import threading
+
+    import numpy as np
+
+    from aimem.services import semantic
+
+    rng = np.random.default_rng(5)
+    n = 7 * semantic.SLICE + 5
+    matrix = rng.integers(-127, 128, size=(n, 8), dtype=np.int8)
+    vec = rng.standard_normal(8).astype(np.float32)
+    scan = semantic.Scan(matrix, vec)
+    workers = [threading.Thread(target=scan.work) for _ in range(3)]
+    for w in workers:
+        w.start()
+    scan.work()
+    got = scan.result()
+    for w in workers:
+        w.join()
+    assert np.allclose(got, matrix.astype(np.float32) @ vec, rtol=1e-5, atol=1e-3)
+    scan.work()  # nothing left: returns at once
+    empty = semantic.Scan(np.zeros((0, 8), np.int8), vec)
+    assert empty.result().shape == (0,)
+
+
+def test_a_failing_scan_is_raised_to_the_caller(mem: Archive, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """An error on the meaning side's thread (here in the scan the caller shares) comes
+    back to the caller as the one-line fallback, never a hang."""
+    from aimem.services import semantic
+
+    mem.set_config("embed-model", FAKE)
+    mem.embed()
+
+    def broken(*a: Any) -> None:
+        raise semantic.SemanticUnavailable("the vectors could not be read")
+
+    monkeypatch.setattr(semantic, "_scan", broken)
+    hits = mem.search("sourdough", mode="hybrid")
+    assert hits and all(h["found_by"] == ["lexical"] for h in hits)
+    assert mem.warning and "could not be read" in mem.warning
+
+
+def test_the_python_api_takes_a_mode(mem: Archive) -> None:
+    import aimem
+
+    mem.set_config("embed-model", FAKE)
+    mem.embed()
+    db = str(mem.store.path)
+    try:
+        sem = aimem.search("hydration lower", db=db, mode="semantic", kind=["message"])
+        lex = aimem.search("hydration lower", db=db, mode="lexical")
+        default = aimem.search("sourdough", db=db, limit=10)
+    finally:
+        aimem.close()
+    assert sem and all(h["found_by"] == ["semantic"] for h in sem)
+    assert lex and all(h["found_by"] == ["lexical"] for h in lex)
+    assert any("semantic" in h["found_by"] for h in default)  # vectors exist: hybrid
+
+
 @pytest.mark.parametrize("n,k", [(5_000, 50), (251_216, 50), (251_216, 500), (80_000, 3),
                                  (10_000, 9_999)])
 def test_top_k_by_threshold_is_the_same_as_a_full_sort(n: int, k: int) -> None:
@@ -517,9 +578,10 @@ def test_top_k_by_threshold_is_the_same_as_a_full_sort(n: int, k: int) -> None:
             assert got.tolist() == np.argsort(-scored, kind="stable")[:k].tolist()
 
 
-def test_the_query_product_in_stored_order_gives_the_same_vectors() -> None:
-    """minilm._lin multiplies a short query as w @ x.T (faster) and a batch as x @ w.T:
-    both give the same embedding."""
+def test_every_order_of_the_query_product_gives_the_same_vectors() -> None:
+    """minilm._lin multiplies a one-shot command's query as w @ x.T (the weights as
+    stored), a batch as x @ w.T, and, once the process has embedded more than one text,
+    every product with the weights transposed (MiniLM.transpose): the same embedding."""
     from aimem import minilm
 
     if minilm.model_dir() is None:
@@ -528,16 +590,28 @@ def test_the_query_product_in_stored_order_gives_the_same_vectors() -> None:
     pytest.importorskip("tokenizers", reason="the offline model needs tokenizers")
     import numpy as np
 
-    m = minilm.load()
+    folder = minilm.model_dir()
     texts = ["How do I stop my bread from spreading in the oven?", "flat loaves"]
-    short = m.embed(texts)  # a few token rows: stored order
+    m = minilm.MiniLM(folder)
+    first = m.embed(texts[:1])  # a first query: the weights as stored, in stored order
+    assert not m._wt
+    second = m.embed(texts[:1])  # a second one: the process keeps running, so transposed
+    assert m._wt and set(m._wt) == {k[:-len(".weight")] for k, w in m.w.items()
+                                    if k.startswith("encoder.") and k.endswith(".weight")
+                                    and w.ndim == 2}
+    transposed = m.embed(texts)
+    stored = minilm.MiniLM(folder)
     saved = minilm.SMALL_ROWS
     try:
-        minilm.SMALL_ROWS = 0  # every product as a batch's
-        batch = m.embed(texts)
+        stored.transpose = lambda: None  # type: ignore[method-assign]
+        minilm.SMALL_ROWS = 0  # every product as a batch's, on the weights as stored
+        batch = stored.embed(texts)
     finally:
         minilm.SMALL_ROWS = saved
-    assert np.allclose(short, batch, atol=1e-5)
+    assert not stored._wt
+    assert np.allclose(first, second, atol=1e-5)
+    assert np.allclose(transposed, batch, atol=1e-5)
+    assert np.allclose(transposed[:1], first, atol=1e-5)
 
 
 def _minilm_or_skip():  # type: ignore[no-untyped-def]

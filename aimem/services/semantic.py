@@ -376,10 +376,10 @@ def query_vector(model: str, text: str) -> Any:
 SLICE = 2048
 
 
-PARALLEL_ROWS = 65_536  # from this many vectors the scan runs in two halves at once
+PARALLEL_ROWS = 65_536  # from this many vectors a lone scan takes a second thread
 
 
-def _scan(matrix: Any, v: Any, out: Any, start: int, end: int) -> None:
+def _scan(matrix: Any, v: Any, out: Any, start: int, end: int, buf: Any) -> None:
     np = _numpy()
 
     # BLAS, when numpy was loaded here with one BLAS thread. Otherwise (numpy was
@@ -387,52 +387,104 @@ def _scan(matrix: Any, v: Any, out: Any, start: int, end: int) -> None:
     # at once each calling a threaded BLAS make threads that spin against each other: at
     # M a scan took 130-180 ms instead of 9-12. numpy's own loop (einsum) never threads:
     # 13-16 ms on two halves. Both are one float32 product per row.
-    blas = _one_blas_thread
-    buf = np.empty((min(SLICE, end - start), matrix.shape[1]), dtype=np.float32)
-    for lo in range(start, end, SLICE):
-        hi = min(lo + SLICE, end)
-        part = buf[:hi - lo]
-        np.copyto(part, matrix[lo:hi], casting="unsafe")
-        if blas:
-            np.dot(part, v, out=out[lo:hi])
-        else:
-            np.einsum("ij,j->i", part, v, out=out[lo:hi])
+    part = buf[:end - start]
+    np.copyto(part, matrix[start:end], casting="unsafe")
+    if _one_blas_thread:
+        np.dot(part, v, out=out[start:end])
+    else:
+        np.einsum("ij,j->i", part, v, out=out[start:end])
+
+
+class Scan:
+    """One query vector against every stored vector, in slices of :data:`SLICE` rows
+    handed out in order to whichever threads :meth:`work` on it (numpy releases the GIL
+    while it copies and multiplies, so two threads use two cores).
+
+    Shared rather than split in fixed halves: a hybrid search's lexical side runs on
+    the caller's thread meanwhile, and the caller joins the scan only once that is done.
+    Halves on two threads of their own made three busy threads on two cores whenever
+    the lexical side was slow, and both sides waited on each other."""
+
+    def __init__(self, matrix: Any, vec: Any):
+        import threading
+
+        np = _numpy()
+        self.matrix = matrix
+        self.v = vec.astype(np.float32)
+        self.out = np.empty(matrix.shape[0], dtype=np.float32)
+        self._slices = -(-matrix.shape[0] // SLICE)
+        self._taken = 0
+        self._left = self._slices
+        self._lock = threading.Lock()
+        self._done = threading.Event()
+        if self._slices == 0:
+            self._done.set()
+
+    def work(self) -> None:
+        """Scan slices until none is left to take (others may still be scanning theirs)."""
+        np = _numpy()
+
+        buf = None
+        n = self.matrix.shape[0]
+        while True:
+            with self._lock:
+                i = self._taken
+                if i >= self._slices:
+                    return
+                self._taken = i + 1
+            if buf is None:
+                buf = np.empty((min(SLICE, n), self.matrix.shape[1]), dtype=np.float32)
+            lo = i * SLICE
+            try:
+                _scan(self.matrix, self.v, self.out, lo, min(lo + SLICE, n), buf)
+            finally:
+                with self._lock:
+                    self._left -= 1
+                    if self._left == 0:
+                        self._done.set()
+
+    def result(self) -> Any:
+        """The scores, once every slice is scanned."""
+        self._done.wait()
+        return self.out
 
 
 def scores(index: Index, vec: Any) -> Any:
     """Cosine x127 of ``vec`` with every stored vector (float32). A large matrix is
-    scanned in two halves on two threads (numpy releases the GIL while it copies and
-    multiplies): at M, 16 ms -> 9 ms on two cores."""
+    scanned by two threads (at M, 16 ms -> 9 ms on two cores)."""
     import threading
 
-    np = _numpy()
-
-    matrix = index.matrix
-    n = matrix.shape[0]
-    out = np.empty(n, dtype=np.float32)
-    v = vec.astype(np.float32)
-    if n < PARALLEL_ROWS:
-        _scan(matrix, v, out, 0, n)
-        return out
-    mid = (n // 2 // SLICE + 1) * SLICE
-    other = threading.Thread(target=_scan, args=(matrix, v, out, mid, n),
-                             name="aimem-scan")
+    scan = Scan(index.matrix, vec)
+    if index.matrix.shape[0] < PARALLEL_ROWS:
+        scan.work()
+        return scan.result()
+    other = threading.Thread(target=scan.work, name="aimem-scan")
     other.start()
     try:
-        _scan(matrix, v, out, 0, mid)
+        scan.work()
     finally:
         other.join()
-    return out
+    return scan.result()
 
 
 def nearest(index: Index, vec: Any, kinds: Sequence[str], k: int,
             exclude: set[tuple[str, int]] | None = None) -> list[tuple[str, int, float]]:
     """The ``k`` best (kind, rowid, cosine) among ``kinds``."""
-    np = _numpy()
+    check_size(index, vec)
+    return best(index, scores(index, vec), kinds, k, exclude)
 
+
+def check_size(index: Index, vec: Any) -> None:
     if vec.shape[0] != index.matrix.shape[1]:
         raise SemanticUnavailable("the query vector and the stored ones differ in size")
-    scored = scores(index, vec)  # cosine x127: scaled back below
+
+
+def best(index: Index, scored: Any, kinds: Sequence[str], k: int,
+         exclude: set[tuple[str, int]] | None = None) -> list[tuple[str, int, float]]:
+    """The ``k`` best (kind, rowid, cosine) among ``kinds``, from :func:`scores`'s
+    output (cosine x127, overwritten where masked)."""
+    np = _numpy()
+
     codes = sorted({KINDS.index(x) for x in kinds})
     if len(codes) < len(KINDS):
         mask = index.masks.get(tuple(codes))
@@ -482,13 +534,16 @@ _SAMPLE_STEP = 97
 
 
 class Pending:
-    """The meaning side of one search, under way: the query is embedded and the vectors
-    scanned on a thread of its own while the caller runs the lexical side. numpy and the
-    embedding model release the GIL while they compute, and SQLite does while it searches,
-    so on two cores the two sides overlap (M, 251k vectors, quiet, query embedded each
-    time: hybrid p95 54.7 -> 38.9 ms; with the scan in two halves too, 32.9 ms against
-    16 ms lexical; scripts/bench_semantic.py). The vectors are loaded, and the hits read
-    from the database, on the caller's thread: a connection belongs to one thread."""
+    """The meaning side of one search, under way: the query is embedded on a thread of
+    its own while the caller runs the lexical side; that thread then scans the vectors,
+    and the caller joins the scan (:class:`Scan`) as soon as its lexical side is done.
+    numpy and the embedding model release the GIL while they compute, and SQLite does
+    while it searches, so on two cores the two sides overlap and no third thread
+    competes with them (M, 251k vectors, quiet, query embedded each time: one thread
+    for the meaning side, hybrid p95 54.7 ms; the scan in two halves on threads of
+    their own, 31-35 ms against 16 ms lexical; shared with the caller, see
+    scripts/bench_semantic.py). The vectors are loaded, and the hits read from the
+    database, on the caller's thread: a connection belongs to one thread."""
 
     def __init__(self, store: Store, model: str, query: str, filters: Filters | None, *,
                  limit: int, kinds: Sequence[str]):
@@ -505,18 +560,30 @@ class Pending:
         k = max(limit * 10 if filters and filters != Filters() else limit + 10, 50)
         self._found: list[tuple[str, int, float]] = []
         self._error: BaseException | None = None
+        self._scan: Scan | None = None
+        self._embedded = threading.Event()
 
-        def scan() -> None:
+        def run() -> None:
             try:
-                self._found = nearest(index, query_vector(model, query), kinds, k)
+                try:
+                    vec = query_vector(model, query)
+                    check_size(index, vec)
+                    self._scan = Scan(index.matrix, vec)
+                finally:
+                    self._embedded.set()
+                self._scan.work()
+                self._found = best(index, self._scan.result(), kinds, k)
             except BaseException as e:  # raised on the caller's thread by hits()
                 self._error = e
 
-        self._thread = threading.Thread(target=scan, name="aimem-semantic", daemon=True)
+        self._thread = threading.Thread(target=run, name="aimem-semantic", daemon=True)
         self._thread.start()
 
     def hits(self, store: Store) -> list[dict[str, Any]]:
         """Hits by meaning, best first, in the shape of lexical hits (``score``: cosine)."""
+        self._embedded.wait()
+        if self._scan is not None:
+            self._scan.work()
         self._thread.join()
         if self._error is not None:
             raise self._error
