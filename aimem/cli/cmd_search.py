@@ -24,7 +24,6 @@ from aimem.cli._common import (
     short,
     warn,
 )
-from aimem.errors import AimemError
 from aimem.snippets import MARK_CLOSE, MARK_OPEN
 
 EPILOG = """Examples:
@@ -65,15 +64,12 @@ def search(
     jsonl: Annotated[bool, typer.Option("--jsonl", help="Print one JSON hit per line.")] = False,
 ) -> None:
     """Search everything you imported and remembered, best match first."""
-    kinds = [k.lower() for k in kind or []]
-    bad = [k for k in kinds if k not in KIND_NAMES]
-    if bad:
-        raise AimemError(f"unknown kind {bad[0]!r}: use one of {', '.join(KIND_NAMES)}")
-    if "all" in kinds:
-        kinds = ["message", "memory", "conversation"]
+    from aimem.services import search_kinds
+
+    kinds = search_kinds(kind)
     with open_memory(ctx, create=False) as mem:
         f = filters(mem, source, tag, since, until, role, conversation, project, here)
-        hits = mem.search(" ".join(query), f, limit=limit, kinds=kinds or None,
+        hits = mem.search(" ".join(query), f, limit=limit, kinds=kinds,
                           mode=mode.lower() if mode else None)
         if mem.warning:
             warn(mem.warning)

@@ -43,6 +43,21 @@ def _check_mode(mode: str | None) -> None:
         raise AimemError(f"unknown search mode {mode!r}: use one of {', '.join(MODES)}")
 
 
+SEARCH_KINDS = ("message", "memory", "conversation")
+
+
+def search_kinds(kinds: Sequence[str] | None) -> tuple[str, ...]:
+    """What a search looks through: ``kinds`` (``all`` for every one), by default
+    messages and memories; an unknown kind is an error."""
+    names = [k.lower() for k in kinds or ()]
+    bad = [k for k in names if k not in (*SEARCH_KINDS, "all")]
+    if bad:
+        raise AimemError(f"unknown kind {bad[0]!r}: use one of {', '.join(SEARCH_KINDS)}, all")
+    if "all" in names:
+        return SEARCH_KINDS
+    return tuple(names) or ("message", "memory")
+
+
 class Archive:
     """aimem's memory: one database, and everything that can be done with it."""
 
@@ -239,7 +254,7 @@ class Archive:
         _check_mode(mode)
         q = fts.parse(query)
         filters = self._merge_operators(q, filters)
-        kinds = tuple(kinds or ("message", "memory"))
+        kinds = search_kinds(kinds)
         if mode == "lexical" or (mode is None and not q.terms):
             return self._lexical(q, filters, limit, kinds)
         from aimem.services import semantic

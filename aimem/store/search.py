@@ -20,12 +20,12 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from aimem.models import Filters
 from aimem.snippets import MARK_CLOSE, MARK_OPEN  # front ends turn them into styles
-from aimem.store import cjk
+from aimem.store import cjk, prefixes
 from aimem.store.db import filter_sql, memory_filter_sql
 from aimem.timeutil import date_mentions
 
@@ -426,14 +426,26 @@ def search_messages(conn: sqlite3.Connection, q: Query, filters: Filters | None,
     title = (("conversations_cjk", q.title_query(True)) if q.title_cjk
              else ("conversations_fts", q.title_query())) if q.title else None
     wanted = limit * DATE_CANDIDATES if q.when else limit
-    rows = _tiered(
-        lambda match, n, not_cjk, window=window, skip=(), wanted=None: _message_rows(
-            conn, match, filters, title, n, not_cjk=not_cjk, window=window, skip=skip,
-            wanted=wanted),
-        q, wanted,
-        lambda match, n: _message_rows(conn, match, filters, title, n, table="messages_cjk",
-                                       window=window),
-        phrase_column="text")
+    wide = _wide_prefixes(conn, q, "messages_fts") if window != 0 else []  # 0: rank all
+    if wide:
+        where, params = filter_sql(filters)
+        if title:
+            where += (f" AND m.conversation IN (SELECT rowid FROM {title[0]} "
+                      f"WHERE {title[0]} MATCH ?)")
+            params.append(title[1])
+        rows = _within_newest(
+            conn, q, wide, wanted, "messages_fts",
+            "messages m JOIN conversations c ON c.rowid = m.conversation", "m.rowid", where,
+            params, phrase_column="text")
+    else:
+        rows = _tiered(
+            lambda match, n, not_cjk, window=window, skip=(), wanted=None: _message_rows(
+                conn, match, filters, title, n, not_cjk=not_cjk, window=window, skip=skip,
+                wanted=wanted),
+            q, wanted,
+            lambda match, n: _message_rows(conn, match, filters, title, n,
+                                           table="messages_cjk", window=window),
+            phrase_column="text")
     if not rows:
         return []
     info = {r[0]: r[1:] for r in conn.execute(
@@ -456,6 +468,43 @@ def search_messages(conn: sqlite3.Connection, q: Query, filters: Filters | None,
         hits.sort(key=lambda h: (h["tier"], -h["score"]))
         del hits[limit:]
     return hits
+
+
+def _wide_prefixes(conn: sqlite3.Connection, q: Query, table: str) -> list[Term]:
+    """The prefix terms (``s*``) whose words fill too much of ``table``'s index to merge
+    (see :mod:`aimem.store.prefixes`)."""
+    if q.cjk:
+        return []
+    return [t for t in (*q.terms, *q.excluded)
+            if t.prefix and prefixes.pages(conn, table, t.words[-1]) > prefixes.PREFIX_PAGES]
+
+
+def _within_newest(conn: sqlite3.Connection, q: Query, wide: list[Term], limit: int,
+                   table: str, rows: str, key: str, where: str, params: Sequence[Any],
+                   phrase_column: str | None = None
+                   ) -> list[tuple[int, float, str | None, int]]:
+    """The query's tiers, run within the newest PREFIX_WINDOW rows that match the rest
+    of it (any of its other words, its exclusions other than ``wide``) or, when the
+    wide prefixes are all it has, the newest rows: ``SELECT key FROM rows WHERE where``
+    (the filters, with ``params``), ``key`` being the indexed rowid."""
+    rest = replace(q, terms=[t for t in q.terms if t not in wide],
+                   excluded=[t for t in q.excluded if t not in wide])
+    match = rest.any_word()
+    if match:  # FTS5 walks the rest's matches newest first
+        rows = f"{table} f, {rows}"
+        where = f"{table} MATCH ? AND {key} = f.rowid AND {where}"
+        params, key = [match, *params], "f.rowid"
+    found = conn.execute(f"SELECT {key} FROM {rows} WHERE {where} ORDER BY {key} DESC LIMIT ?",
+                         (*params, prefixes.PREFIX_WINDOW)).fetchall()
+    scratch = prefixes.scratch(conn, table, [r[0] for r in found])
+    try:
+        return _tiered(
+            lambda match, n, not_cjk=None, window=None, skip=(), wanted=None: _ranked(
+                scratch, f"{table} f WHERE {table} MATCH ?", (match,), n, 0, None, skip,
+                wanted),
+            q, limit, phrase_column=phrase_column)
+    finally:
+        scratch.close()
 
 
 def search_memories(conn: sqlite3.Connection, q: Query, filters: Filters | None,
@@ -513,11 +562,15 @@ def search_conversations(conn: sqlite3.Connection, q: Query, filters: Filters | 
                        f"WHERE {table} MATCH ? AND {cond}", (match, *extra), n, window, snip,
                        skip, wanted)
 
+    wide = [] if q.title or window == 0 else _wide_prefixes(conn, q, "conversations_fts")
     if q.title:
         match = q.title_query(q.title_cjk)
         assert match is not None
         rows = [(*r, 0) for r in run(match, limit, table="conversations_cjk" if q.title_cjk
                                      else "conversations_fts")]
+    elif wide:
+        rows = _within_newest(conn, q, wide, limit, "conversations_fts", "conversations c",
+                              "c.rowid", where, params)
     else:
         rows = _tiered(run, q, limit, lambda match, n: run(match, n, table="conversations_cjk"))
     if not rows:
