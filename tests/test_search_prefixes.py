@@ -211,3 +211,18 @@ def test_the_python_api_takes_every_kind_and_refuses_an_unknown_one(mem: Archive
     assert {h["kind"] for h in mem.search("bread", kinds=["conversation"])} == {"conversation"}
     with pytest.raises(AimemError, match="unknown kind 'bogus'"):
         mem.search("bread", kinds=["bogus"])
+
+
+def test_within_one_conversation(mem: Archive, every_prefix_wide: None,
+                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """A wide prefix searched in one conversation (``--conversation``, the browser's
+    opened conversation) looks only at its messages, with and without other words."""
+    monkeypatch.setattr(prefixes, "PREFIX_WINDOW", 10_000)
+    conn = mem.store.conn
+    cid = conn.execute("SELECT id FROM conversations WHERE source_id = 'c7'").fetchone()[0]
+    one = Filters(conversation=cid)
+    for text in ("s*", "question s*"):
+        got = fts.search_messages(conn, fts.parse(text), one, 20)
+        assert got and {h["conversation_id"] for h in got} == {cid}
+        assert {h["id"] for h in got} <= {h["id"] for h in exact(mem, text, one)}
+    assert fts.search_messages(conn, fts.parse("s*"), Filters(conversation="nope"), 20) == []

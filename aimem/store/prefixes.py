@@ -90,7 +90,7 @@ def scratch(conn: sqlite3.Connection, table: str, rowids: list[int]) -> sqlite3.
     cols = [c[1] for c in conn.execute(f"PRAGMA table_info({table})")]
     m = _TOKENIZE.search(sql)
     config = dict(conn.execute(f"SELECT k, v FROM {table}_config WHERE k = 'rank'").fetchall())
-    mem = sqlite3.connect(":memory:", check_same_thread=False)
+    mem = sqlite3.connect(":memory:")
     tokenize = f", tokenize='{m.group(1)}'" if m else ""
     mem.execute(f"CREATE VIRTUAL TABLE {table} USING fts5({', '.join(cols)}{tokenize})")
     if "rank" in config:

@@ -326,13 +326,11 @@ def _message_rows(conn: sqlite3.Connection, match: str, filters: Filters | None,
         # one conversation: its messages' rowids bound the full-text scan (FTS5 seeks to
         # them), instead of joining every match to find the few in it. "sourdough" within
         # one conversation at M: 218 -> 2 ms. (The join still checks each row.)
-        low, high = conn.execute(
-            "SELECT min(m.rowid), max(m.rowid) FROM messages m JOIN conversations c "
-            "ON c.rowid = m.conversation WHERE c.id = ?", (filters.conversation,)).fetchone()
-        if low is None:
+        bounds = _conversation_bounds(conn, filters.conversation)
+        if bounds is None:
             return []
         where += " AND f.rowid BETWEEN ? AND ?"
-        params += [low, high]
+        params += bounds
     if title:
         where += (f" AND m.conversation IN (SELECT rowid FROM {title[0]} "
                   f"WHERE {title[0]} MATCH ?)")
@@ -351,6 +349,14 @@ def _message_rows(conn: sqlite3.Connection, match: str, filters: Filters | None,
                   "JOIN conversations c ON c.rowid = m.conversation "
                   f"WHERE {table} MATCH ? AND {where}")
     return _ranked(conn, source, (match, *params), limit, window, snip, skip, wanted)
+
+
+def _conversation_bounds(conn: sqlite3.Connection, conversation: str) -> tuple[int, int] | None:
+    """The smallest and largest rowid of a conversation's messages (None: it has none)."""
+    low, high = conn.execute(
+        "SELECT min(m.rowid), max(m.rowid) FROM messages m JOIN conversations c "
+        "ON c.rowid = m.conversation WHERE c.id = ?", (conversation,)).fetchone()
+    return None if low is None else (low, high)
 
 
 def _tiered(run, q: Query, limit: int, run_cjk=None,  # type: ignore[no-untyped-def]
@@ -429,6 +435,11 @@ def search_messages(conn: sqlite3.Connection, q: Query, filters: Filters | None,
     wide = _wide_prefixes(conn, q, "messages_fts") if window != 0 else []  # 0: rank all
     if wide:
         where, params = filter_sql(filters)
+        bounds = None
+        if filters is not None and filters.conversation:
+            bounds = _conversation_bounds(conn, filters.conversation)
+            if bounds is None:
+                return []
         if title:
             where += (f" AND m.conversation IN (SELECT rowid FROM {title[0]} "
                       f"WHERE {title[0]} MATCH ?)")
@@ -436,7 +447,7 @@ def search_messages(conn: sqlite3.Connection, q: Query, filters: Filters | None,
         rows = _within_newest(
             conn, q, wide, wanted, "messages_fts",
             "messages m JOIN conversations c ON c.rowid = m.conversation", "m.rowid", where,
-            params, phrase_column="text")
+            params, phrase_column="text", bounds=bounds)
     else:
         rows = _tiered(
             lambda match, n, not_cjk, window=window, skip=(), wanted=None: _message_rows(
@@ -481,12 +492,14 @@ def _wide_prefixes(conn: sqlite3.Connection, q: Query, table: str) -> list[Term]
 
 def _within_newest(conn: sqlite3.Connection, q: Query, wide: list[Term], limit: int,
                    table: str, rows: str, key: str, where: str, params: Sequence[Any],
-                   phrase_column: str | None = None
+                   phrase_column: str | None = None,
+                   bounds: tuple[int, int] | None = None
                    ) -> list[tuple[int, float, str | None, int]]:
     """The query's tiers, run within the newest PREFIX_WINDOW rows that match the rest
     of it (any of its other words, its exclusions other than ``wide``) or, when the
     wide prefixes are all it has, the newest rows: ``SELECT key FROM rows WHERE where``
-    (the filters, with ``params``), ``key`` being the indexed rowid."""
+    (the filters, with ``params``), ``key`` being the indexed rowid, between ``bounds``
+    when given (one conversation's messages)."""
     rest = replace(q, terms=[t for t in q.terms if t not in wide],
                    excluded=[t for t in q.excluded if t not in wide])
     match = rest.any_word()
@@ -494,6 +507,9 @@ def _within_newest(conn: sqlite3.Connection, q: Query, wide: list[Term], limit: 
         rows = f"{table} f, {rows}"
         where = f"{table} MATCH ? AND {key} = f.rowid AND {where}"
         params, key = [match, *params], "f.rowid"
+    if bounds:
+        where += f" AND {key} BETWEEN ? AND ?"
+        params = [*params, *bounds]
     found = conn.execute(f"SELECT {key} FROM {rows} WHERE {where} ORDER BY {key} DESC LIMIT ?",
                          (*params, prefixes.PREFIX_WINDOW)).fetchall()
     scratch = prefixes.scratch(conn, table, [r[0] for r in found])
