@@ -12,6 +12,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from aimem.models import Filters
 from aimem.services import Archive
@@ -226,3 +228,18 @@ def test_within_one_conversation(mem: Archive, every_prefix_wide: None,
         assert got and {h["conversation_id"] for h in got} == {cid}
         assert {h["id"] for h in got} <= {h["id"] for h in exact(mem, text, one)}
     assert fts.search_messages(conn, fts.parse("s*"), Filters(conversation="nope"), 20) == []
+
+
+@settings(max_examples=200, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(alphabet=st.sampled_from(list('sqd "*-:()^+.\'\\NOTAND#\x00é漢')), max_size=24)
+       | st.text(max_size=24))
+def test_no_input_raises_on_the_bounded_path(mem: Archive, query: str) -> None:
+    """Hostile input through the scratch index too (every prefix wide)."""
+    saved = prefixes.PREFIX_PAGES, prefixes.PREFIX_WINDOW
+    prefixes.PREFIX_PAGES, prefixes.PREFIX_WINDOW = -1, 7
+    try:
+        for kinds in (["message", "memory"], ["conversation"]):
+            assert isinstance(mem.search(query, kinds=kinds), list)
+    finally:
+        prefixes.PREFIX_PAGES, prefixes.PREFIX_WINDOW = saved
