@@ -467,7 +467,7 @@ def test_a_backup_does_not_reuse_the_live_databases_file(mem: Archive, tmp_path:
 
 
 @pytest.mark.parametrize("blas", [True, False])
-def test_a_large_matrix_is_scanned_in_two_halves_with_the_same_scores(
+def test_a_large_matrix_is_scanned_by_two_threads_with_the_same_scores(
         blas: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     """Both ways of multiplying (BLAS when numpy has one BLAS thread, numpy's own loop
     otherwise) give the scores of one float32 product."""
@@ -477,7 +477,7 @@ def test_a_large_matrix_is_scanned_in_two_halves_with_the_same_scores(
 
     monkeypatch.setattr(semantic, "_one_blas_thread", blas)
     rng = np.random.default_rng(3)
-    n = semantic.PARALLEL_ROWS + 3 * semantic.SLICE + 17  # halves that do not end on a slice
+    n = semantic.PARALLEL_ROWS + 3 * semantic.SLICE + 17  # a last slice that is not full
     matrix = rng.integers(-127, 128, size=(n, 16), dtype=np.int8)
     index = semantic.Index(version=(0,), matrix=matrix, kinds=np.zeros(n, np.int8),
                            items=np.arange(n, dtype=np.int64))
