@@ -10,8 +10,9 @@ and still left ``s*`` alone.)
 So a prefix is first measured, cheaply, by the index pages its words fill
 (:func:`pages`, from FTS5's own page directory, the ``*_idx`` table: a few lookups per
 segment). Up to :data:`PREFIX_PAGES` it runs as it always did. Beyond, the query is
-answered within the newest :data:`PREFIX_WINDOW` messages that match the rest of it
-(or the newest messages, when the prefix is all there is): those rows are indexed into a
+answered within the newest :data:`PREFIX_WINDOW` messages (or conversations, for their
+titles) that match the rest of it (or the newest ones, when the prefix is all there
+is): those rows are indexed into a
 small in-memory FTS5 table with the same tokenizer and column weights, and the query
 runs there, tiers, exclusions and all. Every hit matches the whole query, as FTS5 means
 it; the bound is which rows are ranked, as :data:`aimem.store.search.RANK_WINDOW` bounds
@@ -28,9 +29,9 @@ from typing import Any
 # Index pages (4 kB each) above which a prefix is answered within a window. Measured at
 # L (1M messages, counting the matches) the merge costs 0.08-0.34 ms per page: ``pyth*``
 # 321 pages 28 ms, ``py*`` 558 pages 71 ms, ``do*`` 1,904 pages 425 ms, ``s*`` 25,167
-# pages 5.2 s; whole searches up to 600 pages took at most 176 ms (``hi*``, 720 pages,
-# at L; ``pro*``, 570 pages, 175 ms at M). A window of 1,000 messages costs 50-90 ms,
-# most of it indexing them.
+# pages 5.2 s; whole searches of prefixes with 500-800 pages took 45-176 ms at L (the
+# slowest ``hi*``, 720 pages), ``pro*`` (570 pages) 175 ms at M. A window of 1,000
+# messages costs 50-90 ms, most of it indexing them.
 PREFIX_PAGES = 600
 PREFIX_WINDOW = 1_000
 
