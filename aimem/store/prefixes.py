@@ -12,9 +12,8 @@ So a prefix is first measured, cheaply, by the index pages its words fill
 segment). Up to :data:`PREFIX_PAGES` it runs as it always did. Beyond, the query is
 answered within the newest :data:`PREFIX_WINDOW` messages (or conversations, for their
 titles) that match the rest of it (or the newest ones, when the prefix is all there
-is): those rows are indexed into a
-small in-memory FTS5 table with the same tokenizer and column weights, and the query
-runs there, tiers, exclusions and all. Every hit matches the whole query, as FTS5 means
+is): those rows are indexed into a small in-memory FTS5 table with the same tokenizer
+and column weights, and the query runs there, tiers, exclusions and all. Every hit matches the whole query, as FTS5 means
 it; the bound is which rows are ranked, as :data:`aimem.store.search.RANK_WINDOW` bounds
 a very common word.
 """
