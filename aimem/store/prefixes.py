@@ -13,9 +13,9 @@ segment). Up to :data:`PREFIX_PAGES` it runs as it always did. Beyond, the query
 answered within the newest :data:`PREFIX_WINDOW` messages (or conversations, for their
 titles) that match the rest of it (or the newest ones, when the prefix is all there
 is): those rows are indexed into a small in-memory FTS5 table with the same tokenizer
-and column weights, and the query runs there, tiers, exclusions and all. Every hit matches the whole query, as FTS5 means
-it; the bound is which rows are ranked, as :data:`aimem.store.search.RANK_WINDOW` bounds
-a very common word.
+and column weights, and the query runs there, tiers, exclusions and all. Every hit
+matches the whole query, as FTS5 means it; the bound is which rows are ranked, as
+:data:`aimem.store.search.RANK_WINDOW` bounds a very common word.
 """
 
 from __future__ import annotations
