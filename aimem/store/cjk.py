@@ -41,13 +41,24 @@ CJK = (
     "\U0001b000-\U0001b16f"  # kana supplement / extended
     "\U00020000-\U0003134f"  # CJK ideographs ext. B-G
 )
-_RUN = re.compile(f"[{CJK}]+")
-_PARTS = re.compile(f"[{CJK}]+|[^{CJK}]+")
+
+
+# Compiled on first use: classes of this many ranges take 2-5 ms each to compile, 11 ms
+# for the three, which every command importing the store paid although only CJK text and
+# snippets cut in Python use them.
+@functools.cache
+def _run() -> re.Pattern[str]:
+    return re.compile(f"[{CJK}]+")
+
+
+@functools.cache
+def _parts() -> re.Pattern[str]:
+    return re.compile(f"[{CJK}]+|[^{CJK}]+")
 
 
 def has_cjk(text: object) -> bool:
     """Whether ``text`` holds a CJK letter (the rows the CJK indexes cover)."""
-    return isinstance(text, str) and not text.isascii() and _RUN.search(text) is not None
+    return isinstance(text, str) and not text.isascii() and _run().search(text) is not None
 
 
 def _grams(run: re.Match[str]) -> str:
@@ -59,7 +70,7 @@ def index_text(text: object) -> object:
     """The text as the CJK indexes see it: CJK runs as bigrams plus the run's last letter."""
     if not isinstance(text, str):
         return text
-    return _RUN.sub(_grams, text)
+    return _run().sub(_grams, text)
 
 
 def register(conn: sqlite3.Connection) -> None:
@@ -82,10 +93,10 @@ def query(words: list[str], prefix: bool) -> str:
     tokens: list[str] = []
     stars: list[bool] = []
     for wi, word in enumerate(words):
-        parts = _PARTS.findall(word)
+        parts = _parts().findall(word)
         for pi, part in enumerate(parts):
             last = wi == len(words) - 1 and pi == len(parts) - 1
-            if _RUN.fullmatch(part):
+            if _run().fullmatch(part):
                 grams = [part[i:i + 2] for i in range(len(part) - 1)]
                 if not last or len(part) == 1:
                     grams.append(part[-1])
@@ -104,7 +115,12 @@ def query(words: list[str], prefix: bool) -> str:
 # -- snippets ---------------------------------------------------------------------------
 
 _LATIN = f"[^\\W{CJK}]"  # a word character outside the CJK letters
-_UNIT = re.compile(f"([{CJK}])|{_LATIN}+")  # what a snippet counts: a CJK letter, a word
+
+
+@functools.cache
+def _unit() -> re.Pattern[str]:
+    """What a snippet counts: a CJK letter, a word."""
+    return re.compile(f"([{CJK}])|{_LATIN}+")
 
 
 @functools.lru_cache(maxsize=64)
@@ -112,8 +128,8 @@ def pattern(words: tuple[str, ...]) -> re.Pattern[str] | None:
     """A regex finding the searched words in the original text (for snippets)."""
     alts = []
     for w in sorted(set(words), key=len, reverse=True):
-        for part in _PARTS.findall(w):
-            if _RUN.fullmatch(part):
+        for part in _parts().findall(w):
+            if _run().fullmatch(part):
                 alts.append(re.escape(part))
             else:
                 # a Latin word (or its start: the index stems it), not inside another word
@@ -128,7 +144,7 @@ def _window(text: str, at: int, budget: int) -> tuple[int, int]:
     """
     back, region = budget // 4, max(0, at - budget * 2)
     lo, used = at, 0
-    before = [(m.start(), 1 if m.lastindex else 2) for m in _UNIT.finditer(text, region, at)]
+    before = [(m.start(), 1 if m.lastindex else 2) for m in _unit().finditer(text, region, at)]
     for start, weight in reversed(before):
         if used + weight > back:
             break
@@ -137,7 +153,7 @@ def _window(text: str, at: int, budget: int) -> tuple[int, int]:
         if region == 0:
             lo = 0
     hi = at
-    for m in _UNIT.finditer(text, at):
+    for m in _unit().finditer(text, at):
         used += 1 if m.lastindex else 2
         if used > budget:
             break

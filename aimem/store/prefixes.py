@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import re
 import sqlite3
-import unicodedata
 from typing import Any
 
 # Index pages (4 kB each) above which a prefix is answered within a window. Measured at
@@ -60,6 +59,8 @@ def index_form(word: str) -> str:
     word = word.lower()
     if word.isascii():
         return word
+    import unicodedata
+
     return "".join(c for c in unicodedata.normalize("NFKD", word)
                    if not unicodedata.combining(c))
 
@@ -80,15 +81,12 @@ def pages(conn: sqlite3.Connection, table: str, prefix: str) -> int:
     return sum(max(0, end - start) for start, end in spans if start is not None and end is not None)
 
 
-_TOKENIZE = re.compile(r"tokenize\s*=\s*'([^']*)'", re.IGNORECASE)
-
-
 def scratch(conn: sqlite3.Connection, table: str, rowids: list[int]) -> sqlite3.Connection:
     """An in-memory database whose FTS5 table ``table`` holds the rows ``rowids`` of the
     real ``table``, with its columns, tokenizer and ranking (read from the database)."""
     (sql,) = conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", (table,)).fetchone()
     cols = [c[1] for c in conn.execute(f"PRAGMA table_info({table})")]
-    m = _TOKENIZE.search(sql)
+    m = re.search(r"tokenize\s*=\s*'([^']*)'", sql, re.IGNORECASE)
     config = dict(conn.execute(f"SELECT k, v FROM {table}_config WHERE k = 'rank'").fetchall())
     mem = sqlite3.connect(":memory:")
     tokenize = f", tokenize='{m.group(1)}'" if m else ""
