@@ -303,39 +303,8 @@ def load_index(store: Store, model: str) -> Index | None:
     Read from the vector file next to the database (memory-mapped, see
     :mod:`aimem.store.vectors`), which is (re)built from the database when its key is not
     the database's; kept in memory when the file cannot be written."""
-    found = locate_index(store, model)
-    return found.open() if isinstance(found, Mapping) else found
+    np = _numpy()
 
-
-@dataclass
-class Mapping:
-    """A vector file checked against the database, still to be mapped: :meth:`open`
-    needs numpy but not the database, so a search maps it on the meaning side's own
-    thread (in a one-shot command importing numpy is ~40 ms, done while SQLite ranks
-    the words)."""
-
-    file: Any  # open, its header read: a file renamed over it meanwhile changes nothing
-    header: dict[str, Any]
-    cache_key: tuple[str, str]
-    version: Any
-
-    def open(self) -> Index:
-        np = _numpy()
-
-        n, dim, off = self.header["n"], self.header["dim"], self.header["offset"]
-        with self.file:
-            raw = np.memmap(self.file, dtype=np.uint8, mode="r", offset=off,
-                            shape=(n * dim + n * 9,))
-        index = Index(version=self.version, matrix=raw[:n * dim].view(np.int8).reshape(n, dim),
-                      items=raw[n * dim:n * dim + n * 8].view("<i8"),
-                      kinds=raw[n * dim + n * 8:])
-        _CACHE[self.cache_key] = index
-        return index
-
-
-def locate_index(store: Store, model: str) -> Index | Mapping | None:
-    """:func:`load_index`'s work on the database: the cached index, the vector file to
-    map, or (when there is no usable file) the index built from the database."""
     conn = store.conn
     changes = vectors.change_key(conn)  # one lookup; the file's key reads every block row
     cache_key = (str(store.path), model)
@@ -346,36 +315,39 @@ def locate_index(store: Store, model: str) -> Index | Mapping | None:
     if key is None:
         return None
     path = vectors.file_path(conn, model)
-    found = _check_file(path, key, cache_key, changes) if path is not None else None
-    if found is not None:
-        return found
-    live = vectors.live_vectors(conn, model)
-    if live is None or live[1] == 0:
-        return None
-    dim, n, data, items, kinds = live
-    if path is not None and vectors.write_file(path, key, dim, n, data, items, kinds):
-        found = _check_file(path, key, cache_key, changes)
-        if found is not None:
-            return found.open()
-    np = _numpy()
-    index = Index(version=changes, matrix=np.frombuffer(data, dtype=np.int8).reshape(n, dim),
-                  kinds=np.frombuffer(kinds, dtype=np.uint8),
-                  items=np.frombuffer(items, dtype="<i8"))
+    index = _open_file(np, path, key, changes) if path is not None else None
+    if index is None:
+        live = vectors.live_vectors(conn, model)
+        if live is None or live[1] == 0:
+            return None
+        dim, n, data, items, kinds = live
+        if path is not None and vectors.write_file(path, key, dim, n, data, items, kinds):
+            index = _open_file(np, path, key, changes)
+        if index is None:
+            index = Index(version=changes,
+                          matrix=np.frombuffer(data, dtype=np.int8).reshape(n, dim),
+                          kinds=np.frombuffer(kinds, dtype=np.uint8),
+                          items=np.frombuffer(items, dtype="<i8"))
     _CACHE[cache_key] = index
     return index
 
 
-def _check_file(path: Any, key: str, cache_key: tuple[str, str], changes: Any
-                ) -> Mapping | None:
+def _open_file(np: Any, path: Any, key: str, changes: str) -> Index | None:
     try:
         f = open(path, "rb")
     except OSError:
         return None
-    header = vectors.read_file_header(f)
-    if header is None or header.get("key") != key:
-        f.close()
-        return None
-    return Mapping(file=f, header=header, cache_key=cache_key, version=changes)
+    with f:
+        header = vectors.read_file_header(f)
+        if header is None or header.get("key") != key:
+            return None
+        n, dim, off = header["n"], header["dim"], header["offset"]
+        # mapped from the file just checked (a newer one renamed over it meanwhile does
+        # not change what this mapping sees)
+        raw = np.memmap(f, dtype=np.uint8, mode="r", offset=off, shape=(n * dim + n * 9,))
+    return Index(version=changes, matrix=raw[:n * dim].view(np.int8).reshape(n, dim),
+                 items=raw[n * dim:n * dim + n * 8].view("<i8"),
+                 kinds=raw[n * dim + n * 8:])
 
 
 def query_vector(model: str, text: str) -> Any:
@@ -570,16 +542,15 @@ class Pending:
     competes with them (M, 251k vectors, quiet, query embedded each time: one thread
     for the meaning side, hybrid p95 54.7 ms; the scan in two halves on threads of
     their own, 31-35 ms against 16 ms lexical; shared with the caller, see
-    scripts/bench_semantic.py). What the database says about the vectors is read, and so
-    are the hits, on the caller's thread (a connection belongs to one thread); numpy is
-    imported and the vector file mapped on the meaning side's (:class:`Mapping`)."""
+    scripts/bench_semantic.py). The vectors are loaded, and the hits read from the
+    database, on the caller's thread: a connection belongs to one thread."""
 
     def __init__(self, store: Store, model: str, query: str, filters: Filters | None, *,
                  limit: int, kinds: Sequence[str]):
         import threading
 
-        found = locate_index(store, model)
-        if found is None:
+        index = load_index(store, model)
+        if index is None:
             raise SemanticUnavailable(f"no vectors for {model}: run aimem embed")
         self.filters, self.limit = filters, limit
         # filters apply after the vector scan: take more candidates when they may drop many.
@@ -595,7 +566,6 @@ class Pending:
         def run() -> None:
             try:
                 try:
-                    index = found.open() if isinstance(found, Mapping) else found
                     vec = query_vector(model, query)
                     check_size(index, vec)
                     self._scan = Scan(index.matrix, vec)
