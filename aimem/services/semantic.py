@@ -541,7 +541,7 @@ class Pending:
     while it searches, so on two cores the two sides overlap and no third thread
     competes with them (M, 251k vectors, quiet, query embedded each time: one thread
     for the meaning side, hybrid p95 54.7 ms; the scan in two halves on threads of
-    their own, 31-35 ms against 16 ms lexical; shared with the caller, see
+    their own, 31-35 ms against 16 ms lexical; shared with the caller, 26-35 ms;
     scripts/bench_semantic.py). The vectors are loaded, and the hits read from the
     database, on the caller's thread: a connection belongs to one thread."""
 
