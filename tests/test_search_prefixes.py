@@ -243,3 +243,25 @@ def test_no_input_raises_on_the_bounded_path(mem: Archive, query: str) -> None:
             assert isinstance(mem.search(query, kinds=kinds), list)
     finally:
         prefixes.PREFIX_PAGES, prefixes.PREFIX_WINDOW = saved
+
+
+def test_the_window_holds_at_most_so_much_text(mem: Archive, every_prefix_wide: None,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Long messages (a coding session's pastes) make a window of fewer rows: the newest
+    ones whose text fits PREFIX_CHARS (always at least one)."""
+    conn = mem.store.conn
+    newest = [r[0] for r in conn.execute("SELECT rowid FROM messages ORDER BY rowid DESC")]
+    sizes = {r: sum(len(v or "") for v in conn.execute(
+        "SELECT text, author, context, around FROM messages_fts_content WHERE mid = ?",
+        (r,)).fetchone()) for r in newest}
+    budget = sum(sizes[r] for r in newest[:7]) + 1  # room for the newest 7
+    monkeypatch.setattr(prefixes, "PREFIX_CHARS", budget)
+    scratch = prefixes.scratch(conn, "messages_fts", newest[:40])
+    held = sorted((r[0] for r in scratch.execute("SELECT rowid FROM messages_fts")),
+                  reverse=True)
+    assert held == newest[:7]
+    monkeypatch.setattr(prefixes, "PREFIX_CHARS", 1)
+    one = prefixes.scratch(conn, "messages_fts", newest[:40])
+    assert [r[0] for r in one.execute("SELECT rowid FROM messages_fts")] == newest[:1]
+    got = fts.search_messages(conn, fts.parse("s*"), None, 20)
+    assert {rowid(mem, h) for h in got} <= {newest[0]}
