@@ -321,20 +321,16 @@ def _message_rows(conn: sqlite3.Connection, match: str, filters: Filters | None,
     ``title`` is (index, query) for a ``title:`` filter; ``not_cjk`` a CJK-index query
     whose rows are left out; ``window`` bounds the rows ranked (see RANK_WINDOW).
     """
-    where, params = filter_sql(filters)
-    if filters is not None and filters.conversation:
+    conditions = _message_conditions(conn, filters, title)
+    if conditions is None:
+        return []
+    where, params, bounds = conditions
+    if bounds:
         # one conversation: its messages' rowids bound the full-text scan (FTS5 seeks to
         # them), instead of joining every match to find the few in it. "sourdough" within
         # one conversation at M: 218 -> 2 ms. (The join still checks each row.)
-        bounds = _conversation_bounds(conn, filters.conversation)
-        if bounds is None:
-            return []
         where += " AND f.rowid BETWEEN ? AND ?"
         params += bounds
-    if title:
-        where += (f" AND m.conversation IN (SELECT rowid FROM {title[0]} "
-                  f"WHERE {title[0]} MATCH ?)")
-        params.append(title[1])
     if not_cjk:
         where += " AND m.rowid NOT IN (SELECT rowid FROM messages_cjk WHERE messages_cjk MATCH ?)"
         params.append(not_cjk)
@@ -351,12 +347,27 @@ def _message_rows(conn: sqlite3.Connection, match: str, filters: Filters | None,
     return _ranked(conn, source, (match, *params), limit, window, snip, skip, wanted)
 
 
-def _conversation_bounds(conn: sqlite3.Connection, conversation: str) -> tuple[int, int] | None:
-    """The smallest and largest rowid of a conversation's messages (None: it has none)."""
-    low, high = conn.execute(
-        "SELECT min(m.rowid), max(m.rowid) FROM messages m JOIN conversations c "
-        "ON c.rowid = m.conversation WHERE c.id = ?", (conversation,)).fetchone()
-    return None if low is None else (low, high)
+def _message_conditions(conn: sqlite3.Connection, filters: Filters | None,
+                        title: tuple[str, str] | None
+                        ) -> tuple[str, list[Any], tuple[int, int] | None] | None:
+    """SQL conditions on ``m`` and ``c`` for the filters and a ``title:`` query, their
+    parameters, and for a one-conversation filter the smallest and largest rowid of its
+    messages (for the caller to bound the full-text scan by); None when that
+    conversation has no messages."""
+    where, params = filter_sql(filters)
+    bounds = None
+    if filters is not None and filters.conversation:
+        low, high = conn.execute(
+            "SELECT min(m.rowid), max(m.rowid) FROM messages m JOIN conversations c "
+            "ON c.rowid = m.conversation WHERE c.id = ?", (filters.conversation,)).fetchone()
+        if low is None:
+            return None
+        bounds = (low, high)
+    if title:
+        where += (f" AND m.conversation IN (SELECT rowid FROM {title[0]} "
+                  f"WHERE {title[0]} MATCH ?)")
+        params.append(title[1])
+    return where, params, bounds
 
 
 def _tiered(run, q: Query, limit: int, run_cjk=None,  # type: ignore[no-untyped-def]
@@ -434,16 +445,10 @@ def search_messages(conn: sqlite3.Connection, q: Query, filters: Filters | None,
     wanted = limit * DATE_CANDIDATES if q.when else limit
     wide = _wide_prefixes(conn, q, "messages_fts") if window != 0 else []  # 0: rank all
     if wide:
-        where, params = filter_sql(filters)
-        bounds = None
-        if filters is not None and filters.conversation:
-            bounds = _conversation_bounds(conn, filters.conversation)
-            if bounds is None:
-                return []
-        if title:
-            where += (f" AND m.conversation IN (SELECT rowid FROM {title[0]} "
-                      f"WHERE {title[0]} MATCH ?)")
-            params.append(title[1])
+        conditions = _message_conditions(conn, filters, title)
+        if conditions is None:
+            return []
+        where, params, bounds = conditions
         rows = _within_newest(
             conn, q, wide, wanted, "messages_fts",
             "messages m JOIN conversations c ON c.rowid = m.conversation", "m.rowid", where,
